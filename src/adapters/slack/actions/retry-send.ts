@@ -1,0 +1,62 @@
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { maySend } from '../../../core/access.js';
+import { idempotencyKeyForAction } from '../../../core/idempotency.js';
+import { RETRY_SEND } from '../blocks/send-message.js';
+import { REFUSAL, type SlackDeps } from '../deps.js';
+
+/**
+ * Retry on a failed send's message: a new send of the same text, keyed by the message, the action
+ * and the attempt number, so a double click (or two people clicking) still sends once.
+ */
+export function retrySendAction(deps: SlackDeps) {
+  return async ({
+    ack,
+    body,
+    action,
+    respond,
+  }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+    await ack();
+    const failed = await deps.sends.get(action.value ?? '');
+    const channel = body.container?.channel_id ?? body.channel?.id;
+    const messageTs = body.container?.message_ts ?? body.message?.ts;
+    if (!failed || !channel || !messageTs) {
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: 'I could not find this send any more, so nothing was retried. Send it again with `/whatsapp send`.',
+      });
+      return;
+    }
+    if (!(await maySend(deps.access, deps.groups, body.user.id, failed.channelId))) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: REFUSAL });
+      return;
+    }
+    if (failed.state !== 'failed') {
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: 'This send has already been retried.',
+      });
+      return;
+    }
+    const teamId = body.team?.id ?? body.user.team_id ?? failed.teamId;
+    const generation = failed.generation + 1;
+    const outcome = await deps.sends.request({
+      key: idempotencyKeyForAction(teamId, channel, messageTs, RETRY_SEND, generation),
+      teamId,
+      requestedBy: body.user.id,
+      channelId: failed.channelId,
+      responseUrl: body.response_url,
+      origin: { kind: 'action', channel, messageTs, actionId: RETRY_SEND, attempt: generation },
+      retryOf: failed.key,
+      generation,
+      deviceId: failed.deviceId,
+      deviceName: failed.deviceName,
+      to: failed.to,
+      text: failed.text,
+      parent: failed.parent ?? { channel, ts: messageTs },
+    });
+    if (outcome.accepted) deps.sends.deliverInBackground(outcome.send.key);
+    deps.logger.info({ sendKey: outcome.send.key, retryOf: failed.key, accepted: outcome.accepted }, 'retry pressed');
+  };
+}

@@ -1,0 +1,55 @@
+import type { KnownBlock } from '@slack/types';
+import { displayNumber } from '../../../core/recipient.js';
+import type { SendRecord } from '../../../core/send-record.js';
+
+export const RETRY_SEND = 'retry_send';
+
+const STATUS_LABEL: Record<string, string> = {
+  queued: ':outbox_tray: Queued',
+  sent: ':white_check_mark: Sent',
+  delivered: ':white_check_mark::white_check_mark: Delivered',
+  read: ':eyes: Read',
+  failed: ':x: Failed',
+};
+
+/** A one-line summary of where a send stands, in plain words. */
+export function statusLine(send: SendRecord): string {
+  if (send.state === 'failed') return `:x: *Failed:* ${send.failure?.reason ?? 'unknown reason'}`;
+  if (send.state === 'pending') {
+    return send.lastError
+      ? `:hourglass_flowing_sand: Still trying: WAPing did not answer yet (${send.lastError}, ${send.attempts} attempt${send.attempts === 1 ? '' : 's'}).`
+      : ':hourglass_flowing_sand: Sending…';
+  }
+  const label = STATUS_LABEL[send.status ?? 'queued'] ?? send.status;
+  return `${label} · WAPing id \`${send.messageId}\``;
+}
+
+/** Quote a message for mrkdwn, keeping it short enough for one section. */
+function quote(text: string): string {
+  const shown = text.length > 2800 ? `${text.slice(0, 2800)}…` : text;
+  return shown
+    .split('\n')
+    .map((line) => `>${line}`)
+    .join('\n');
+}
+
+/** The parent message of a send: to whom, via which device, who asked, the text, and its status. */
+export function sendMessage(send: SendRecord): { text: string; blocks: KnownBlock[] } {
+  const to = displayNumber(send.to);
+  const headline = `${send.state === 'pending' ? 'Sending' : 'WhatsApp'} to ${to} via ${send.deviceName}`;
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${headline}*\nRequested by <@${send.requestedBy}>` } },
+    { type: 'section', text: { type: 'mrkdwn', text: quote(send.text) } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: statusLine(send) }] },
+  ];
+  if (send.state === 'failed') {
+    blocks.push({
+      type: 'actions',
+      block_id: 'send_actions',
+      elements: [
+        { type: 'button', action_id: RETRY_SEND, text: { type: 'plain_text', text: 'Retry' }, value: send.key },
+      ],
+    });
+  }
+  return { text: `${headline}: ${statusLine(send).replace(/:[a-z_]+:\s?/g, '')}`, blocks };
+}

@@ -1,0 +1,97 @@
+import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
+import type { Device } from '../../../core/ports.js';
+import { MAX_TEXT_LENGTH } from '../../../core/send-form.js';
+
+export const SEND_MODAL = 'send_modal';
+export const RECIPIENT_BLOCK = 'recipient';
+export const RECIPIENT_INPUT = 'recipient_input';
+export const DEVICE_BLOCK = 'device';
+export const DEVICE_SELECT = 'device_select';
+export const MESSAGE_BLOCK = 'message';
+export const MESSAGE_INPUT = 'message_input';
+
+/** What the modal carries from the command to the submission (Slack's private_metadata). */
+export interface SendModalMetadata {
+  channelId: string;
+  responseUrl?: string;
+}
+
+export interface SendModalInput {
+  devices: Device[];
+  defaultDeviceId?: string;
+  recipient?: string;
+  text?: string;
+  metadata: SendModalMetadata;
+}
+
+function deviceOption(device: Device): PlainTextOption {
+  const state = device.known === false ? 'state unknown' : device.connected ? 'connected' : 'disconnected';
+  return {
+    text: { type: 'plain_text', text: `${device.name} (${state})`.slice(0, 75) },
+    value: device.id,
+  };
+}
+
+/** The `/whatsapp send` modal: recipient, device and message, pre-filled from the command when given. */
+export function sendModal(input: SendModalInput): ModalView {
+  const options = input.devices.map(deviceOption);
+  const preselected =
+    input.devices.find((d) => d.id === input.defaultDeviceId && d.connected) ??
+    (input.devices.length === 1 ? input.devices[0] : undefined);
+  const blocks: KnownBlock[] = [
+    {
+      type: 'input',
+      block_id: RECIPIENT_BLOCK,
+      label: { type: 'plain_text', text: 'Recipient' },
+      hint: { type: 'plain_text', text: 'A WhatsApp number in international format, e.g. +15551234567.' },
+      element: {
+        type: 'plain_text_input',
+        action_id: RECIPIENT_INPUT,
+        placeholder: { type: 'plain_text', text: '+15551234567' },
+        ...(input.recipient ? { initial_value: input.recipient } : {}),
+      },
+    },
+    options.length > 0
+      ? {
+          type: 'input',
+          block_id: DEVICE_BLOCK,
+          label: { type: 'plain_text', text: 'Send from device' },
+          element: {
+            type: 'static_select',
+            action_id: DEVICE_SELECT,
+            placeholder: { type: 'plain_text', text: 'Choose a device' },
+            options: options.slice(0, 100),
+            ...(preselected ? { initial_option: deviceOption(preselected) } : {}),
+          },
+        }
+      : {
+          type: 'section',
+          block_id: DEVICE_BLOCK,
+          text: {
+            type: 'mrkdwn',
+            text: ':warning: No WhatsApp device is available: link one by QR code in WAPing first.',
+          },
+        },
+    {
+      type: 'input',
+      block_id: MESSAGE_BLOCK,
+      label: { type: 'plain_text', text: 'Message' },
+      element: {
+        type: 'plain_text_input',
+        action_id: MESSAGE_INPUT,
+        multiline: true,
+        max_length: MAX_TEXT_LENGTH,
+        ...(input.text ? { initial_value: input.text } : {}),
+      },
+    },
+  ];
+  return {
+    type: 'modal',
+    callback_id: SEND_MODAL,
+    title: { type: 'plain_text', text: 'Send a WhatsApp' },
+    submit: { type: 'plain_text', text: 'Send' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    private_metadata: JSON.stringify(input.metadata),
+    blocks,
+  };
+}

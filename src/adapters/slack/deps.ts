@@ -1,0 +1,19 @@
+import type { CountryCode } from 'libphonenumber-js';
+import type { AccessPolicy, GroupDirectory } from '../../core/access.js';
+import type { DeviceDirectory } from '../../core/devices.js';
+import type { Logger, SendNotifier } from '../../core/ports.js';
+import type { SendService } from '../../core/sends.js';
+
+/** What the Slack listeners need from the rest of the bot. */
+export interface SlackDeps {
+  sends: SendService;
+  devices: DeviceDirectory;
+  notifier: SendNotifier;
+  access: AccessPolicy;
+  groups: GroupDirectory;
+  defaultCountry?: CountryCode;
+  logger: Logger;
+}
+
+export const REFUSAL =
+  "Sorry, you're not on the list of people who may send WhatsApp messages from here. Ask whoever runs the bot to add you (or this channel).";

@@ -1,0 +1,35 @@
+import type { WebClient } from '@slack/web-api';
+import type { GroupDirectory } from '../../core/access.js';
+import type { Logger } from '../../core/ports.js';
+
+/**
+ * User-group membership from `usergroups.users.list`, cached because Slack rate limits the call.
+ * Workspaces on plans without user groups answer an error: the group then has no members, so only
+ * the users and channels listed by id grant access (logged once per refresh).
+ */
+export class SlackGroupDirectory implements GroupDirectory {
+  private readonly cache = new Map<string, { at: number; members: string[] }>();
+
+  constructor(
+    private readonly client: WebClient,
+    private readonly logger: Logger,
+    private readonly ttlMs = 5 * 60_000,
+  ) {}
+
+  async membersOf(groupId: string): Promise<string[]> {
+    const hit = this.cache.get(groupId);
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.members;
+    try {
+      const result = await this.client.usergroups.users.list({ usergroup: groupId });
+      const members = result.users ?? [];
+      this.cache.set(groupId, { at: Date.now(), members });
+      return members;
+    } catch (error) {
+      this.logger.warn(
+        { groupId, slackError: (error as { data?: { error?: string } }).data?.error },
+        'could not list user group members',
+      );
+      return hit?.members ?? [];
+    }
+  }
+}

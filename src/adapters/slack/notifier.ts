@@ -1,0 +1,113 @@
+import type { WebClient } from '@slack/web-api';
+import { request } from 'undici';
+import type { Logger, MessageRef, SendNotifier, SlackPerson } from '../../core/ports.js';
+import type { SendRecord } from '../../core/send-record.js';
+import { sendMessage } from './blocks/send-message.js';
+
+/** Slack errors that mean "the bot may not post in this conversation", as opposed to an outage. */
+const REFUSED = new Set([
+  'not_in_channel',
+  'channel_not_found',
+  'is_archived',
+  'restricted_action',
+  'cannot_dm_bot',
+  'ekm_access_denied',
+]);
+
+function slackError(error: unknown): string | undefined {
+  return (error as { data?: { error?: string } }).data?.error;
+}
+
+/** Posts and updates the Slack message that follows a send. */
+export class SlackNotifier implements SendNotifier {
+  constructor(
+    private readonly client: WebClient,
+    private readonly logger: Logger,
+  ) {}
+
+  async announce(send: SendRecord): Promise<MessageRef | undefined> {
+    const rendered = sendMessage(send);
+    try {
+      const posted = await this.client.chat.postMessage({ channel: send.channelId, ...rendered, unfurl_links: false });
+      return { channel: posted.channel ?? send.channelId, ts: posted.ts as string };
+    } catch (error) {
+      const code = slackError(error);
+      if (!code || !REFUSED.has(code)) {
+        this.logger.error({ err: error, sendKey: send.key }, 'could not post the send message; sending anyway');
+        return undefined;
+      }
+      this.logger.warn({ sendKey: send.key, slackError: code }, 'channel refused the bot; following the send in a DM');
+      await this.tell(
+        { userId: send.requestedBy, channelId: send.channelId, responseUrl: send.responseUrl },
+        "I can't post in this channel (invite me with `/invite @WhatsApp` to follow sends here). Your message is being sent anyway; I'll keep you posted in a direct message.",
+      );
+      return this.postToDirectMessage(send, rendered);
+    }
+  }
+
+  async refresh(send: SendRecord): Promise<void> {
+    if (!send.parent) return;
+    try {
+      await this.client.chat.update({ channel: send.parent.channel, ts: send.parent.ts, ...sendMessage(send) });
+    } catch (error) {
+      this.logger.error(
+        { err: error, sendKey: send.key, slackError: slackError(error) },
+        'could not update the send message',
+      );
+    }
+  }
+
+  async tell(person: SlackPerson, text: string): Promise<void> {
+    if (person.responseUrl && (await this.respond(person.responseUrl, text))) return;
+    try {
+      await this.client.chat.postEphemeral({ channel: person.channelId, user: person.userId, text });
+      return;
+    } catch (error) {
+      this.logger.warn(
+        { user: person.userId, slackError: slackError(error) },
+        'ephemeral refused; telling the user by DM',
+      );
+    }
+    try {
+      await this.client.chat.postMessage({ channel: person.userId, text });
+    } catch (error) {
+      this.logger.error({ err: error, user: person.userId }, 'could not reach the user at all');
+    }
+  }
+
+  /** Ephemeral reply through the slash command's response_url, which works where the bot is not a member. */
+  private async respond(responseUrl: string, text: string): Promise<boolean> {
+    try {
+      const response = await request(responseUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+        headersTimeout: 5_000,
+        bodyTimeout: 5_000,
+      });
+      await response.body.dump();
+      return response.statusCode < 300;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'response_url did not take the reply');
+      return false;
+    }
+  }
+
+  private async postToDirectMessage(
+    send: SendRecord,
+    rendered: ReturnType<typeof sendMessage>,
+  ): Promise<MessageRef | undefined> {
+    try {
+      const dm = await this.client.conversations.open({ users: send.requestedBy });
+      const channel = dm.channel?.id ?? send.requestedBy;
+      const posted = await this.client.chat.postMessage({ channel, ...rendered, unfurl_links: false });
+      return { channel: posted.channel ?? channel, ts: posted.ts as string };
+    } catch (error) {
+      this.logger.error(
+        { err: error, sendKey: send.key, slackError: slackError(error) },
+        'could not open a DM with the requester',
+      );
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { z } from 'zod';
+import { maySend } from '../../../core/access.js';
+import { idempotencyKeyForView } from '../../../core/idempotency.js';
+import { checkSendForm } from '../../../core/send-form.js';
+import { statusLine } from '../blocks/send-message.js';
+import {
+  DEVICE_BLOCK,
+  DEVICE_SELECT,
+  MESSAGE_BLOCK,
+  MESSAGE_INPUT,
+  RECIPIENT_BLOCK,
+  RECIPIENT_INPUT,
+  type SendModalMetadata,
+} from '../blocks/send-modal.js';
+import { REFUSAL, type SlackDeps } from '../deps.js';
+
+const metadataSchema = z.object({ channelId: z.string().min(1), responseUrl: z.string().optional() });
+
+const stateSchema = z.object({
+  [RECIPIENT_BLOCK]: z.object({ [RECIPIENT_INPUT]: z.object({ value: z.string().nullish() }) }).optional(),
+  [DEVICE_BLOCK]: z
+    .object({ [DEVICE_SELECT]: z.object({ selected_option: z.object({ value: z.string() }).nullish() }) })
+    .optional(),
+  [MESSAGE_BLOCK]: z.object({ [MESSAGE_INPUT]: z.object({ value: z.string().nullish() }) }).optional(),
+});
+
+/**
+ * The send modal's submission: validate (inline errors), check access, claim the send under the
+ * view's idempotency key, acknowledge, then deliver in the background. A second submission of the
+ * same view (double click, replay, another replica) finds the claim and sends nothing.
+ */
+export function sendModalSubmission(deps: SlackDeps) {
+  return async ({ ack, body, view }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+    const metadata = parseMetadata(view.private_metadata);
+    const state = stateSchema.safeParse(view.state.values);
+    if (!metadata || !state.success) {
+      deps.logger.warn({ viewId: view.id }, 'send modal submission with unreadable state');
+      await ack({
+        response_action: 'errors',
+        errors: { [RECIPIENT_BLOCK]: 'This form is out of date: close it and run the command again.' },
+      });
+      return;
+    }
+    const values = state.data;
+    const devices = await deps.devices.list();
+    const checked = checkSendForm(
+      {
+        recipient: values[RECIPIENT_BLOCK]?.[RECIPIENT_INPUT].value ?? '',
+        deviceId: values[DEVICE_BLOCK]?.[DEVICE_SELECT].selected_option?.value,
+        text: values[MESSAGE_BLOCK]?.[MESSAGE_INPUT].value ?? '',
+      },
+      devices,
+      deps.defaultCountry,
+    );
+    if (!checked.ok) {
+      const { recipient, device, message } = checked.errors;
+      await ack({
+        response_action: 'errors',
+        errors: {
+          ...(recipient ? { [RECIPIENT_BLOCK]: recipient } : {}),
+          ...(device ? { [DEVICE_BLOCK]: device } : {}),
+          ...(message ? { [MESSAGE_BLOCK]: message } : {}),
+        },
+      });
+      return;
+    }
+    const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
+    if (!(await maySend(deps.access, deps.groups, body.user.id, metadata.channelId))) {
+      await ack({ response_action: 'errors', errors: { [RECIPIENT_BLOCK]: REFUSAL } });
+      return;
+    }
+    const outcome = await deps.sends.request({
+      key: idempotencyKeyForView(teamId, view.id),
+      teamId,
+      requestedBy: body.user.id,
+      channelId: metadata.channelId,
+      responseUrl: metadata.responseUrl,
+      origin: { kind: 'view', viewId: view.id },
+      deviceId: checked.device.id,
+      deviceName: checked.device.name,
+      to: checked.to,
+      text: checked.text,
+    });
+    await ack();
+    if (outcome.accepted) {
+      deps.sends.deliverInBackground(outcome.send.key);
+    } else {
+      await deps.notifier.tell(
+        { userId: body.user.id, channelId: metadata.channelId, responseUrl: metadata.responseUrl },
+        `This form was already submitted, so nothing was sent again. That send: ${statusLine(outcome.send).replace(/:[a-z_]+:\s?/g, '')}`,
+      );
+    }
+  };
+}
+
+function parseMetadata(raw: string): SendModalMetadata | undefined {
+  try {
+    const parsed = metadataSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

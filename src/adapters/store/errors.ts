@@ -1,0 +1,69 @@
+/** Base error for every store failure; `code` is stable, `cause` keeps the backend's own error. */
+export class StoreError extends Error {
+  override readonly name: string = 'StoreError';
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/**
+ * The backend cannot be reached (Redis down, restarting or too slow to answer). The operation may or may
+ * not have been applied; callers answer "try again later" (HTTP 503) rather than guessing.
+ */
+export class StoreUnavailableError extends StoreError {
+  override readonly name = 'StoreUnavailableError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE_UNAVAILABLE', message, options);
+  }
+}
+
+/** An atomic update kept losing to other writers and gave up. */
+export class StoreConflictError extends StoreError {
+  override readonly name = 'StoreConflictError';
+  readonly key: string;
+  readonly attempts: number;
+
+  constructor(key: string, attempts: number) {
+    super('STORE_CONFLICT', `Gave up updating "${key}" after ${attempts} conflicting attempts`);
+    this.key = key;
+    this.attempts = attempts;
+  }
+}
+
+/** The store was used after `close()`. */
+export class StoreClosedError extends StoreError {
+  override readonly name = 'StoreClosedError';
+
+  constructor() {
+    super('STORE_CLOSED', 'The store is closed');
+  }
+}
+
+/** A value or ttl that no store can keep: not JSON-serialisable, or a ttl that is not a positive number. */
+export class StoreInvalidInputError extends StoreError {
+  override readonly name = 'StoreInvalidInputError';
+
+  constructor(message: string) {
+    super('STORE_INVALID_INPUT', message);
+  }
+}
+
+/** Whole milliseconds for a ttl, or undefined for "no expiry"; rejects zero, negative and non-finite ttls. */
+export function checkedTtl(ttlMs: number | undefined): number | undefined {
+  if (ttlMs === undefined) return undefined;
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new StoreInvalidInputError(`ttlMs must be a positive number of milliseconds, got ${ttlMs}`);
+  }
+  return Math.ceil(ttlMs);
+}
+
+/** Refuses what JSON cannot carry at the top level, so every store rejects the same values. */
+export function assertStorable(key: string, value: unknown): void {
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
+    throw new StoreInvalidInputError(`The value for "${key}" is not JSON-serialisable (got ${typeof value})`);
+  }
+}

@@ -1,0 +1,295 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import KeyvRedis, { createClient } from '@keyv/redis';
+import type { Claim, Logger, Store } from '../../core/ports.js';
+import {
+  assertStorable,
+  checkedTtl,
+  StoreClosedError,
+  StoreConflictError,
+  StoreError,
+  StoreUnavailableError,
+} from './errors.js';
+import { KeyedMutex } from './keyv-store.js';
+
+export interface RedisStoreOptions {
+  /** `redis://` or `rediss://` URL, credentials included. */
+  url: string;
+  /** Every key is stored as `<namespace>:<key>`, so deployments and test files can share one Redis. */
+  namespace?: string;
+  logger?: Logger;
+  /** How long connect() keeps trying before it gives up. Default 5 s. */
+  connectTimeoutMs?: number;
+  /** Deadline for each operation, so callers fail fast instead of waiting on a dead socket. Default 2 s. */
+  operationTimeoutMs?: number;
+  /** How many optimistic attempts update() makes before it throws StoreConflictError. Default 50. */
+  maxUpdateAttempts?: number;
+}
+
+type RedisClient = ReturnType<typeof createClient>;
+
+interface Script {
+  source: string;
+  sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/** SET NX (with PX when there is a ttl); on loss, the value already there, read in the same atomic step. */
+const CLAIM = script(`
+if ARGV[2] == '' then
+  if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return false end
+else
+  if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+end
+return redis.call('GET', KEYS[1])
+`);
+
+/**
+ * Compare-and-set on the raw text: writes only if the key still holds exactly what the caller read
+ * (ARGV[1] = '0' means "read nothing"). Without a ttl the remaining one is kept (KEEPTTL, Redis >= 6).
+ */
+const COMPARE_AND_SET = script(`
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if current ~= ARGV[2] then return 0 end
+elseif current then
+  return 0
+end
+if ARGV[4] == '' then
+  redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+else
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+end
+return 1
+`);
+
+/** Server replies that mean "not now" rather than "never": the caller should treat them as an outage. */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)\b/;
+
+/** `host:port` of a Redis URL, never its credentials. */
+export function redisAddress(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '6379'}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** node-redis does not name its error classes; a reply from the server is an ErrorReply (or a subclass). */
+function isServerReply(error: unknown): error is Error {
+  for (let proto = Object.getPrototypeOf(error); proto; proto = Object.getPrototypeOf(proto)) {
+    if (proto.constructor?.name === 'ErrorReply') return true;
+  }
+  return false;
+}
+
+/**
+ * A Store shared by every replica through one Redis. Atomic across processes: `claim` is one Lua script
+ * (SET NX, else GET), `update` an optimistic compare-and-set loop. Within one process, updates of a key also
+ * queue behind a local mutex, so replicas contend with each other rather than with their own requests.
+ *
+ * Built on @keyv/redis: its KeyvRedis adapter does the plain get/set/delete (values are our own JSON text,
+ * keys `<namespace>:<key>`), and its node-redis client runs the scripts under the same key names.
+ *
+ * When Redis is down every operation rejects with StoreUnavailableError at once (no offline queue) or at
+ * the latest after `operationTimeoutMs`; the client keeps reconnecting in the background.
+ */
+export class RedisStore implements Store {
+  readonly #client: RedisClient;
+  readonly #adapter: KeyvRedis<string>;
+  readonly #namespace: string;
+  readonly #address: string;
+  readonly #logger: Logger | undefined;
+  readonly #operationTimeoutMs: number;
+  readonly #maxUpdateAttempts: number;
+  readonly #updates = new KeyedMutex();
+  #everReady = false;
+  #connected = false;
+  #closed = false;
+
+  private constructor(options: RedisStoreOptions) {
+    this.#namespace = options.namespace ?? 'waping-bot';
+    this.#address = redisAddress(options.url);
+    this.#logger = options.logger;
+    this.#operationTimeoutMs = options.operationTimeoutMs ?? 2_000;
+    this.#maxUpdateAttempts = options.maxUpdateAttempts ?? 50;
+    const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+    const startedAt = Date.now();
+    this.#client = createClient({
+      url: options.url,
+      // Commands sent while disconnected fail at once instead of waiting, unbounded, for a reconnect.
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: Math.min(connectTimeoutMs, 2_000),
+        // Until the first connection, give up after connectTimeoutMs so start-up fails clearly. After it,
+        // never give up: a node-redis client whose strategy says "stop" closes for good.
+        reconnectStrategy: (retries) => {
+          if (!this.#everReady && Date.now() - startedAt >= connectTimeoutMs) {
+            return new Error(`gave up connecting after ${connectTimeoutMs} ms`);
+          }
+          return Math.min(50 * 2 ** retries, 1_000) + Math.floor(Math.random() * 100);
+        },
+      },
+    });
+    // An EventEmitter 'error' with no listener would crash the process; connection errors are expected
+    // while Redis is away, and operations report them to their callers.
+    this.#client.on('error', (error: Error) => this.#onConnectionError(error));
+    this.#client.on('ready', () => this.#onReady());
+    this.#adapter = new KeyvRedis<string>(this.#client, {
+      namespace: this.#namespace,
+      keyPrefixSeparator: ':',
+      throwOnErrors: true,
+      throwOnConnectError: true,
+    });
+  }
+
+  /** Connects and resolves once Redis answers; rejects with StoreUnavailableError naming the host. */
+  static async connect(options: RedisStoreOptions): Promise<RedisStore> {
+    const store = new RedisStore(options);
+    try {
+      await store.#client.connect();
+    } catch (error) {
+      const cause = (error as { socketError?: unknown }).socketError ?? error;
+      throw new StoreUnavailableError(
+        `Cannot connect to Redis at ${store.#address}: ${(cause as Error)?.message ?? cause}`,
+        { cause },
+      );
+    }
+    return store;
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const raw = await this.#redis('GET', () => this.#adapter.get(key));
+    return raw === undefined || raw === null ? undefined : (JSON.parse(raw) as T);
+  }
+
+  async set<T>(key: string, value: T, ttlMs?: number): Promise<void> {
+    const ttl = checkedTtl(ttlMs);
+    assertStorable(key, value);
+    const text = JSON.stringify(value);
+    await this.#redis('SET', () => this.#adapter.set(key, text, ttl));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.#redis('DELETE', () => this.#adapter.delete(key));
+  }
+
+  async claim<T>(key: string, value: T, ttlMs?: number): Promise<Claim<T>> {
+    const ttl = checkedTtl(ttlMs);
+    assertStorable(key, value);
+    const existing = await this.#run(CLAIM, this.#key(key), [JSON.stringify(value), ttl?.toString() ?? '']);
+    if (existing === null) return { claimed: true, value };
+    return { claimed: false, value: JSON.parse(existing as string) as T };
+  }
+
+  async update<T>(
+    key: string,
+    change: (current: T | undefined) => T | undefined,
+    ttlMs?: number,
+  ): Promise<T | undefined> {
+    const ttl = checkedTtl(ttlMs)?.toString() ?? '';
+    const fullKey = this.#key(key);
+    return this.#updates.run(key, async () => {
+      for (let attempt = 1; attempt <= this.#maxUpdateAttempts; attempt++) {
+        const raw = await this.#redis('GET', () => this.#client.get(fullKey));
+        const current = raw === null ? undefined : (JSON.parse(raw) as T);
+        const next = change(current);
+        if (next === undefined) return current;
+        assertStorable(key, next);
+        const written = await this.#run(COMPARE_AND_SET, fullKey, [
+          raw === null ? '0' : '1',
+          raw ?? '',
+          JSON.stringify(next),
+          ttl,
+        ]);
+        if (written === 1) return next;
+        // Another replica wrote in between: back off a little, with jitter so the losers spread out.
+        await sleep(Math.random() * Math.min(2 ** attempt, 50));
+      }
+      throw new StoreConflictError(key, this.#maxUpdateAttempts);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#client.isOpen) return;
+    if (this.#client.isReady) {
+      // close() waits for replies still owed; a server dying at this moment must not hold shutdown up.
+      await Promise.race([this.#client.close(), sleep(this.#operationTimeoutMs, undefined, { ref: false })]);
+    } else {
+      this.#client.destroy();
+    }
+  }
+
+  #key(key: string): string {
+    return this.#adapter.createKeyPrefix(key, this.#namespace);
+  }
+
+  /** EVALSHA, falling back to EVAL the first time a server has not seen the script. */
+  async #run(lua: Script, key: string, args: string[]): Promise<unknown> {
+    const options = { keys: [key], arguments: args };
+    return this.#redis('EVAL', async () => {
+      try {
+        return await this.#client.evalSha(lua.sha, options);
+      } catch (error) {
+        if (!(isServerReply(error) && error.message.startsWith('NOSCRIPT'))) throw error;
+        return await this.#client.eval(lua.source, options);
+      }
+    });
+  }
+
+  /** One call to Redis, bounded by the operation deadline, with its failure told as a StoreError. */
+  async #redis<T>(command: string, call: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreClosedError();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new StoreUnavailableError(
+            `Redis at ${this.#address} did not answer ${command} within ${this.#operationTimeoutMs} ms`,
+          ),
+        );
+      }, this.#operationTimeoutMs);
+    });
+    try {
+      return await Promise.race([call(), deadline]);
+    } catch (error) {
+      throw this.#storeError(command, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #storeError(command: string, error: unknown): StoreError {
+    if (error instanceof StoreError) return error;
+    const message = (error as Error)?.message ?? String(error);
+    if (isServerReply(error) && !TRANSIENT_REPLY.test(message)) {
+      return new StoreError('STORE_FAILED', `Redis at ${this.#address} refused ${command}: ${message}`, {
+        cause: error,
+      });
+    }
+    return new StoreUnavailableError(`Redis at ${this.#address} is unavailable (${command}): ${message}`, {
+      cause: error,
+    });
+  }
+
+  #onConnectionError(error: Error): void {
+    if (this.#connected) {
+      this.#connected = false;
+      this.#logger?.warn({ redis: this.#address, error: error.message }, 'Lost the connection to Redis; reconnecting');
+    } else {
+      this.#logger?.debug({ redis: this.#address, error: error.message }, 'Redis connection attempt failed');
+    }
+  }
+
+  #onReady(): void {
+    if (this.#everReady) this.#logger?.info({ redis: this.#address }, 'Reconnected to Redis');
+    this.#everReady = true;
+    this.#connected = true;
+  }
+}

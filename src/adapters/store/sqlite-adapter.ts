@@ -1,0 +1,124 @@
+/*
+ * A Keyv storage adapter over better-sqlite3, for the embedded single-process store.
+ *
+ * Why not @keyv/sqlite: it depends on `sqlite3`, whose install downloads a prebuilt binary (impossible on
+ * machines without internet) or compiles for minutes. better-sqlite3 is synchronous, so each statement runs
+ * to completion before any other JavaScript, and a read-modify-write cannot interleave within the one
+ * process that owns the file.
+ *
+ * Durability: WAL journal with `synchronous = FULL`, so a value is on disk once set() resolves.
+ */
+import { EventEmitter } from 'node:events';
+import Database from 'better-sqlite3';
+import type { KeyvStoreAdapter, StoredData } from 'keyv';
+
+export interface SqliteAdapterOptions {
+  /** Database file; created when missing. */
+  path: string;
+  /** How often expired rows are deleted; they are already invisible to reads before that. */
+  purgeIntervalMs?: number;
+}
+
+interface Row {
+  value: string;
+}
+
+export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
+  /** Set by Keyv; used only to scope clear(). */
+  namespace?: string | undefined;
+  readonly opts: { path: string; dialect: 'sqlite' };
+  readonly #db: Database.Database;
+  readonly #purgeTimer: NodeJS.Timeout;
+  readonly #statements: {
+    get: Database.Statement<[string, number], Row>;
+    upsert: Database.Statement<[string, string, number | null]>;
+    delete: Database.Statement<[string]>;
+    deleteExpired: Database.Statement<[number]>;
+    clearAll: Database.Statement<[]>;
+    clearPrefix: Database.Statement<[{ prefix: string }]>;
+  };
+
+  constructor(options: SqliteAdapterOptions) {
+    super();
+    this.opts = { path: options.path, dialect: 'sqlite' };
+    this.#db = new Database(options.path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS keyv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER);
+      CREATE INDEX IF NOT EXISTS keyv_expires ON keyv (expires) WHERE expires IS NOT NULL;
+    `);
+    this.#statements = {
+      get: this.#db.prepare('SELECT value FROM keyv WHERE key = ? AND (expires IS NULL OR expires > ?)'),
+      upsert: this.#db.prepare(
+        'INSERT INTO keyv (key, value, expires) VALUES (?, ?, ?) ' +
+          'ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires',
+      ),
+      delete: this.#db.prepare('DELETE FROM keyv WHERE key = ?'),
+      deleteExpired: this.#db.prepare('DELETE FROM keyv WHERE expires IS NOT NULL AND expires <= ?'),
+      clearAll: this.#db.prepare('DELETE FROM keyv'),
+      clearPrefix: this.#db.prepare('DELETE FROM keyv WHERE substr(key, 1, length(@prefix)) = @prefix'),
+    };
+    this.#purgeTimer = setInterval(() => this.#purgeQuietly(), options.purgeIntervalMs ?? 60_000);
+    this.#purgeTimer.unref();
+  }
+
+  async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
+    return this.#statements.get.get(key, Date.now())?.value as StoredData<Value> | undefined;
+  }
+
+  async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
+    const now = Date.now();
+    return keys.map((key) => this.#statements.get.get(key, now)?.value as StoredData<Value | undefined>);
+  }
+
+  async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
+    // Keyv hands over its serialised string; anything else is stored as JSON so get() still returns text.
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    const expires = typeof ttl === 'number' && ttl > 0 ? Date.now() + ttl : null;
+    this.#statements.upsert.run(key, text, expires);
+    return true;
+  }
+
+  async has(key: string): Promise<boolean> {
+    return this.#statements.get.get(key, Date.now()) !== undefined;
+  }
+
+  /** True when a row was removed, even an expired one that reads no longer saw. */
+  async delete(key: string): Promise<boolean> {
+    return this.#statements.delete.run(key).changes > 0;
+  }
+
+  async deleteMany(keys: string[]): Promise<boolean> {
+    const deleteAll = this.#db.transaction((all: string[]) =>
+      all.reduce((removed, key) => removed + this.#statements.delete.run(key).changes, 0),
+    );
+    return deleteAll(keys) > 0;
+  }
+
+  /** Removes this namespace's keys (Keyv prefixes them with `<namespace>:`), or every key without one. */
+  async clear(): Promise<void> {
+    if (this.namespace) this.#statements.clearPrefix.run({ prefix: `${this.namespace}:` });
+    else this.#statements.clearAll.run();
+  }
+
+  /** Deletes expired rows now; returns how many went. */
+  purgeExpired(): number {
+    return this.#statements.deleteExpired.run(Date.now()).changes;
+  }
+
+  async disconnect(): Promise<void> {
+    clearInterval(this.#purgeTimer);
+    if (this.#db.open) this.#db.close();
+  }
+
+  #purgeQuietly(): void {
+    try {
+      this.purgeExpired();
+    } catch (error) {
+      // A failed purge only delays cleanup. Keyv forwards 'error' to its own listeners; without one, an
+      // EventEmitter would throw it from this timer and take the process down.
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    }
+  }
+}

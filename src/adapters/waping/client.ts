@@ -1,0 +1,251 @@
+import { type Dispatcher, Pool, request } from 'undici';
+import type { Device, OutgoingText, WapingPort, WapingSendResult } from '../../core/ports.js';
+import {
+  IdempotencyConflictError,
+  RateLimitedError,
+  SessionDisconnectedError,
+  WapingError,
+  WapingErrorCode,
+  WapingUnavailableError,
+  WapingValidationError,
+} from './errors.js';
+import { devicesResponseSchema, errorBodySchema, sendResponseSchema } from './schemas.js';
+
+export interface WapingClientOptions {
+  /** WAPing's API origin, optionally with a path prefix, e.g. `https://api.waping.app`. */
+  baseUrl: string;
+  apiKey: string;
+  /** Bound on one whole request: connect, headers and body. */
+  timeoutMs?: number;
+  /** Connections to use instead of the client's own keep-alive pool; the caller closes it. */
+  dispatcher?: Dispatcher;
+}
+
+/** A WAPing `error.code` we may repeat in our own words: a plain token, never an echo of the input. */
+const safeCodePattern = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/** What one HTTP exchange came to, body already read so the connection goes back to the pool. */
+interface Exchange {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** WAPing over HTTP: one attempt per call, every outcome mapped to a typed result or error. */
+export class WapingClient implements WapingPort {
+  readonly #apiKey: string;
+  readonly #base: URL;
+  readonly #timeoutMs: number;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+
+  constructor({ baseUrl, apiKey, timeoutMs = 10_000, dispatcher }: WapingClientOptions) {
+    // A trailing slash makes `new URL('v1/...', base)` keep any path prefix of the base URL.
+    this.#base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+    this.#apiKey = apiKey;
+    this.#timeoutMs = timeoutMs;
+    this.#ownsDispatcher = dispatcher === undefined;
+    this.#dispatcher = dispatcher ?? new Pool(this.#base.origin, { connections: 16, keepAliveTimeout: 30_000 });
+  }
+
+  /** The exact request body for a text send, keys in WAPing's documented order. */
+  textBody({ deviceId, to, text }: OutgoingText): string {
+    return JSON.stringify({ deviceId, to, type: 'text', text: { body: text } });
+  }
+
+  /** One attempt at `POST /v1/messages` with the exact persisted body; never throws. */
+  async sendMessage(idempotencyKey: string, body: string): Promise<WapingSendResult> {
+    let exchange: Exchange;
+    try {
+      exchange = await this.#exchange('POST', 'v1/messages', {
+        headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+        body,
+      });
+    } catch (error) {
+      return failure(this.#thrownToError(error));
+    }
+    if (exchange.status < 200 || exchange.status >= 300) return failure(responseError(exchange));
+
+    const parsed = sendResponseSchema.safeParse(parseJson(exchange.text));
+    if (!parsed.success) {
+      // WAPing said yes but we cannot read its answer. Retrying with the same key and body is safe (it
+      // replays the stored response) and may get a readable one.
+      return failure(
+        new WapingError(WapingErrorCode.badResponse, 'WAPing accepted the request but its answer was unreadable', {
+          status: exchange.status,
+          retryable: true,
+        }),
+      );
+    }
+    return { ok: true, messageId: parsed.data.id, status: parsed.data.status };
+  }
+
+  /** The devices WAPing knows, with their session state. Throws a WapingError when that fails. */
+  async listDevices(): Promise<Device[]> {
+    let exchange: Exchange;
+    try {
+      exchange = await this.#exchange('GET', 'v1/devices', { headers: {} });
+    } catch (error) {
+      throw this.#thrownToError(error);
+    }
+    if (exchange.status < 200 || exchange.status >= 300) throw responseError(exchange);
+
+    const parsed = devicesResponseSchema.safeParse(parseJson(exchange.text));
+    if (!parsed.success) {
+      throw new WapingError(WapingErrorCode.badResponse, 'WAPing answered the device list in an unexpected shape', {
+        status: exchange.status,
+        retryable: true,
+        cause: parsed.error,
+      });
+    }
+    return parsed.data.data.map(({ id, name, phone, status }) => ({
+      id,
+      name,
+      ...(phone ? { phone } : {}),
+      connected: status === 'connected',
+    }));
+  }
+
+  /** Release the client's own connections (a dispatcher passed in stays open). */
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+
+  async #exchange(
+    method: 'GET' | 'POST',
+    path: string,
+    { headers, body }: { headers: Record<string, string>; body?: string },
+  ): Promise<Exchange> {
+    // Our own controller, so a timeout is told apart from every other abort whatever undici throws.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.#timeoutMs);
+    try {
+      const response = await request(new URL(path, this.#base), {
+        dispatcher: this.#dispatcher,
+        method,
+        headers: { authorization: `Bearer ${this.#apiKey}`, accept: 'application/json', ...headers },
+        ...(body === undefined ? {} : { body }),
+        signal: timeout.signal,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+      });
+      // Always read the body to its end: an unread body keeps the connection from being reused.
+      const text = await response.body.text();
+      return { status: response.statusCode, headers: response.headers, text };
+    } catch (error) {
+      throw timeout.signal.aborted ? new TimedOut(error) : error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #thrownToError(error: unknown): WapingError {
+    if (error instanceof TimedOut || isTimeoutCode(errorCode(error))) {
+      return new WapingUnavailableError(WapingErrorCode.timeout, `WAPing did not answer within ${this.#timeoutMs} ms`, {
+        cause: error instanceof TimedOut ? error.cause : error,
+      });
+    }
+    return new WapingUnavailableError(WapingErrorCode.network, 'WAPing could not be reached', { cause: error });
+  }
+}
+
+/** Marks an abort caused by our own timer. */
+class TimedOut extends Error {
+  constructor(cause: unknown) {
+    super('timed out', { cause });
+  }
+}
+
+function isTimeoutCode(code: string | undefined): boolean {
+  return (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'ETIMEDOUT'
+  );
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return undefined;
+}
+
+function failure(error: WapingError): WapingSendResult {
+  return {
+    ok: false,
+    retryable: error.retryable,
+    code: error.code,
+    message: error.message,
+    ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+  };
+}
+
+/**
+ * Map a non-2xx answer to a typed error. WAPing's `error.message` may echo the input (the number, the
+ * text), so it is never copied: we keep its `code` and say what happened in fixed words.
+ */
+function responseError({ status, headers, text }: Exchange): WapingError {
+  const body = errorBodySchema.safeParse(parseJson(text));
+  const rawCode = body.success ? body.data.error.code : undefined;
+  const wapingCode = rawCode !== undefined && safeCodePattern.test(rawCode) ? rawCode : undefined;
+  const upperCode = wapingCode?.toUpperCase() ?? '';
+  const retryAfterMs = parseRetryAfter(headers['retry-after']);
+  const common = {
+    status,
+    ...(wapingCode === undefined ? {} : { wapingCode }),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
+  if (status >= 500) {
+    return new WapingUnavailableError(`HTTP_${status}`, `WAPing failed on its side (HTTP ${status})`, common);
+  }
+  // The session check comes first: WAPing's page names the code, not the status ("4xx session").
+  if (upperCode.includes('SESSION')) return new SessionDisconnectedError(common);
+  if (status === 429) return new RateLimitedError(common);
+  if (upperCode.includes('QUOTA')) {
+    return new WapingError(WapingErrorCode.quotaExceeded, "The WAPing workspace's message quota is used up", {
+      ...common,
+      retryable: false,
+    });
+  }
+  if (status === 409) {
+    const inFlight = upperCode.includes('IN_FLIGHT') || upperCode.includes('IN_PROGRESS');
+    return new IdempotencyConflictError(inFlight, common);
+  }
+  if (status === 401 || status === 403) {
+    return new WapingError(WapingErrorCode.unauthorized, 'WAPing refused the API key', {
+      ...common,
+      retryable: false,
+    });
+  }
+  if (status === 400 || status === 422) {
+    if (upperCode === 'UNKNOWN_DEVICE' || upperCode === 'DEVICE_NOT_FOUND') {
+      return new WapingValidationError(WapingErrorCode.unknownDevice, 'WAPing does not know this device', common);
+    }
+    return new WapingValidationError(
+      WapingErrorCode.validation,
+      'WAPing rejected the message as invalid; check the number is in E.164 form (+ and country code)',
+      common,
+    );
+  }
+  return new WapingError(`HTTP_${status}`, `WAPing answered HTTP ${status}`, { ...common, retryable: false });
+}
+
+/** `Retry-After` as milliseconds from now: delta seconds, or an HTTP date. Undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
+  const raw = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!raw) return undefined;
+  if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

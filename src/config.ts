@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { isKnownCountry } from './core/recipient.js';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .default('false')
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value?.trim() ? value.trim() : undefined));
+
+const milliseconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const slackIds = (prefixes: string) =>
+  z
+    .array(
+      z
+        .string()
+        .regex(new RegExp(`^[${prefixes}][A-Z0-9]+$`), `a Slack id starting with ${prefixes.split('').join(' or ')}`),
+    )
+    .default([]);
+
+/** The optional CONFIG_FILE (YAML or JSON): devices, default device and who may send. */
+const configFileSchema = z
+  .object({
+    defaultDevice: z.string().min(1).optional(),
+    devices: z.array(z.object({ id: z.string().min(1), name: z.string().min(1) }).strict()).default([]),
+    access: z
+      .object({ users: slackIds('UW'), userGroups: slackIds('S'), channels: slackIds('CGD') })
+      .strict()
+      .default({ users: [], userGroups: [], channels: [] }),
+  })
+  .strict()
+  .refine(
+    (file) => !file.defaultDevice || file.devices.length === 0 || file.devices.some((d) => d.id === file.defaultDevice),
+    {
+      message: 'defaultDevice must be the id of one of the devices',
+      path: ['defaultDevice'],
+    },
+  );
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+const envSchema = z
+  .object({
+    SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'a bot token starting with xoxb-'),
+    SLACK_SIGNING_SECRET: optionalText,
+    SLACK_APP_TOKEN: optionalText.refine(
+      (v) => v === undefined || v.startsWith('xapp-'),
+      'an app token starting with xapp-',
+    ),
+    SLACK_API_URL: z.url().optional(),
+    WAPING_SANDBOX: flag,
+    WAPING_API_URL: z.url().optional(),
+    WAPING_API_KEY: optionalText,
+    WAPING_WEBHOOK_SECRET: optionalText,
+    WAPING_TIMEOUT_MS: milliseconds(10_000),
+    STORE_URL: optionalText,
+    DATA_DIR: z.string().min(1).default('./data'),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    DEFAULT_COUNTRY: optionalText.refine(
+      (v) => v === undefined || isKnownCountry(v.toUpperCase()),
+      'an ISO 3166 country code such as US or DE',
+    ),
+    CONFIG_FILE: optionalText,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SEND_LEASE_MS: milliseconds(60_000),
+    SWEEP_INTERVAL_MS: milliseconds(15_000),
+    DEVICE_CACHE_MS: milliseconds(30_000),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'required unless SLACK_APP_TOKEN (Socket Mode) is set',
+      });
+    }
+    if (!env.WAPING_SANDBOX) {
+      if (!env.WAPING_API_URL)
+        ctx.addIssue({ code: 'custom', path: ['WAPING_API_URL'], message: 'required unless WAPING_SANDBOX=true' });
+      if (!env.WAPING_API_KEY)
+        ctx.addIssue({ code: 'custom', path: ['WAPING_API_KEY'], message: 'required unless WAPING_SANDBOX=true' });
+    }
+  });
+
+type Env = z.infer<typeof envSchema>;
+
+/** The bot's whole configuration, parsed once at start and frozen. */
+export interface Config {
+  slack: { botToken: string; signingSecret?: string; appToken?: string; apiUrl?: string };
+  waping: { sandbox: boolean; apiUrl?: string; apiKey?: string; webhookSecrets: string[]; timeoutMs: number };
+  store: { url?: string; dataDir: string };
+  port: number;
+  defaultCountry?: string;
+  logLevel: Env['LOG_LEVEL'];
+  timing: { sendLeaseMs: number; sweepIntervalMs: number; deviceCacheMs: number };
+  file: ConfigFile;
+}
+
+/** A configuration that cannot start the bot; the message names every bad variable or key. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+}
+
+function describe(error: z.ZodError, where: string): string {
+  return error.issues.map((issue) => `  ${where}${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
+}
+
+/** Parse the environment (and CONFIG_FILE, if named) or throw a ConfigError naming every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration:\n${describe(parsed.error, '')}`);
+  const e = parsed.data;
+  const file = e.CONFIG_FILE ? readConfigFile(e.CONFIG_FILE) : configFileSchema.parse({});
+  return Object.freeze({
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+    },
+    waping: {
+      sandbox: e.WAPING_SANDBOX,
+      apiUrl: e.WAPING_API_URL,
+      apiKey: e.WAPING_API_KEY,
+      webhookSecrets: (e.WAPING_WEBHOOK_SECRET ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      timeoutMs: e.WAPING_TIMEOUT_MS,
+    },
+    store: { url: e.STORE_URL, dataDir: e.DATA_DIR },
+    port: e.PORT,
+    defaultCountry: e.DEFAULT_COUNTRY?.toUpperCase(),
+    logLevel: e.LOG_LEVEL,
+    timing: { sendLeaseMs: e.SEND_LEASE_MS, sweepIntervalMs: e.SWEEP_INTERVAL_MS, deviceCacheMs: e.DEVICE_CACHE_MS },
+    file,
+  });
+}
+
+function readConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`CONFIG_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let data: unknown;
+  try {
+    data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(
+      `CONFIG_FILE: ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+    );
+  }
+  const parsed = configFileSchema.safeParse(data ?? {});
+  if (!parsed.success) throw new ConfigError(`Invalid CONFIG_FILE ${path}:\n${describe(parsed.error, '')}`);
+  return parsed.data;
+}

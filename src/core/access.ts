@@ -1,0 +1,28 @@
+/** Who may send. Empty lists mean everyone in the workspace may. */
+export interface AccessPolicy {
+  users: string[];
+  userGroups: string[];
+  channels: string[];
+}
+
+/** Who belongs to a Slack user group (cached by the adapter; Slack rate limits the call). */
+export interface GroupDirectory {
+  /** Member user ids of a user group; empty when the group is unknown or the plan lacks user groups. */
+  membersOf(groupId: string): Promise<string[]>;
+}
+
+/** Whether `userId`, acting in `channelId`, may send: listed user, member of a listed group, or listed channel. */
+export async function maySend(
+  policy: AccessPolicy,
+  groups: GroupDirectory,
+  userId: string,
+  channelId: string,
+): Promise<boolean> {
+  const open = policy.users.length === 0 && policy.userGroups.length === 0 && policy.channels.length === 0;
+  if (open) return true;
+  if (policy.users.includes(userId) || policy.channels.includes(channelId)) return true;
+  for (const group of policy.userGroups) {
+    if ((await groups.membersOf(group)).includes(userId)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,70 @@
+import type { Clock, Device, Logger, WapingPort } from './ports.js';
+
+export interface DeviceDirectoryOptions {
+  /** Devices named in CONFIG_FILE; when non-empty, only these are offered. */
+  configured: Array<{ id: string; name: string }>;
+  defaultDeviceId?: string;
+  /** How long WAPing's device list is trusted before it is fetched again. */
+  cacheMs: number;
+}
+
+/**
+ * The devices a person may pick, with their session state. WAPing's list is cached briefly; when
+ * WAPing cannot be reached, configured devices are still offered (their state shown as unknown),
+ * so an outage of the device list never blocks sending.
+ */
+export class DeviceDirectory {
+  private cached?: { at: number; devices: Device[] };
+  private inflight?: Promise<Device[] | undefined>;
+
+  constructor(
+    private readonly waping: Pick<WapingPort, 'listDevices'>,
+    private readonly clock: Clock,
+    private readonly options: DeviceDirectoryOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  get defaultDeviceId(): string | undefined {
+    return this.options.defaultDeviceId;
+  }
+
+  /** The devices to offer, configured ones first in their configured order. */
+  async list(): Promise<Device[]> {
+    const live = await this.live();
+    const { configured } = this.options;
+    if (configured.length === 0) return live ?? [];
+    return configured.map(({ id, name }) => {
+      const seen = live?.find((device) => device.id === id);
+      return { id, name, phone: seen?.phone, connected: seen?.connected ?? true, known: seen !== undefined };
+    });
+  }
+
+  /** One device by id, or undefined when it is not offered. */
+  async find(id: string): Promise<Device | undefined> {
+    return (await this.list()).find((device) => device.id === id);
+  }
+
+  /** Forget the cached list, e.g. after WAPing said a session dropped. */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  private async live(): Promise<Device[] | undefined> {
+    const now = this.clock.now();
+    if (this.cached && now - this.cached.at < this.options.cacheMs) return this.cached.devices;
+    this.inflight ??= this.waping
+      .listDevices()
+      .then((devices) => {
+        this.cached = { at: this.clock.now(), devices };
+        return devices;
+      })
+      .catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'could not list WAPing devices; using the last known list');
+        return this.cached?.devices;
+      })
+      .finally(() => {
+        this.inflight = undefined;
+      });
+    return this.inflight;
+  }
+}

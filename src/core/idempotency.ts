@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * A UUID-formatted SHA-256 of the parts, so the same interaction always yields the same key.
+ * The parts are length-prefixed so that ('ab','c') and ('a','bc') never collide.
+ */
+export function derivedUuid(...parts: string[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(`${part.length}:${part}`);
+  const hex = hash.digest('hex').slice(0, 32).split('');
+  hex[12] = '8'; // RFC 9562 version 8: custom, name-based
+  hex[16] = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16); // RFC 4122 variant
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The key of a send started by submitting a modal: one per Slack view, whatever the retries. */
+export function idempotencyKeyForView(teamId: string, viewId: string): string {
+  return derivedUuid('view', teamId, viewId);
+}
+
+/** The key of a send started by a button on a message (Retry): one per message, action and attempt. */
+export function idempotencyKeyForAction(
+  teamId: string,
+  channel: string,
+  messageTs: string,
+  actionId: string,
+  attempt: number,
+): string {
+  return derivedUuid('action', teamId, channel, messageTs, actionId, String(attempt));
+}

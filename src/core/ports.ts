@@ -1,0 +1,116 @@
+import type { SendRecord } from './send-record.js';
+
+/**
+ * The core's view of the world. Adapters (store, WAPing, Slack) implement these; the core never
+ * imports Bolt, undici or keyv.
+ */
+
+/** Outcome of an atomic create-unless-present. */
+export type Claim<T> = { claimed: true; value: T } | { claimed: false; value: T };
+
+/** Durable key-value state shared by every replica of the bot. Values are JSON-serialisable. */
+export interface Store {
+  /** Read a value; undefined when absent or expired. */
+  get<T>(key: string): Promise<T | undefined>;
+  /** Write a value unconditionally; `ttlMs` bounds its life (omit to keep it until deleted). */
+  set<T>(key: string, value: T, ttlMs?: number): Promise<void>;
+  /** Remove a value; true when something was removed. */
+  delete(key: string): Promise<boolean>;
+  /** Atomically create unless present; return what is there (the new value when claimed). */
+  claim<T>(key: string, value: T, ttlMs?: number): Promise<Claim<T>>;
+  /**
+   * Atomic read-modify-write. `change` gets the current value (undefined when absent) and returns the
+   * new value, or undefined to leave the key as it is. It may run more than once under contention,
+   * so it must be pure. Returns the value stored afterwards.
+   */
+  update<T>(key: string, change: (current: T | undefined) => T | undefined, ttlMs?: number): Promise<T | undefined>;
+  /** Release connections and file handles. */
+  close(): Promise<void>;
+}
+
+/** A WhatsApp session in WAPing, linked by QR code. */
+export interface Device {
+  id: string;
+  name: string;
+  phone?: string;
+  connected: boolean;
+  /** False when the state is a guess (WAPing could not be asked). */
+  known?: boolean;
+}
+
+/** What one call to WAPing's send endpoint came to. */
+export type WapingSendResult =
+  | { ok: true; messageId: string; status: string }
+  | {
+      ok: false;
+      /** Network error, timeout, 5xx or 429: the same key and body may be sent again. */
+      retryable: boolean;
+      /** How long WAPing asked us to wait (Retry-After), if it said. */
+      retryAfterMs?: number;
+      /** Stable code: HTTP_500, NETWORK, TIMEOUT, RATE_LIMITED, VALIDATION, IDEMPOTENCY_CONFLICT, SESSION_DISCONNECTED, … */
+      code: string;
+      /** HTTP status when there was one. */
+      status?: number;
+      /** WAPing's words (never contains the message text or the recipient). */
+      message: string;
+    };
+
+/** What a text send says, before it becomes WAPing's request body. */
+export interface OutgoingText {
+  deviceId: string;
+  to: string;
+  text: string;
+}
+
+/** WAPing as the core needs it. */
+export interface WapingPort {
+  /** The exact request body for a text send; persisted once, then sent byte for byte on every retry. */
+  textBody(message: OutgoingText): string;
+  /** One attempt at `POST /v1/messages` with the exact persisted body; never throws. */
+  sendMessage(idempotencyKey: string, body: string): Promise<WapingSendResult>;
+  /** The devices WAPing knows, with their session state. Throws when WAPing cannot be reached. */
+  listDevices(): Promise<Device[]>;
+}
+
+/** Someone acting in a Slack conversation, and how to answer them privately there. */
+export interface SlackPerson {
+  userId: string;
+  channelId: string;
+  /** The interaction's response_url, which works even where the bot is not a member. */
+  responseUrl?: string;
+}
+
+/** Where a send's parent message lives in Slack. */
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+/** The Slack side of a send, as the core needs it. Implemented by the Slack adapter. */
+export interface SendNotifier {
+  /** Post the parent message for a new send; falls back (DM, ephemeral) when the channel refuses the bot. */
+  announce(send: SendRecord): Promise<MessageRef | undefined>;
+  /** Re-render the parent message after the send's state changed. */
+  refresh(send: SendRecord): Promise<void>;
+  /** Tell one person something privately (a duplicate, a refusal): ephemeral where possible, else a DM. */
+  tell(person: SlackPerson, text: string): Promise<void>;
+}
+
+/** Time, injectable so tests and the recovery loop agree on "now". */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Structured logging, pino-compatible. Never pass phone numbers, message text or secrets. */
+export interface Logger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}

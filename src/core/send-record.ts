@@ -1,0 +1,63 @@
+import type { MessageRef } from './ports.js';
+
+/** WAPing's delivery states, in the order a message moves through them (failed stands apart). */
+export type DeliveryStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+
+/**
+ * Our outbox state for one send: `pending` until WAPing has answered for good, then `accepted`
+ * (WAPing took it: it has a message id) or `failed` (WAPing refused it, or never answered in time).
+ */
+export type OutboxState = 'pending' | 'accepted' | 'failed';
+
+/** What started a send: a modal submission, or a button (Retry) on a message. */
+export type SendOrigin =
+  | { kind: 'view'; viewId: string }
+  | { kind: 'action'; channel: string; messageTs: string; actionId: string; attempt: number };
+
+export interface SendFailure {
+  /** Stable code, e.g. SESSION_DISCONNECTED, VALIDATION, UNREACHABLE. */
+  code: string;
+  /** Plain words for the person in Slack. */
+  reason: string;
+}
+
+/** One logical WhatsApp message, keyed by its idempotency key. Stored as `send:<key>`. */
+export interface SendRecord {
+  key: string;
+  teamId: string;
+  requestedBy: string;
+  /** The channel the command ran in; the parent message goes there when the bot may post. */
+  channelId: string;
+  /** Slack's response_url for the command, used for ephemeral replies when the channel refuses the bot. */
+  responseUrl?: string;
+  origin: SendOrigin;
+  /** The send a Retry button was pressed on, if any. */
+  retryOf?: string;
+  /** 0 for the first send from an interaction, n for its n-th Retry. */
+  generation: number;
+  deviceId: string;
+  deviceName: string;
+  to: string;
+  text: string;
+  /** The exact request body, persisted before the first attempt and reused byte for byte. */
+  body: string;
+  state: OutboxState;
+  /** The latest delivery status WAPing reported. */
+  status?: DeliveryStatus;
+  messageId?: string;
+  failure?: SendFailure;
+  /** Code of the last retryable error, shown while the send is still being retried. */
+  lastError?: string;
+  /** When each delivery status was first seen. */
+  timeline: Array<{ status: DeliveryStatus; at: number }>;
+  /** HTTP attempts made so far, across processes. */
+  attempts: number;
+  parent?: MessageRef;
+  /** Until then, the owner alone may work on this send; after, any replica may take it over. */
+  leaseUntil: number;
+  owner: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export const sendKey = (key: string): string => `send:${key}`;

@@ -1,0 +1,295 @@
+import { backoffDelayMs } from './backoff.js';
+import type { Clock, Logger, MessageRef, SendNotifier, Store, WapingPort, WapingSendResult } from './ports.js';
+import { type SendFailure, type SendOrigin, type SendRecord, sendKey } from './send-record.js';
+
+/** The outbox: keys of sends that WAPing has not answered for good yet. Read by the recovery sweep. */
+const OUTBOX_KEY = 'outbox:pending';
+/** Send records outlive any retry window by far; a month keeps them for status webhooks and support questions. */
+const RECORD_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+export interface SendPolicy {
+  /** How long one replica owns a send before another may take it over. Much longer than one HTTP attempt. */
+  leaseMs: number;
+  /** HTTP attempts made in one go before the send is left to the recovery sweep. */
+  attemptsPerRun: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** After this long without a definite answer from WAPing, the send is marked failed. */
+  giveUpAfterMs: number;
+}
+
+export const defaultSendPolicy: SendPolicy = {
+  leaseMs: 60_000,
+  attemptsPerRun: 5,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  giveUpAfterMs: 60 * 60 * 1000,
+};
+
+/** Everything needed to create a send, before it has a state. */
+export interface SendDraft {
+  key: string;
+  teamId: string;
+  requestedBy: string;
+  channelId: string;
+  responseUrl?: string;
+  origin: SendOrigin;
+  retryOf?: string;
+  generation?: number;
+  deviceId: string;
+  deviceName: string;
+  to: string;
+  text: string;
+  /** An existing Slack message to keep updating (a Retry reuses its parent). */
+  parent?: MessageRef;
+}
+
+export type SendRequestOutcome = { accepted: true; send: SendRecord } | { accepted: false; send: SendRecord };
+
+/** Plain words for WAPing's refusals, shown in Slack next to a Retry button. */
+export function reasonFor(result: Extract<WapingSendResult, { ok: false }>, deviceName: string): string {
+  switch (result.code) {
+    case 'SESSION_DISCONNECTED':
+      return `Device *${deviceName}* is disconnected: re-link it by QR code in WAPing, then press Retry.`;
+    case 'VALIDATION':
+      return 'WAPing refused the message as invalid (check the number and the text), so nothing was sent.';
+    case 'UNKNOWN_DEVICE':
+      return `WAPing does not know device *${deviceName}*: choose another device and send again.`;
+    case 'IDEMPOTENCY_CONFLICT':
+      return 'WAPing already holds a different message under this send id, so nothing was sent. Send it again as a new message.';
+    case 'UNAUTHORIZED':
+      return 'WAPing refused our API key: ask whoever runs the bot to check WAPING_API_KEY, then press Retry.';
+    default:
+      return `WAPing refused the message (${result.code}${result.status ? `, HTTP ${result.status}` : ''}).`;
+  }
+}
+
+/**
+ * Sends a WhatsApp message exactly once per idempotency key.
+ *
+ * 1. `request` claims the key atomically and persists the exact request body (the outbox record)
+ *    before the Slack interaction is acknowledged: a second claim of the same key sends nothing.
+ * 2. `deliver` owns the send under a lease, posts the parent message and calls WAPing with the same
+ *    key and body on every attempt, backing off on network errors, timeouts, 5xx and 429.
+ * 3. `resumeStale` picks up sends whose owner died or gave up for now, once their lease ran out.
+ */
+export class SendService {
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      waping: WapingPort;
+      notifier: SendNotifier;
+      clock: Clock;
+      logger: Logger;
+      /** Identifies this process as a lease owner. */
+      instanceId: string;
+      policy: SendPolicy;
+      /** Told when WAPing says a device's session is unusable. */
+      onSessionDisconnected?: (deviceId: string) => Promise<void>;
+    },
+  ) {}
+
+  /** Claim the key and persist the outbox record. A key claimed before is reported, never sent again. */
+  async request(draft: SendDraft): Promise<SendRequestOutcome> {
+    const { store, waping, clock, instanceId, policy } = this.deps;
+    const now = clock.now();
+    const record: SendRecord = {
+      key: draft.key,
+      teamId: draft.teamId,
+      requestedBy: draft.requestedBy,
+      channelId: draft.channelId,
+      responseUrl: draft.responseUrl,
+      origin: draft.origin,
+      retryOf: draft.retryOf,
+      generation: draft.generation ?? 0,
+      deviceId: draft.deviceId,
+      deviceName: draft.deviceName,
+      to: draft.to,
+      text: draft.text,
+      body: waping.textBody({ deviceId: draft.deviceId, to: draft.to, text: draft.text }),
+      state: 'pending',
+      attempts: 0,
+      parent: draft.parent,
+      leaseUntil: now + policy.leaseMs,
+      owner: instanceId,
+      createdAt: now,
+      updatedAt: now,
+      timeline: [],
+    };
+    // Into the outbox first: a crash between these two writes leaves a dangling outbox entry, which
+    // the sweep drops, rather than a claimed send that nobody would ever resume.
+    await store.update<string[]>(OUTBOX_KEY, (keys = []) =>
+      keys.includes(draft.key) ? undefined : [...keys, draft.key],
+    );
+    const claim = await store.claim(sendKey(draft.key), record, RECORD_TTL_MS);
+    this.deps.logger.info(
+      { sendKey: draft.key, accepted: claim.claimed },
+      claim.claimed ? 'send claimed' : 'duplicate send request',
+    );
+    return { accepted: claim.claimed, send: claim.value };
+  }
+
+  /** Run `deliver` in the background, tracked so that shutdown can wait for it. */
+  deliverInBackground(key: string): void {
+    const run = this.deliver(key)
+      .catch((error: unknown) =>
+        this.deps.logger.error({ err: error, sendKey: key }, 'send delivery crashed; the sweep will resume it'),
+      )
+      .finally(() => this.running.delete(run));
+    this.running.add(run);
+  }
+
+  /** Wait for background deliveries (graceful shutdown, tests). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  /** Read a send by key. */
+  get(key: string): Promise<SendRecord | undefined> {
+    return this.deps.store.get<SendRecord>(sendKey(key));
+  }
+
+  /**
+   * Work on a send this process owns (or whose lease ran out) until WAPing answers for good, or the
+   * attempts of this run are spent. Safe to call for any key at any time: it does nothing to a send
+   * that is finished or owned by a live replica.
+   */
+  async deliver(key: string): Promise<SendRecord | undefined> {
+    const { notifier, waping, clock, policy, logger } = this.deps;
+    let send = await this.takeLease(key);
+    if (!send) return this.get(key);
+
+    if (!send.parent) {
+      const parent = await notifier.announce(send);
+      if (parent) send = (await this.change(key, (s) => (s.parent ? s : { ...s, parent }))) ?? send;
+    }
+
+    for (let attempt = 1; attempt <= policy.attemptsPerRun; attempt++) {
+      const result = await waping.sendMessage(send.key, send.body);
+      if (result.ok) {
+        send = await this.finish(key, { state: 'accepted', messageId: result.messageId, status: 'queued' });
+        logger.info(
+          { sendKey: key, messageId: result.messageId, attempts: send?.attempts },
+          'WAPing accepted the send',
+        );
+        return send;
+      }
+      logger.warn(
+        { sendKey: key, code: result.code, status: result.status, retryable: result.retryable, attempt },
+        'WAPing send attempt failed',
+      );
+      if (!result.retryable) {
+        if (result.code === 'SESSION_DISCONNECTED') await this.deps.onSessionDisconnected?.(send.deviceId);
+        return this.finish(key, {
+          state: 'failed',
+          failure: { code: result.code, reason: reasonFor(result, send.deviceName) },
+        });
+      }
+      if (clock.now() - send.createdAt > policy.giveUpAfterMs) {
+        return this.finish(key, {
+          state: 'failed',
+          failure: {
+            code: 'UNREACHABLE',
+            reason:
+              'WAPing did not answer for too long, so the message may not have been sent. Press Retry to try again.',
+          },
+        });
+      }
+      const delay = result.retryAfterMs ?? backoffDelayMs(send.attempts, policy.baseDelayMs, policy.maxDelayMs);
+      const lastOfRun = attempt === policy.attemptsPerRun || delay > policy.maxDelayMs;
+      // Record the attempt and, when giving up for now, hand the send to whichever replica sweeps first.
+      const next = await this.change(key, (s) =>
+        s.owner !== this.deps.instanceId
+          ? undefined
+          : {
+              ...s,
+              attempts: s.attempts + 1,
+              lastError: result.code,
+              leaseUntil: clock.now() + (lastOfRun ? delay : delay + policy.leaseMs),
+              owner: lastOfRun ? '' : s.owner,
+            },
+      );
+      if (!next || next.owner !== (lastOfRun ? '' : this.deps.instanceId)) return next;
+      send = next;
+      if (lastOfRun) {
+        await notifier.refresh(send);
+        return send;
+      }
+      await clock.sleep(delay);
+    }
+    return send;
+  }
+
+  /** Resume every pending send whose lease ran out; returns how many this replica took over. */
+  async resumeStale(): Promise<number> {
+    const { store, clock } = this.deps;
+    const keys = (await store.get<string[]>(OUTBOX_KEY)) ?? [];
+    let resumed = 0;
+    for (const key of keys) {
+      const send = await this.get(key);
+      if (send?.state !== 'pending') {
+        await store.update<string[]>(OUTBOX_KEY, (current = []) =>
+          current.includes(key) ? current.filter((k) => k !== key) : undefined,
+        );
+        continue;
+      }
+      if (send.leaseUntil > clock.now()) continue;
+      resumed++;
+      this.deliverInBackground(key);
+    }
+    return resumed;
+  }
+
+  /** Take (or renew) the lease on a pending send; undefined when it is finished or a live replica owns it. */
+  private async takeLease(key: string): Promise<SendRecord | undefined> {
+    const { clock, instanceId, policy } = this.deps;
+    const after = await this.change(key, (s) => {
+      if (s.state !== 'pending') return undefined;
+      if (s.owner !== instanceId && s.leaseUntil > clock.now()) return undefined;
+      return { ...s, owner: instanceId, leaseUntil: clock.now() + policy.leaseMs };
+    });
+    return after && after.state === 'pending' && after.owner === instanceId ? after : undefined;
+  }
+
+  /** Settle a send for good, drop it from the outbox and re-render its Slack message. */
+  private async finish(
+    key: string,
+    outcome: Pick<SendRecord, 'state'> & Partial<Pick<SendRecord, 'messageId' | 'status'>> & { failure?: SendFailure },
+  ): Promise<SendRecord | undefined> {
+    const { store, notifier, clock } = this.deps;
+    // The message id mapping first: a status webhook may arrive the moment WAPing has answered.
+    if (outcome.messageId) await store.set(`message:${outcome.messageId}`, key, RECORD_TTL_MS);
+    const send = await this.change(key, (s) =>
+      s.state !== 'pending'
+        ? undefined
+        : {
+            ...s,
+            ...outcome,
+            attempts: s.attempts + 1,
+            leaseUntil: 0,
+            owner: '',
+            timeline: outcome.status ? [...s.timeline, { status: outcome.status, at: clock.now() }] : s.timeline,
+          },
+    );
+    await store.update<string[]>(OUTBOX_KEY, (keys = []) =>
+      keys.includes(key) ? keys.filter((k) => k !== key) : undefined,
+    );
+    if (send) await notifier.refresh(send);
+    return send;
+  }
+
+  /** Atomic change of a send record; `change` returns undefined to leave it as it is. */
+  private change(key: string, change: (send: SendRecord) => SendRecord | undefined): Promise<SendRecord | undefined> {
+    return this.deps.store.update<SendRecord>(
+      sendKey(key),
+      (current) => (current ? stamp(change(current), this.deps.clock) : undefined),
+      RECORD_TTL_MS,
+    );
+  }
+}
+
+function stamp(send: SendRecord | undefined, clock: Clock): SendRecord | undefined {
+  return send && { ...send, updatedAt: clock.now() };
+}

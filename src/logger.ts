@@ -1,0 +1,70 @@
+import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/**
+ * Fields that may carry secrets or personal data. The code never logs phone numbers or message
+ * text on purpose; redaction is the net under that rule (and under Bolt's and undici's objects).
+ */
+const REDACT = [
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'to',
+  '*.to',
+  'text',
+  '*.text',
+  'body',
+  '*.body',
+  'phone',
+  '*.phone',
+  'blocks',
+  '*.blocks',
+];
+
+/** The bot's pino logger: JSON lines, secrets and personal data redacted. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'waping-slack-bot' } },
+    destination,
+  );
+}
+
+/** Bolt and the Slack WebClient log through pino with this adapter. Their arguments are strings or objects; both are kept out of `msg` when they could carry payloads. */
+export function boltLogger(logger: Logger): BoltLogger {
+  let level: LogLevel = LogLevel.INFO;
+  const child = logger.child({ component: 'bolt' });
+  const write =
+    (method: 'debug' | 'info' | 'warn' | 'error') =>
+    (...parts: unknown[]) => {
+      const message = parts.filter((p) => typeof p === 'string').join(' ');
+      child[method]({ detail: parts.filter((p) => typeof p !== 'string').length }, scrub(message));
+    };
+  return {
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    setLevel: (next) => {
+      level = next;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}
+
+/**
+ * Bolt's and the WebClient's messages quote whole request and response bodies at debug level, with
+ * message text and numbers in them: everything from the first JSON bracket on is dropped, and tokens
+ * and number-like runs in what is left are masked.
+ */
+export function scrub(message: string): string {
+  const payload = message.search(/[{[]/);
+  const kept = payload === -1 ? message : `${message.slice(0, payload)}[payload omitted]`;
+  return kept
+    .replace(/xox[abposr]-[A-Za-z0-9-]+/g, 'xox?-[redacted]')
+    .replace(/xapp-[A-Za-z0-9-]+/g, 'xapp-[redacted]')
+    .replace(/\+?\d[\d\s().-]{6,}\d/g, '[number]');
+}

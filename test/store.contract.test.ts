@@ -1,0 +1,314 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Keyv } from 'keyv';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createStore } from '../src/adapters/store/create-store.js';
+import { StoreError, StoreUnavailableError } from '../src/adapters/store/errors.js';
+import { KeyvStore } from '../src/adapters/store/keyv-store.js';
+import { RedisStore } from '../src/adapters/store/redis-store.js';
+import { SqliteAdapter } from '../src/adapters/store/sqlite-adapter.js';
+import type { Store } from '../src/core/ports.js';
+import { type RedisServer, startRedisServer, testRedisUrl, uniqueNamespace } from './support/redis.js';
+
+const tempDirs: string[] = [];
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'store-contract-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+afterAll(async () => {
+  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+interface Backend {
+  name: string;
+  open(): Promise<Store>;
+}
+
+const backends: Backend[] = [
+  { name: 'memory', open: async () => createStore({ url: 'memory://', dataDir: await tempDir() }) },
+  { name: 'embedded SQLite', open: async () => createStore({ dataDir: await tempDir() }) },
+  {
+    name: 'Redis',
+    open: () => createStore({ url: testRedisUrl(), dataDir: '/nonexistent', namespace: uniqueNamespace('contract') }),
+  },
+];
+
+const increment = (current: number | undefined) => (current ?? 0) + 1;
+
+describe.each(backends)('the $name store', ({ open }) => {
+  let store: Store;
+
+  beforeEach(async () => {
+    store = await open();
+  });
+
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('returns undefined for a key that was never set', async () => {
+    expect(await store.get('missing')).toBeUndefined();
+  });
+
+  it('gives back nested JSON exactly as it was set', async () => {
+    const record = { id: 'send-1', to: ['+1', '+2'], meta: { attempts: 2, ok: true, note: null, text: ':colon' } };
+    await store.set('record', record);
+    expect(await store.get('record')).toEqual(record);
+  });
+
+  it('overwrites a value on a second set', async () => {
+    await store.set('key', 'first');
+    await store.set('key', 'second');
+    expect(await store.get('key')).toBe('second');
+  });
+
+  it('forgets a value once its ttl has passed', async () => {
+    await store.set('short', 'lived', 50);
+    await store.set('long', 'lived', 60_000);
+    expect(await store.get('short')).toBe('lived');
+    await sleep(120);
+    expect(await store.get('short')).toBeUndefined();
+    expect(await store.get('long')).toBe('lived');
+  });
+
+  it('deletes a value and says whether there was one', async () => {
+    await store.set('key', 1);
+    expect(await store.delete('key')).toBe(true);
+    expect(await store.get('key')).toBeUndefined();
+    expect(await store.delete('key')).toBe(false);
+  });
+
+  it('does not count an expired value as deleted', async () => {
+    await store.set('key', 1, 30);
+    await sleep(80);
+    expect(await store.delete('key')).toBe(false);
+  });
+
+  it('claims a free key once, then returns the original value to later claims', async () => {
+    expect(await store.claim('key', { by: 'first' })).toEqual({ claimed: true, value: { by: 'first' } });
+    expect(await store.claim('key', { by: 'second' })).toEqual({ claimed: false, value: { by: 'first' } });
+    expect(await store.get('key')).toEqual({ by: 'first' });
+  });
+
+  it('lets a key be claimed again after its claim expired', async () => {
+    await store.claim('key', 'first', 50);
+    await sleep(120);
+    expect(await store.claim('key', 'second')).toEqual({ claimed: true, value: 'second' });
+  });
+
+  it('grants exactly one of 50 concurrent claims on one key', async () => {
+    const claims = await Promise.all(Array.from({ length: 50 }, (_, i) => store.claim('key', i)));
+    const winners = claims.filter((claim) => claim.claimed);
+    expect(winners).toHaveLength(1);
+    for (const claim of claims) expect(claim.value).toBe(winners[0]?.value);
+  });
+
+  it('loses no increment among 100 concurrent updates', async () => {
+    await Promise.all(Array.from({ length: 100 }, () => store.update('counter', increment)));
+    expect(await store.get('counter')).toBe(100);
+  });
+
+  it('returns the value it stored from update', async () => {
+    expect(await store.update('counter', increment)).toBe(1);
+    expect(await store.update('counter', increment)).toBe(2);
+  });
+
+  it('leaves the value unchanged when the change returns undefined', async () => {
+    await store.set('key', { state: 'sent' });
+    const result = await store.update<{ state: string }>('key', () => undefined);
+    expect(result).toEqual({ state: 'sent' });
+    expect(await store.get('key')).toEqual({ state: 'sent' });
+    expect(await store.update('absent', () => undefined)).toBeUndefined();
+    expect(await store.get('absent')).toBeUndefined();
+  });
+
+  it('keeps the remaining ttl when update is given none', async () => {
+    await store.set('key', 1, 100);
+    await store.update('key', increment);
+    expect(await store.get('key')).toBe(2);
+    await sleep(200);
+    expect(await store.get('key')).toBeUndefined();
+  });
+
+  it('applies the ttl update is given', async () => {
+    await store.set('key', 1);
+    await store.update('key', increment, 50);
+    await sleep(120);
+    expect(await store.get('key')).toBeUndefined();
+  });
+
+  it('refuses values JSON cannot carry and ttls that are not positive', async () => {
+    await expect(store.set('key', undefined)).rejects.toMatchObject({ code: 'STORE_INVALID_INPUT' });
+    await expect(store.set('key', 1, 0)).rejects.toMatchObject({ code: 'STORE_INVALID_INPUT' });
+    await expect(store.claim('key', 1, -5)).rejects.toMatchObject({ code: 'STORE_INVALID_INPUT' });
+  });
+
+  it('refuses operations after close', async () => {
+    await store.close();
+    await expect(store.get('key')).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+    store = await open();
+  });
+});
+
+describe('the embedded SQLite store', () => {
+  it('keeps its values when the file is closed and opened again', async () => {
+    const dataDir = await tempDir();
+    const first = await createStore({ dataDir });
+    await first.set('kept', { n: 1 });
+    await first.claim('claimed', 'mine');
+    await first.update('counter', increment);
+    await first.set('expiring', 'soon', 60_000);
+    await first.close();
+
+    const second = await createStore({ dataDir });
+    expect(await second.get('kept')).toEqual({ n: 1 });
+    expect(await second.claim('claimed', 'yours')).toEqual({ claimed: false, value: 'mine' });
+    expect(await second.update('counter', increment)).toBe(2);
+    expect(await second.get('expiring')).toBe('soon');
+    await second.close();
+  });
+
+  it('purges expired rows from the file', async () => {
+    const adapter = new SqliteAdapter({ path: join(await tempDir(), 'state.sqlite') });
+    const store = new KeyvStore(new Keyv({ store: adapter, useKeyPrefix: false }));
+    await store.set('gone', 1, 20);
+    await store.set('kept', 2);
+    await sleep(60);
+    expect(adapter.purgeExpired()).toBe(1);
+    expect(await store.get('kept')).toBe(2);
+    await store.close();
+  });
+
+  it('clears only the keys of its Keyv namespace', async () => {
+    const adapter = new SqliteAdapter({ path: join(await tempDir(), 'state.sqlite') });
+    const keyv = new Keyv({ store: adapter, namespace: 'ours' });
+    await keyv.set('x', 1);
+    await adapter.set('theirs:y', 'kept');
+    await keyv.clear();
+    expect(await keyv.get('x')).toBeUndefined();
+    expect(await adapter.get('theirs:y')).toBe('kept');
+    await adapter.disconnect();
+  });
+});
+
+describe('the in-process stores', () => {
+  it('release every per-key lock once they are idle', async () => {
+    const store = new KeyvStore(new Keyv());
+    await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => store.claim(`key-${i % 3}`, i)),
+      ...Array.from({ length: 20 }, () => store.update('counter', increment)),
+    ]);
+    expect(store.lockedKeyCount).toBe(0);
+    await store.close();
+  });
+});
+
+describe('two RedisStore replicas sharing one Redis', () => {
+  let replicas: RedisStore[];
+
+  beforeEach(async () => {
+    const namespace = uniqueNamespace('replicas');
+    replicas = await Promise.all([1, 2, 3].map(() => RedisStore.connect({ url: testRedisUrl(), namespace })));
+  });
+
+  afterEach(async () => {
+    await Promise.all(replicas.map((replica) => replica.close()));
+  });
+
+  it('see each other’s writes', async () => {
+    await replicas[0]?.set('key', { from: 0 });
+    expect(await replicas[1]?.get('key')).toEqual({ from: 0 });
+  });
+
+  it('grant exactly one of 50 claims raced between them', async () => {
+    const claims = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => replicas[i % 2]?.claim('key', { by: i % 2, i })),
+    );
+    expect(claims.filter((claim) => claim?.claimed)).toHaveLength(1);
+    expect(new Set(claims.map((claim) => JSON.stringify(claim?.value))).size).toBe(1);
+  });
+
+  it('lose no increment when they race updates on one key', async () => {
+    await Promise.all(Array.from({ length: 150 }, (_, i) => replicas[i % 3]?.update('counter', increment)));
+    expect(await replicas[0]?.get('counter')).toBe(150);
+  });
+
+  it('keep keys of different namespaces apart', async () => {
+    const other = await RedisStore.connect({ url: testRedisUrl(), namespace: uniqueNamespace('other') });
+    await replicas[0]?.set('key', 'ours');
+    expect(await other.get('key')).toBeUndefined();
+    await other.close();
+  });
+});
+
+describe('a RedisStore whose Redis goes away', () => {
+  let server: RedisServer;
+  let store: RedisStore;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await server?.stop();
+  });
+
+  it('rejects every operation with StoreUnavailableError quickly, then works again once Redis is back', async () => {
+    store = await RedisStore.connect({ url: server.url, namespace: uniqueNamespace('outage') });
+    await store.set('before', 1);
+    await server.stop();
+
+    const operations: Array<() => Promise<unknown>> = [
+      () => store.get('before'),
+      () => store.set('key', 1),
+      () => store.claim('key', 1),
+      () => store.update('counter', increment),
+      () => store.delete('key'),
+    ];
+    for (const operation of operations) {
+      const startedAt = Date.now();
+      const error = await operation().then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      // The bound is generous; what matters is that nothing waits for Redis to come back.
+      expect(Date.now() - startedAt).toBeLessThan(3_000);
+    }
+
+    await server.restart();
+    await vi.waitFor(() => store.set('after', 2), { timeout: 10_000, interval: 100 });
+    expect(await store.get('after')).toBe(2);
+    expect(await store.claim('fresh', 'x')).toEqual({ claimed: true, value: 'x' });
+    expect(await store.update('counter', increment)).toBe(1);
+  });
+});
+
+describe('createStore', () => {
+  it('names STORE_URL and the accepted forms for an unknown scheme', async () => {
+    await expect(createStore({ url: 'postgres://user:secret@db/x', dataDir: '/tmp' })).rejects.toThrow(
+      /STORE_URL.*memory:\/\/.*redis:\/\/.*rediss:\/\//,
+    );
+    await expect(createStore({ url: 'postgres://user:secret@db/x', dataDir: '/tmp' })).rejects.not.toThrow(/secret/);
+  });
+
+  it('fails clearly, naming the host but not the password, when Redis cannot be reached', async () => {
+    const server = await startRedisServer();
+    await server.stop();
+    const url = `redis://:hunter2@127.0.0.1:${server.port}`;
+    const error = await createStore({ url, dataDir: '/tmp', connectTimeoutMs: 300 }).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toContain(`127.0.0.1:${server.port}`);
+    expect((error as Error).message).not.toContain('hunter2');
+  });
+});
