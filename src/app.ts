@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { CountryCode } from 'libphonenumber-js';
@@ -8,8 +8,12 @@ import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
 import { createStore } from './adapters/store/create-store.js';
 import { WapingClient } from './adapters/waping/client.js';
+import { webhookHandler } from './adapters/waping/webhook-route.js';
 import type { Config } from './config.js';
+import { DeliveryService } from './core/deliveries.js';
+import { DeviceHealth } from './core/device-health.js';
 import { DeviceDirectory } from './core/devices.js';
+import { MessageSync } from './core/message-sync.js';
 import { type Clock, type Store, systemClock } from './core/ports.js';
 import { defaultSendPolicy, type SendPolicy, SendService } from './core/sends.js';
 import { boltLogger, createLogger } from './logger.js';
@@ -30,8 +34,36 @@ export interface Bot {
   url: string;
   store: Store;
   sends: SendService;
+  deliveries: DeliveryService;
+  sync: MessageSync;
   sandbox?: WapingSandbox;
+  /** Wait until every background send, webhook and Slack update has finished (tests, shutdown). */
+  idle(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** WAPing: the real API, or the built-in sandbox (which then signs its webhooks with our secret). */
+async function connectWaping(config: Readonly<Config>, logger: Pino) {
+  if (!config.waping.sandbox) {
+    const waping = new WapingClient({
+      baseUrl: config.waping.apiUrl as string,
+      apiKey: config.waping.apiKey as string,
+      timeoutMs: config.waping.timeoutMs,
+    });
+    return { waping, webhookSecrets: config.waping.webhookSecrets, sandbox: undefined };
+  }
+  const webhookSecrets = config.waping.webhookSecrets.length
+    ? config.waping.webhookSecrets
+    : [`whsec_${randomBytes(24).toString('base64')}`];
+  const apiKey = randomUUID();
+  const sandbox = createWapingSandbox({ apiKey, webhookSecret: webhookSecrets[0] });
+  await sandbox.listen(0);
+  logger.warn(
+    { sandboxUrl: sandbox.url },
+    'WAPING_SANDBOX=true: messages go to the built-in simulator, not to WhatsApp',
+  );
+  const waping = new WapingClient({ baseUrl: sandbox.url, apiKey, timeoutMs: config.waping.timeoutMs });
+  return { waping, webhookSecrets, sandbox };
 }
 
 /** The composition root: builds the store, WAPing, Slack and core services from the config, wires them, starts. */
@@ -45,34 +77,35 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     namespace: overrides.storeNamespace,
     logger,
   });
+  const { waping, webhookSecrets, sandbox } = await connectWaping(config, logger);
+  if (webhookSecrets.length === 0)
+    logger.warn({}, 'WAPING_WEBHOOK_SECRET is not set: every delivery webhook is refused');
 
-  let sandbox: WapingSandbox | undefined;
-  let waping: WapingClient;
-  if (config.waping.sandbox) {
-    sandbox = createWapingSandbox({ apiKey: 'sandbox-key', webhookSecret: config.waping.webhookSecrets[0] });
-    await sandbox.listen(0);
-    waping = new WapingClient({ baseUrl: sandbox.url, apiKey: 'sandbox-key', timeoutMs: config.waping.timeoutMs });
-    logger.warn(
-      { sandboxUrl: sandbox.url },
-      'WAPING_SANDBOX=true: messages go to the built-in simulator, not to WhatsApp',
-    );
-  } else {
-    waping = new WapingClient({
-      baseUrl: config.waping.apiUrl as string,
-      apiKey: config.waping.apiKey as string,
-      timeoutMs: config.waping.timeoutMs,
-    });
-  }
-
-  const healthRoute: CustomRoute = {
-    path: '/healthz',
-    method: ['GET'],
-    handler: (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: true }));
+  // The webhook route is built before the Bolt app that hosts it; the service it feeds comes after.
+  let deliveries: DeliveryService | undefined;
+  const routes: CustomRoute[] = [
+    {
+      path: '/healthz',
+      method: ['GET'],
+      handler: (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: true }));
+      },
     },
-  };
-  const customRoutes = [healthRoute];
+    {
+      path: '/waping/webhooks',
+      method: ['POST'],
+      handler: webhookHandler({
+        secrets: webhookSecrets,
+        clock,
+        logger,
+        deliveries: {
+          record: (id, event) => (deliveries as DeliveryService).record(id, event),
+          applyInBackground: (id) => deliveries?.applyInBackground(id),
+        },
+      }),
+    },
+  ];
   const slackLogger = boltLogger(logger);
   const clientOptions = { slackApiUrl: config.slack.apiUrl, logger: slackLogger, logLevel: LogLevel.INFO };
   const app = config.slack.appToken
@@ -80,7 +113,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
         token: config.slack.botToken,
         appToken: config.slack.appToken,
         socketMode: true,
-        customRoutes,
+        customRoutes: routes,
         installerOptions: { port: config.port },
         logger: slackLogger,
         clientOptions,
@@ -91,13 +124,23 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
         clientOptions,
         receiver: new HTTPReceiver({
           signingSecret: config.slack.signingSecret as string,
-          customRoutes,
+          customRoutes: routes,
           logger: slackLogger,
         }),
       });
 
-  const notifier = new SlackNotifier(app.client, logger);
-  const devices = new DeviceDirectory(
+  const notifier = new SlackNotifier(app.client, logger, config.opsChannel);
+  const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 2 * 60_000 });
+  let devices: DeviceDirectory | undefined;
+  const health = new DeviceHealth({
+    store,
+    notifier,
+    clock,
+    logger,
+    nameOf: async (id) => (await devices?.find(id))?.name ?? id,
+    onChange: () => devices?.invalidate(),
+  });
+  devices = new DeviceDirectory(
     waping,
     clock,
     {
@@ -106,16 +149,29 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
       cacheMs: config.timing.deviceCacheMs,
     },
     logger,
+    health,
   );
+  deliveries = new DeliveryService({
+    store,
+    sync,
+    health,
+    clock,
+    logger,
+    replyMode: (channelId) => config.file.channels[channelId]?.statusReplies ?? config.file.statusReplies,
+  });
   const sends = new SendService({
     store,
     waping,
     notifier,
+    sync,
     clock,
     logger,
     instanceId,
     policy: { ...defaultSendPolicy, leaseMs: config.timing.sendLeaseMs, ...overrides.sendPolicy },
-    onSessionDisconnected: async () => devices.invalidate(),
+    onSessionDisconnected: async (deviceId) => {
+      await health.report(deviceId, { connected: false, at: clock.now(), reason: 'WAPing refused a send' });
+    },
+    onMessageKnown: (messageId) => (deliveries as DeliveryService).onMessageKnown(messageId),
   });
   registerListeners(app, {
     sends,
@@ -129,12 +185,17 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
 
   const server = await app.start(config.port);
   const port = config.slack.appToken ? config.port : (server as { address(): AddressInfo }).address().port;
+  sandbox?.setWebhookUrl(`http://127.0.0.1:${port}/waping/webhooks`);
+
+  // The sweep: sends whose owner died, webhooks recorded but not applied, Slack messages left behind.
   const sweep = async () => {
     try {
       const resumed = await sends.resumeStale();
-      if (resumed > 0) logger.info({ resumed }, 'resumed pending sends');
+      const reapplied = await (deliveries as DeliveryService).resumeInbox();
+      const behind = await sync.resumeBehind();
+      if (resumed + reapplied + behind > 0) logger.info({ resumed, reapplied, behind }, 'sweep resumed work');
     } catch (error) {
-      logger.error({ err: error }, 'outbox sweep failed; trying again at the next interval');
+      logger.error({ err: error }, 'sweep failed; trying again at the next interval');
     }
   };
   await sweep();
@@ -149,16 +210,26 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     'bot started',
   );
 
+  const idle = async () => {
+    for (let round = 0; round < 3; round++) {
+      await sends.idle();
+      await (deliveries as DeliveryService).idle();
+      await sync.idle();
+    }
+  };
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     store,
     sends,
+    deliveries,
+    sync,
     sandbox,
+    idle,
     async stop() {
       clearInterval(sweeper);
       await app.stop();
-      await sends.idle();
+      await idle();
       await waping.close();
       await sandbox?.close();
       await store.close();

@@ -24,9 +24,20 @@ const slackIds = (prefixes: string) =>
     )
     .default([]);
 
-/** The optional CONFIG_FILE (YAML or JSON): devices, default device and who may send. */
+const replyMode = z.enum(['all', 'final', 'none']);
+
+/** The optional CONFIG_FILE (YAML or JSON): devices, default device, who may send, status replies. */
 const configFileSchema = z
   .object({
+    /** Thread replies for status changes: every change, final states only, or none (parent update only). */
+    statusReplies: replyMode.default('all'),
+    /** Per-channel settings, overriding the deployment's. */
+    channels: z
+      .record(
+        z.string().regex(/^[CGD][A-Z0-9]+$/, 'a Slack channel id'),
+        z.object({ statusReplies: replyMode }).strict(),
+      )
+      .default({}),
     defaultDevice: z.string().min(1).optional(),
     devices: z.array(z.object({ id: z.string().min(1), name: z.string().min(1) }).strict()).default([]),
     access: z
@@ -67,6 +78,10 @@ const envSchema = z
       'an ISO 3166 country code such as US or DE',
     ),
     CONFIG_FILE: optionalText,
+    OPS_CHANNEL: optionalText.refine(
+      (v) => v === undefined || /^[CG][A-Z0-9]+$/.test(v),
+      'a Slack channel id such as C0123ABCD',
+    ),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SEND_LEASE_MS: milliseconds(60_000),
     SWEEP_INTERVAL_MS: milliseconds(15_000),
@@ -97,6 +112,8 @@ export interface Config {
   store: { url?: string; dataDir: string };
   port: number;
   defaultCountry?: string;
+  /** Where device session alerts go. */
+  opsChannel?: string;
   logLevel: Env['LOG_LEVEL'];
   timing: { sendLeaseMs: number; sweepIntervalMs: number; deviceCacheMs: number };
   file: ConfigFile;
@@ -137,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     store: { url: e.STORE_URL, dataDir: e.DATA_DIR },
     port: e.PORT,
     defaultCountry: e.DEFAULT_COUNTRY?.toUpperCase(),
+    opsChannel: e.OPS_CHANNEL,
     logLevel: e.LOG_LEVEL,
     timing: { sendLeaseMs: e.SEND_LEASE_MS, sweepIntervalMs: e.SWEEP_INTERVAL_MS, deviceCacheMs: e.DEVICE_CACHE_MS },
     file,

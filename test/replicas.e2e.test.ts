@@ -44,7 +44,7 @@ describe('two replicas sharing one Redis', () => {
       expect(answers.map((r) => r.status)).toEqual([200, 200]);
       const key = idempotencyKeyForView('T0TEAM', viewId);
       await waitFor(() => a.waping.sendsFor(key) === 1, 10_000, 'the send');
-      await Promise.all([a.bot.sends.idle(), b.bot.sends.idle()]);
+      await Promise.all([a.bot.idle(), b.bot.idle()]);
       expect(a.waping.sendsFor(key)).toBe(1);
       expect(a.waping.requests.filter((r) => r.key === key)).toHaveLength(1);
     }

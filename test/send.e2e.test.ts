@@ -28,7 +28,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
     });
   });
   afterEach(async () => {
-    await h.bot.sends.idle();
+    await h.bot.idle();
     h.slack.reset();
   });
   afterAll(async () => {
@@ -83,7 +83,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
     const second = await submitSendModal(h, { viewId, text: TEXT, responseUrl: h.slack.responseUrlFor('dup') });
     expect(second.status).toBe(200);
     await waitFor(() => h.slack.responses.find((r) => r.id === 'dup'), 5_000, 'the duplicate to be reported');
-    await h.bot.sends.idle();
+    await h.bot.idle();
     expect(h.waping.sendsFor(key)).toBe(1);
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(1);
     expect(message.text).toContain('Queued');
@@ -101,7 +101,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
     ]);
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
     await queuedMessage();
-    await h.bot.sends.idle();
+    await h.bot.idle();
     expect(h.waping.sendsFor(key)).toBe(1);
     expect(h.waping.requests.filter((r) => r.key === key)).toHaveLength(1);
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(1);
@@ -114,7 +114,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
     const replay = await sendRaw(h.eventsUrl, original.sent);
     expect(replay.status).toBe(200);
     await queuedMessage();
-    await h.bot.sends.idle();
+    await h.bot.idle();
     expect(h.waping.sendsFor(key)).toBe(1);
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(1);
   });
@@ -125,7 +125,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
     h.waping.script({ status: 500 }, { drop: true });
     await submitSendModal(h, { viewId });
     await queuedMessage();
-    await h.bot.sends.idle();
+    await h.bot.idle();
     const attempts = h.waping.requests.filter((r) => r.key === key);
     expect(attempts.map((a) => a.outcome)).toEqual(['fault_status', 'fault_drop', 'accepted']);
     expect(new Set(attempts.map((a) => a.body)).size).toBe(1);
@@ -161,7 +161,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
     expect(json.response_action).toBe('errors');
     expect(Object.keys(json.errors)).toEqual([field]);
     expect(json.errors[field]).toContain(words);
-    await h.bot.sends.idle();
+    await h.bot.idle();
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
@@ -186,7 +186,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
     ).toBe(401);
     const wrongSecret = { body, headers: { ...good.sent.headers, ...signSlackRequest('not-the-secret', body) } };
     expect((await sendRaw(h.eventsUrl, wrongSecret)).status).toBe(401);
-    await h.bot.sends.idle();
+    await h.bot.idle();
     expect(h.waping.totalSends()).toBe(before + 1);
     expect(h.slack.calls).toHaveLength(0);
   });
@@ -223,7 +223,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
       'the retry to be queued',
     );
     await click();
-    await h.bot.sends.idle();
+    await h.bot.idle();
     const retried = h.waping.messages().filter((m) => m.text === 'Retry me');
     expect(retried).toHaveLength(1);
     expect(retried[0]?.key).not.toBe(key);
@@ -273,7 +273,7 @@ describe('access control', () => {
     expect(h.slack.callsTo('views.open')).toHaveLength(0);
     const submit = await submitSendModal(h, { viewId: nextViewId(), user: 'U0MALLORY' });
     expect((submit.json as { response_action: string }).response_action).toBe('errors');
-    await h.bot.sends.idle();
+    await h.bot.idle();
     expect(h.waping.totalSends()).toBe(0);
   });
 

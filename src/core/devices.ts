@@ -1,3 +1,4 @@
+import type { DeviceHealth } from './device-health.js';
 import type { Clock, Device, Logger, WapingPort } from './ports.js';
 
 export interface DeviceDirectoryOptions {
@@ -22,20 +23,33 @@ export class DeviceDirectory {
     private readonly clock: Clock,
     private readonly options: DeviceDirectoryOptions,
     private readonly logger: Logger,
+    private readonly health?: Pick<DeviceHealth, 'states'>,
   ) {}
 
   get defaultDeviceId(): string | undefined {
     return this.options.defaultDeviceId;
   }
 
-  /** The devices to offer, configured ones first in their configured order. */
+  /**
+   * The devices to offer, configured ones in their configured order. A session state reported by
+   * webhook after the list was fetched wins over the list.
+   */
   async list(): Promise<Device[]> {
     const live = await this.live();
     const { configured } = this.options;
-    if (configured.length === 0) return live ?? [];
-    return configured.map(({ id, name }) => {
-      const seen = live?.find((device) => device.id === id);
-      return { id, name, phone: seen?.phone, connected: seen?.connected ?? true, known: seen !== undefined };
+    const devices =
+      configured.length === 0
+        ? (live ?? [])
+        : configured.map(({ id, name }) => {
+            const seen = live?.find((device) => device.id === id);
+            return { id, name, phone: seen?.phone, connected: seen?.connected ?? true, known: seen !== undefined };
+          });
+    if (!this.health) return devices;
+    const fetchedAt = live ? (this.cached?.at ?? 0) : 0;
+    const reported = await this.health.states(devices.map((device) => device.id));
+    return devices.map((device) => {
+      const state = reported.get(device.id);
+      return state && state.at >= fetchedAt ? { ...device, connected: state.connected, known: true } : device;
     });
   }
 

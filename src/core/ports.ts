@@ -1,4 +1,4 @@
-import type { SendRecord } from './send-record.js';
+import type { DeliveryStatus, SendRecord } from './send-record.js';
 
 /**
  * The core's view of the world. Adapters (store, WAPing, Slack) implement these; the core never
@@ -92,6 +92,10 @@ export interface SendNotifier {
   announce(send: SendRecord): Promise<MessageRef | undefined>;
   /** Re-render the parent message after the send's state changed. */
   refresh(send: SendRecord): Promise<void>;
+  /** Post one status change as a reply in the parent message's thread. */
+  reply(send: SendRecord, status: DeliveryStatus): Promise<void>;
+  /** Post an operational alert (device sessions) to the ops channel, when one is configured. */
+  alertOps(text: string): Promise<void>;
   /** Tell one person something privately (a duplicate, a refusal): ephemeral where possible, else a DM. */
   tell(person: SlackPerson, text: string): Promise<void>;
 }

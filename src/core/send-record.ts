@@ -50,6 +50,15 @@ export interface SendRecord {
   lastError?: string;
   /** When each delivery status was first seen. */
   timeline: Array<{ status: DeliveryStatus; at: number }>;
+  /** Why WhatsApp reported the message failed (a `message.failed` webhook). */
+  deliveryFailure?: SendFailure;
+  /** Thread replies owed under the parent message, one per forward status step, in order. */
+  replies: Array<{ status: DeliveryStatus; at: number; posted: boolean }>;
+  /** Webhook ids already applied (the last few hundred), a second guard against redeliveries. */
+  appliedEvents: string[];
+  /** Bumped by every change; Slack shows `renderedVersion`, and catches up while it is behind. */
+  version: number;
+  renderedVersion: number;
   /** HTTP attempts made so far, across processes. */
   attempts: number;
   parent?: MessageRef;
@@ -61,3 +70,8 @@ export interface SendRecord {
 }
 
 export const sendKey = (key: string): string => `send:${key}`;
+
+/** Whether a send ended badly: WAPing refused it, or WhatsApp reported it failed and nothing proved delivery since. */
+export function hasFailed(send: SendRecord): boolean {
+  return send.state === 'failed' || send.status === 'failed';
+}

@@ -1,4 +1,5 @@
 import { backoffDelayMs } from './backoff.js';
+import type { MessageSync } from './message-sync.js';
 import type { Clock, Logger, MessageRef, SendNotifier, Store, WapingPort, WapingSendResult } from './ports.js';
 import { type SendFailure, type SendOrigin, type SendRecord, sendKey } from './send-record.js';
 
@@ -81,6 +82,8 @@ export class SendService {
       store: Store;
       waping: WapingPort;
       notifier: SendNotifier;
+      /** Keeps the Slack message in step with the record. */
+      sync: MessageSync;
       clock: Clock;
       logger: Logger;
       /** Identifies this process as a lease owner. */
@@ -88,6 +91,8 @@ export class SendService {
       policy: SendPolicy;
       /** Told when WAPing says a device's session is unusable. */
       onSessionDisconnected?: (deviceId: string) => Promise<void>;
+      /** Told once WAPing's message id is saved, so status webhooks that arrived first can be applied. */
+      onMessageKnown?: (messageId: string) => Promise<void>;
     },
   ) {}
 
@@ -117,6 +122,10 @@ export class SendService {
       createdAt: now,
       updatedAt: now,
       timeline: [],
+      replies: [],
+      appliedEvents: [],
+      version: 1,
+      renderedVersion: 0,
     };
     // Into the outbox first: a crash between these two writes leaves a dangling outbox entry, which
     // the sweep drops, rather than a claimed send that nobody would ever resume.
@@ -162,8 +171,14 @@ export class SendService {
     if (!send) return this.get(key);
 
     if (!send.parent) {
+      const shown = send.version;
       const parent = await notifier.announce(send);
-      if (parent) send = (await this.change(key, (s) => (s.parent ? s : { ...s, parent }))) ?? send;
+      if (parent) {
+        send =
+          (await this.change(key, (s) => (s.parent ? undefined : { ...s, parent, renderedVersion: shown }))) ?? send;
+      }
+    } else if (send.renderedVersion < send.version) {
+      await this.deps.sync.sync(key); // a Retry: its parent message still shows the failure
     }
 
     for (let attempt = 1; attempt <= policy.attemptsPerRun; attempt++) {
@@ -200,7 +215,7 @@ export class SendService {
       const delay = result.retryAfterMs ?? backoffDelayMs(send.attempts, policy.baseDelayMs, policy.maxDelayMs);
       const lastOfRun = attempt === policy.attemptsPerRun || delay > policy.maxDelayMs;
       // Record the attempt and, when giving up for now, hand the send to whichever replica sweeps first.
-      const next = await this.change(key, (s) =>
+      const next = await this.changeVisibly(key, (s) =>
         s.owner !== this.deps.instanceId
           ? undefined
           : {
@@ -214,7 +229,7 @@ export class SendService {
       if (!next || next.owner !== (lastOfRun ? '' : this.deps.instanceId)) return next;
       send = next;
       if (lastOfRun) {
-        await notifier.refresh(send);
+        await this.deps.sync.sync(key);
         return send;
       }
       await clock.sleep(delay);
@@ -258,10 +273,10 @@ export class SendService {
     key: string,
     outcome: Pick<SendRecord, 'state'> & Partial<Pick<SendRecord, 'messageId' | 'status'>> & { failure?: SendFailure },
   ): Promise<SendRecord | undefined> {
-    const { store, notifier, clock } = this.deps;
+    const { store, clock } = this.deps;
     // The message id mapping first: a status webhook may arrive the moment WAPing has answered.
     if (outcome.messageId) await store.set(`message:${outcome.messageId}`, key, RECORD_TTL_MS);
-    const send = await this.change(key, (s) =>
+    await this.changeVisibly(key, (s) =>
       s.state !== 'pending'
         ? undefined
         : {
@@ -276,8 +291,17 @@ export class SendService {
     await store.update<string[]>(OUTBOX_KEY, (keys = []) =>
       keys.includes(key) ? keys.filter((k) => k !== key) : undefined,
     );
-    if (send) await notifier.refresh(send);
-    return send;
+    if (outcome.messageId) await this.deps.onMessageKnown?.(outcome.messageId);
+    await this.deps.sync.sync(key);
+    return this.get(key);
+  }
+
+  /** A change people should see in Slack: bumps the version that MessageSync catches up with. */
+  private changeVisibly(key: string, change: (send: SendRecord) => SendRecord | undefined) {
+    return this.change(key, (s) => {
+      const next = change(s);
+      return next && { ...next, version: s.version + 1 };
+    });
   }
 
   /** Atomic change of a send record; `change` returns undefined to leave it as it is. */

@@ -1,8 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import { request } from 'undici';
 import type { Logger, MessageRef, SendNotifier, SlackPerson } from '../../core/ports.js';
-import type { SendRecord } from '../../core/send-record.js';
-import { sendMessage } from './blocks/send-message.js';
+import type { DeliveryStatus, SendRecord } from '../../core/send-record.js';
+import { sendMessage, statusReply } from './blocks/send-message.js';
 
 /** Slack errors that mean "the bot may not post in this conversation", as opposed to an outage. */
 const REFUSED = new Set([
@@ -23,7 +23,28 @@ export class SlackNotifier implements SendNotifier {
   constructor(
     private readonly client: WebClient,
     private readonly logger: Logger,
+    /** OPS_CHANNEL: where device session alerts go; none when unset. */
+    private readonly opsChannel?: string,
   ) {}
+
+  /** One reply in the parent's thread. Errors propagate so that MessageSync retries the reply later. */
+  async reply(send: SendRecord, status: DeliveryStatus): Promise<void> {
+    if (!send.parent) return;
+    await this.client.chat.postMessage({
+      channel: send.parent.channel,
+      thread_ts: send.parent.ts,
+      text: statusReply(send, status),
+    });
+  }
+
+  async alertOps(text: string): Promise<void> {
+    if (!this.opsChannel) return;
+    try {
+      await this.client.chat.postMessage({ channel: this.opsChannel, text });
+    } catch (error) {
+      this.logger.error({ err: error, slackError: slackError(error) }, 'could not alert the ops channel');
+    }
+  }
 
   async announce(send: SendRecord): Promise<MessageRef | undefined> {
     const rendered = sendMessage(send);
@@ -45,16 +66,10 @@ export class SlackNotifier implements SendNotifier {
     }
   }
 
+  /** Errors propagate so that MessageSync keeps the message marked as behind and tries again. */
   async refresh(send: SendRecord): Promise<void> {
     if (!send.parent) return;
-    try {
-      await this.client.chat.update({ channel: send.parent.channel, ts: send.parent.ts, ...sendMessage(send) });
-    } catch (error) {
-      this.logger.error(
-        { err: error, sendKey: send.key, slackError: slackError(error) },
-        'could not update the send message',
-      );
-    }
+    await this.client.chat.update({ channel: send.parent.channel, ts: send.parent.ts, ...sendMessage(send) });
   }
 
   async tell(person: SlackPerson, text: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { maySend } from '../../../core/access.js';
 import { idempotencyKeyForAction } from '../../../core/idempotency.js';
+import { hasFailed } from '../../../core/send-record.js';
 import { RETRY_SEND } from '../blocks/send-message.js';
 import { REFUSAL, type SlackDeps } from '../deps.js';
 
@@ -31,11 +32,11 @@ export function retrySendAction(deps: SlackDeps) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: REFUSAL });
       return;
     }
-    if (failed.state !== 'failed') {
+    if (!hasFailed(failed)) {
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: 'This send has already been retried.',
+        text: 'This send did not fail, so there is nothing to retry.',
       });
       return;
     }

@@ -1,10 +1,10 @@
 import type { KnownBlock } from '@slack/types';
 import { displayNumber } from '../../../core/recipient.js';
-import type { SendRecord } from '../../../core/send-record.js';
+import { type DeliveryStatus, hasFailed, type SendRecord } from '../../../core/send-record.js';
 
 export const RETRY_SEND = 'retry_send';
 
-const STATUS_LABEL: Record<string, string> = {
+const STATUS_LABEL: Record<DeliveryStatus, string> = {
   queued: ':outbox_tray: Queued',
   sent: ':white_check_mark: Sent',
   delivered: ':white_check_mark::white_check_mark: Delivered',
@@ -20,8 +20,29 @@ export function statusLine(send: SendRecord): string {
       ? `:hourglass_flowing_sand: Still trying: WAPing did not answer yet (${send.lastError}, ${send.attempts} attempt${send.attempts === 1 ? '' : 's'}).`
       : ':hourglass_flowing_sand: Sending…';
   }
-  const label = STATUS_LABEL[send.status ?? 'queued'] ?? send.status;
-  return `${label} · WAPing id \`${send.messageId}\``;
+  if (send.status === 'failed')
+    return `:x: *Failed:* ${send.deliveryFailure?.reason ?? 'WhatsApp could not deliver it.'}`;
+  return `${STATUS_LABEL[send.status ?? 'queued']} · WAPing id \`${send.messageId}\``;
+}
+
+/** Slack renders the time in each reader's own time zone; the fallback is UTC. */
+function slackTime(at: number): string {
+  const seconds = Math.floor(at / 1000);
+  return `<!date^${seconds}^{time_secs}|${new Date(at).toISOString().slice(11, 19)} UTC>`;
+}
+
+/** The compact timeline: each status with the time it was first seen. */
+export function timelineLine(send: SendRecord): string | undefined {
+  if (send.timeline.length === 0) return undefined;
+  return send.timeline.map(({ status, at }) => `${status} ${slackTime(at)}`).join(' → ');
+}
+
+/** The text of the thread reply for one status change. */
+export function statusReply(send: SendRecord, status: DeliveryStatus): string {
+  const at = [...send.timeline].reverse().find((step) => step.status === status)?.at;
+  const when = at === undefined ? '' : ` at ${slackTime(at)}`;
+  if (status === 'failed') return `${STATUS_LABEL.failed}${when}: ${send.deliveryFailure?.reason ?? ''}`.trim();
+  return `${STATUS_LABEL[status]}${when}`;
 }
 
 /** Quote a message for mrkdwn, keeping it short enough for one section. */
@@ -42,7 +63,9 @@ export function sendMessage(send: SendRecord): { text: string; blocks: KnownBloc
     { type: 'section', text: { type: 'mrkdwn', text: quote(send.text) } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: statusLine(send) }] },
   ];
-  if (send.state === 'failed') {
+  const timeline = timelineLine(send);
+  if (timeline) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: timeline }] });
+  if (hasFailed(send)) {
     blocks.push({
       type: 'actions',
       block_id: 'send_actions',

@@ -1,0 +1,126 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DeliveryEvent, DeliveryService } from '../../core/deliveries.js';
+import type { Clock, Logger } from '../../core/ports.js';
+import { parseWebhookEvent, type WapingWebhookEvent } from './schemas.js';
+import { verifyWebhook } from './webhook-signature.js';
+
+/** Larger bodies are refused (413) without being read whole; real events are a few hundred bytes. */
+export const MAX_WEBHOOK_BYTES = 256 * 1024;
+
+export interface WebhookRouteDeps {
+  secrets: readonly string[];
+  deliveries: Pick<DeliveryService, 'record' | 'applyInBackground'>;
+  clock: Clock;
+  logger: Logger;
+}
+
+class BodyTooLarge extends Error {}
+
+function answer(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(' ') : value;
+}
+
+/** Read the raw body, refusing to buffer more than `limit` bytes. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** WAPing's event in the core's terms; the recipient's number is dropped here, it is never needed. */
+export function toDeliveryEvent(event: Exclude<WapingWebhookEvent, { kind: 'unknown' }>, now: number): DeliveryEvent {
+  const parsedAt = event.timestamp ? Date.parse(event.timestamp) : Number.NaN;
+  const at = Number.isFinite(parsedAt) ? parsedAt : now;
+  if (event.kind === 'session') {
+    return {
+      kind: 'session',
+      deviceId: event.data.deviceId,
+      connected: event.type === 'session.connected',
+      at,
+      reason: event.data.reason,
+    };
+  }
+  return {
+    kind: 'message',
+    messageId: event.data.messageId,
+    status: event.status,
+    at,
+    ...(event.data.error ? { error: { code: event.data.error.code, message: event.data.error.message ?? '' } } : {}),
+  };
+}
+
+/**
+ * `POST /waping/webhooks`: verify the Standard Webhooks signature over the raw body, parse, record
+ * durably (deduplicated on webhook-id), and only then answer 2xx. A store outage answers 503 so that
+ * WAPing redelivers: nothing acknowledged is ever lost.
+ */
+export function webhookHandler(deps: WebhookRouteDeps) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let body: Buffer;
+    try {
+      body = await readBody(req, MAX_WEBHOOK_BYTES);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        res.setHeader('connection', 'close');
+        answer(res, 413, { error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` });
+        req.resume();
+        return;
+      }
+      deps.logger.warn({ err: error }, 'webhook body could not be read');
+      answer(res, 400, { error: 'body could not be read' });
+      return;
+    }
+    const id = header(req, 'webhook-id');
+    const verified = verifyWebhook({
+      secrets: deps.secrets,
+      headers: { id, timestamp: header(req, 'webhook-timestamp'), signature: header(req, 'webhook-signature') },
+      body,
+      nowSeconds: Math.floor(deps.clock.now() / 1000),
+    });
+    if (!verified.ok || !id) {
+      deps.logger.warn({ reason: verified.ok ? 'missing webhook-id' : verified.reason }, 'webhook refused');
+      answer(res, 401, { error: verified.ok ? 'missing webhook-id header' : verified.reason });
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      answer(res, 400, { error: 'body is not JSON' });
+      return;
+    }
+    const parsed = parseWebhookEvent(json);
+    if (!parsed.ok) {
+      deps.logger.warn({ webhookId: id, reason: parsed.reason }, 'malformed webhook');
+      answer(res, 400, { error: parsed.reason });
+      return;
+    }
+    if (parsed.event.kind === 'unknown') {
+      deps.logger.info({ webhookId: id, type: parsed.event.type }, 'ignoring an unknown webhook event type');
+      answer(res, 202, { ignored: true });
+      return;
+    }
+    try {
+      const outcome = await deps.deliveries.record(id, toDeliveryEvent(parsed.event, deps.clock.now()));
+      deps.logger.debug({ webhookId: id, type: parsed.event.type, outcome }, 'webhook recorded');
+      answer(res, 200, { ok: true, duplicate: outcome === 'duplicate' });
+      deps.deliveries.applyInBackground(id);
+    } catch (error) {
+      deps.logger.error({ err: error, webhookId: id }, 'webhook could not be recorded; asking WAPing to redeliver');
+      answer(res, 503, { error: 'state store unavailable; redeliver later' }, { 'retry-after': '5' });
+    }
+  };
+}

@@ -1,0 +1,166 @@
+import { nextStatus, type ReplyMode, wantsReply } from './delivery-status.js';
+import type { DeviceHealth } from './device-health.js';
+import type { MessageSync } from './message-sync.js';
+import type { Clock, Logger, Store } from './ports.js';
+import { type DeliveryStatus, type SendRecord, sendKey } from './send-record.js';
+
+/** A verified WAPing webhook, in the core's terms (no phone numbers: the core does not need them). */
+export type DeliveryEvent =
+  | {
+      kind: 'message';
+      messageId: string;
+      status: DeliveryStatus;
+      /** When WAPing saw it (ms). */
+      at: number;
+      error?: { code: string; message: string };
+    }
+  | { kind: 'session'; deviceId: string; connected: boolean; at: number; reason?: string };
+
+interface InboxEntry {
+  id: string;
+  event: DeliveryEvent;
+  state: 'received' | 'waiting' | 'applied';
+  receivedAt: number;
+}
+
+/** Ids of webhooks recorded but not yet applied; what the sweep resumes after a crash. */
+const INBOX_KEY = 'webhooks:inbox';
+/** WAPing redelivers for days: ids are remembered for longer than that. */
+const WEBHOOK_ID_TTL_MS = 8 * 24 * 60 * 60 * 1000;
+/** An event for a message we have no record of waits this long for the record, then expires quietly. */
+const WAITING_TTL_MS = 24 * 60 * 60 * 1000;
+const APPLIED_EVENTS_KEPT = 200;
+
+/** Plain words for WhatsApp delivery failures. */
+function failureReason(error?: { code: string; message: string }): string {
+  if (!error) return 'WhatsApp could not deliver the message.';
+  return `WhatsApp could not deliver the message: ${error.message || error.code} (${error.code}).`;
+}
+
+/**
+ * Delivery webhooks: each is recorded durably before WAPing gets its 2xx (and deduplicated on its
+ * id, atomically across replicas), then applied to its send under the status policy, and the
+ * Slack message catches up through MessageSync.
+ */
+export class DeliveryService {
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      sync: MessageSync;
+      health: Pick<DeviceHealth, 'report'>;
+      clock: Clock;
+      logger: Logger;
+      /** Which status changes get a thread reply in a channel. */
+      replyMode: (channelId: string) => ReplyMode;
+    },
+  ) {}
+
+  /**
+   * Record a verified event under its webhook id. 'duplicate' when that id was recorded before.
+   * Throws when the store cannot be written: the caller must then answer non-2xx so WAPing redelivers.
+   */
+  async record(webhookId: string, event: DeliveryEvent): Promise<'recorded' | 'duplicate'> {
+    const { store, clock } = this.deps;
+    // Into the inbox first, so a crash between the two writes leaves nothing unswept.
+    await store.update<string[]>(INBOX_KEY, (ids = []) => (ids.includes(webhookId) ? undefined : [...ids, webhookId]));
+    const entry: InboxEntry = { id: webhookId, event, state: 'received', receivedAt: clock.now() };
+    const claim = await store.claim(`webhook:${webhookId}`, entry, WEBHOOK_ID_TTL_MS);
+    return claim.claimed ? 'recorded' : 'duplicate';
+  }
+
+  /** Apply a recorded event in the background, tracked for shutdown. */
+  applyInBackground(webhookId: string): void {
+    const run = this.apply(webhookId)
+      .catch((error: unknown) =>
+        this.deps.logger.error({ err: error, webhookId }, 'applying a webhook failed; the sweep will retry'),
+      )
+      .finally(() => this.running.delete(run));
+    this.running.add(run);
+  }
+
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  /** Apply one recorded event; safe to repeat. */
+  async apply(webhookId: string): Promise<void> {
+    const { store } = this.deps;
+    const entry = await store.get<InboxEntry>(`webhook:${webhookId}`);
+    if (!entry || entry.state === 'applied') return this.leaveInbox(webhookId);
+    const { event } = entry;
+    if (event.kind === 'session') {
+      await this.deps.health.report(event.deviceId, { connected: event.connected, at: event.at, reason: event.reason });
+      return this.settle(entry);
+    }
+    const key = await store.get<string>(`message:${event.messageId}`);
+    if (!key) {
+      // The webhook outran our own write of the send: keep it until the record appears, or expire.
+      await store.update<string[]>(
+        `waiting:${event.messageId}`,
+        (ids = []) => (ids.includes(webhookId) ? undefined : [...ids, webhookId]),
+        WAITING_TTL_MS,
+      );
+      if (entry.state === 'received')
+        await store.set(`webhook:${webhookId}`, { ...entry, state: 'waiting' }, WAITING_TTL_MS);
+      if (!(await store.get<string>(`message:${event.messageId}`))) return;
+      return this.apply(webhookId);
+    }
+    await this.applyToSend(key, webhookId, event);
+    await this.settle(entry);
+    await this.deps.sync.sync(key);
+  }
+
+  /** Apply the events that arrived before WAPing's message id was saved. */
+  async onMessageKnown(messageId: string): Promise<void> {
+    const ids = (await this.deps.store.get<string[]>(`waiting:${messageId}`)) ?? [];
+    for (const id of ids) await this.apply(id);
+    if (ids.length > 0) await this.deps.store.delete(`waiting:${messageId}`);
+  }
+
+  /** Re-apply whatever the inbox still holds (after a crash, or a store outage); returns how many. */
+  async resumeInbox(): Promise<number> {
+    const ids = (await this.deps.store.get<string[]>(INBOX_KEY)) ?? [];
+    for (const id of ids) {
+      const entry = await this.deps.store.get<InboxEntry>(`webhook:${id}`);
+      if (!entry)
+        await this.leaveInbox(id); // expired while waiting for a send we never made
+      else await this.apply(id);
+    }
+    return ids.length;
+  }
+
+  private async applyToSend(key: string, webhookId: string, event: Extract<DeliveryEvent, { kind: 'message' }>) {
+    const mode = this.deps.replyMode;
+    await this.deps.store.update<SendRecord>(sendKey(key), (send) => {
+      if (!send || send.appliedEvents.includes(webhookId)) return undefined;
+      const appliedEvents = [...send.appliedEvents, webhookId].slice(-APPLIED_EVENTS_KEPT);
+      const status = nextStatus(send.status, event.status);
+      if (!status) return { ...send, appliedEvents };
+      return {
+        ...send,
+        appliedEvents,
+        status,
+        timeline: [...send.timeline, { status, at: event.at }],
+        deliveryFailure:
+          status === 'failed' ? { code: event.error?.code ?? 'FAILED', reason: failureReason(event.error) } : undefined,
+        replies: wantsReply(mode(send.channelId), status)
+          ? [...send.replies, { status, at: event.at, posted: false }]
+          : send.replies,
+        version: send.version + 1,
+      };
+    });
+  }
+
+  private async settle(entry: InboxEntry): Promise<void> {
+    await this.deps.store.set(`webhook:${entry.id}`, { ...entry, state: 'applied' }, WEBHOOK_ID_TTL_MS);
+    await this.leaveInbox(entry.id);
+  }
+
+  private async leaveInbox(webhookId: string): Promise<void> {
+    await this.deps.store.update<string[]>(INBOX_KEY, (ids = []) =>
+      ids.includes(webhookId) ? ids.filter((id) => id !== webhookId) : undefined,
+    );
+  }
+}

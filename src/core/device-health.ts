@@ -1,0 +1,60 @@
+import type { Clock, Logger, SendNotifier, Store } from './ports.js';
+
+/** A device's session as WAPing last reported it (webhooks, or a send refused for a dropped session). */
+export interface DeviceState {
+  connected: boolean;
+  /** When WAPing saw it (the event's time), so an older report never overwrites a newer one. */
+  at: number;
+  reason?: string;
+}
+
+const deviceKey = (id: string) => `device:${id}`;
+
+/**
+ * Device sessions, kept in the store so that every replica refuses a disconnected device, and the
+ * ops channel gets one alert per change (not per redelivery, nor per replica).
+ */
+export class DeviceHealth {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      notifier: Pick<SendNotifier, 'alertOps'>;
+      clock: Clock;
+      logger: Logger;
+      nameOf: (deviceId: string) => Promise<string>;
+      /** Told whenever a device's state changed, e.g. to drop cached device lists. */
+      onChange?: (deviceId: string) => void;
+    },
+  ) {}
+
+  /** Record a reported state; alerts once when it is a change. Returns whether it changed. */
+  async report(deviceId: string, state: DeviceState): Promise<boolean> {
+    let changed = false;
+    await this.deps.store.update<DeviceState>(deviceKey(deviceId), (current) => {
+      changed = false;
+      if (current && current.at > state.at) return undefined; // a stale report
+      changed = current === undefined ? !state.connected : current.connected !== state.connected;
+      return state;
+    });
+    if (!changed) return false;
+    this.deps.onChange?.(deviceId);
+    const name = await this.deps.nameOf(deviceId);
+    this.deps.logger.warn({ deviceId, connected: state.connected }, 'device session changed');
+    await this.deps.notifier.alertOps(
+      state.connected
+        ? `:large_green_circle: WhatsApp device *${name}* is connected again.`
+        : `:red_circle: WhatsApp device *${name}* is disconnected${state.reason ? ` (${state.reason})` : ''}: re-link it by QR code in WAPing. Sends from it are refused until then.`,
+    );
+    return true;
+  }
+
+  /** The last reported state of each device that has one. */
+  async states(deviceIds: string[]): Promise<Map<string, DeviceState>> {
+    const states = new Map<string, DeviceState>();
+    for (const id of deviceIds) {
+      const state = await this.deps.store.get<DeviceState>(deviceKey(id));
+      if (state) states.set(id, state);
+    }
+    return states;
+  }
+}

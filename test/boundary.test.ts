@@ -1,0 +1,102 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+/*
+ * Holds the shape the GUIDE asks for: the core talks to the world through ports only, and one composition
+ * root reads the environment. Reading the files (rather than trusting reviews) keeps it true as code moves.
+ */
+
+const ROOT = resolve(import.meta.dirname, '..');
+const SRC = join(ROOT, 'src');
+const CORE = join(SRC, 'core');
+
+/** Packages the core must never import: Slack, HTTP, store backends and logging belong to adapters. */
+const FORBIDDEN_PACKAGES: Array<{ pattern: RegExp; what: string }> = [
+  { pattern: /^@slack\//, what: 'Slack SDK' },
+  { pattern: /^undici(\/|$)/, what: 'HTTP client' },
+  { pattern: /^keyv(\/|$)/, what: 'Keyv' },
+  { pattern: /^@keyv\//, what: 'Keyv adapter' },
+  { pattern: /^pino(\/|$)/, what: 'logger' },
+  { pattern: /^better-sqlite3(\/|$)/, what: 'SQLite driver' },
+  { pattern: /^(@redis\/|redis(\/|$))/, what: 'Redis client' },
+];
+
+/** Parts of src/ that are adapters or wiring, named so a failure says which rule was broken. */
+const FORBIDDEN_LOCAL = ['adapters', 'app', 'config', 'sandbox'];
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && /\.(ts|mts|cts|js|mjs)$/.test(entry.name))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+/** Every module specifier a file names: static and type-only imports, re-exports, import() and require(). */
+function specifiersOf(file: string): string[] {
+  return ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.map((imported) => imported.fileName);
+}
+
+/** `src/`-relative path (without extension) that a relative specifier points at, or undefined for a package. */
+function localTarget(file: string, specifier: string): string | undefined {
+  if (!specifier.startsWith('.')) return undefined;
+  return relative(SRC, resolve(dirname(file), specifier))
+    .split(sep)
+    .join('/')
+    .replace(/\.[cm]?[jt]s$/, '');
+}
+
+const coreFiles = filesUnder(CORE);
+
+describe('the core boundary', () => {
+  it('finds the core files and their imports, so the rules below cannot pass on nothing', () => {
+    expect(coreFiles.map((file) => relative(SRC, file))).toContain(join('core', 'sends.ts'));
+    expect(specifiersOf(join(CORE, 'sends.ts'))).toContain('./backoff.js');
+  });
+
+  it('imports no Slack, HTTP, store or logging library in src/core', () => {
+    const offences = coreFiles.flatMap((file) =>
+      specifiersOf(file).flatMap((specifier) => {
+        const rule = FORBIDDEN_PACKAGES.find(({ pattern }) => pattern.test(specifier));
+        return rule ? [`${relative(ROOT, file)} imports ${specifier} (${rule.what})`] : [];
+      }),
+    );
+    expect(offences).toEqual([]);
+  });
+
+  it('imports nothing from the adapters, the composition root, the config or the sandbox in src/core', () => {
+    const offences = coreFiles.flatMap((file) =>
+      specifiersOf(file).flatMap((specifier) => {
+        const target = localTarget(file, specifier);
+        const top = target?.split('/')[0];
+        return top && FORBIDDEN_LOCAL.includes(top) ? [`${relative(ROOT, file)} imports ${specifier}`] : [];
+      }),
+    );
+    expect(offences).toEqual([]);
+  });
+
+  it('keeps every relative import of src/core inside src/core', () => {
+    const offences = coreFiles.flatMap((file) =>
+      specifiersOf(file).flatMap((specifier) => {
+        const target = localTarget(file, specifier);
+        return target !== undefined && !target.startsWith('core/')
+          ? [`${relative(ROOT, file)} imports ${specifier}`]
+          : [];
+      }),
+    );
+    expect(offences).toEqual([]);
+  });
+});
+
+describe('the environment', () => {
+  /** `process.env`, `process['env']` and `const { env } = process` all count as reading it. */
+  const readsEnv = /\bprocess\s*(\.\s*env\b|\[\s*['"`]env['"`]\s*\])|\{[^}]*\benv\b[^}]*\}\s*=\s*process\b/;
+
+  it('is read only by the two entry points, src/main.ts and src/sandbox/main.ts', () => {
+    const readers = filesUnder(SRC)
+      .filter((file) => readsEnv.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(SRC, file).split(sep).join('/'));
+    expect(readers).toEqual(['main.ts', 'sandbox/main.ts']);
+  });
+});
