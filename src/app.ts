@@ -168,8 +168,9 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     logger,
     instanceId,
     policy: { ...defaultSendPolicy, leaseMs: config.timing.sendLeaseMs, ...overrides.sendPolicy },
-    onSessionDisconnected: async (deviceId) => {
-      await health.report(deviceId, { connected: false, at: clock.now(), reason: 'WAPing refused a send' });
+    onDeviceSession: async (deviceId, connected) => {
+      if (connected) await health.sawWorking(deviceId);
+      else await health.report(deviceId, { connected: false, at: clock.now(), reason: 'WAPing refused a send' });
     },
     onMessageKnown: (messageId) => (deliveries as DeliveryService).onMessageKnown(messageId),
   });

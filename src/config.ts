@@ -56,54 +56,51 @@ const configFileSchema = z
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
-const envSchema = z
-  .object({
-    SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'a bot token starting with xoxb-'),
-    SLACK_SIGNING_SECRET: optionalText,
-    SLACK_APP_TOKEN: optionalText.refine(
-      (v) => v === undefined || v.startsWith('xapp-'),
-      'an app token starting with xapp-',
-    ),
-    SLACK_API_URL: z.url().optional(),
-    WAPING_SANDBOX: flag,
-    WAPING_API_URL: z.url().optional(),
-    WAPING_API_KEY: optionalText,
-    WAPING_WEBHOOK_SECRET: optionalText,
-    WAPING_TIMEOUT_MS: milliseconds(10_000),
-    STORE_URL: optionalText,
-    DATA_DIR: z.string().min(1).default('./data'),
-    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-    DEFAULT_COUNTRY: optionalText.refine(
-      (v) => v === undefined || isKnownCountry(v.toUpperCase()),
-      'an ISO 3166 country code such as US or DE',
-    ),
-    CONFIG_FILE: optionalText,
-    OPS_CHANNEL: optionalText.refine(
-      (v) => v === undefined || /^[CG][A-Z0-9]+$/.test(v),
-      'a Slack channel id such as C0123ABCD',
-    ),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    SEND_LEASE_MS: milliseconds(60_000),
-    SWEEP_INTERVAL_MS: milliseconds(15_000),
-    DEVICE_CACHE_MS: milliseconds(30_000),
-  })
-  .superRefine((env, ctx) => {
-    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SLACK_SIGNING_SECRET'],
-        message: 'required unless SLACK_APP_TOKEN (Socket Mode) is set',
-      });
-    }
-    if (!env.WAPING_SANDBOX) {
-      if (!env.WAPING_API_URL)
-        ctx.addIssue({ code: 'custom', path: ['WAPING_API_URL'], message: 'required unless WAPING_SANDBOX=true' });
-      if (!env.WAPING_API_KEY)
-        ctx.addIssue({ code: 'custom', path: ['WAPING_API_KEY'], message: 'required unless WAPING_SANDBOX=true' });
-    }
-  });
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'a bot token starting with xoxb-'),
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_APP_TOKEN: optionalText.refine(
+    (v) => v === undefined || v.startsWith('xapp-'),
+    'an app token starting with xapp-',
+  ),
+  SLACK_API_URL: z.url().optional(),
+  WAPING_SANDBOX: flag,
+  WAPING_API_URL: z.url().optional(),
+  WAPING_API_KEY: optionalText,
+  WAPING_WEBHOOK_SECRET: optionalText,
+  WAPING_TIMEOUT_MS: milliseconds(10_000),
+  STORE_URL: optionalText,
+  DATA_DIR: z.string().min(1).default('./data'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  DEFAULT_COUNTRY: optionalText.refine(
+    (v) => v === undefined || isKnownCountry(v.toUpperCase()),
+    'an ISO 3166 country code such as US or DE',
+  ),
+  CONFIG_FILE: optionalText,
+  OPS_CHANNEL: optionalText.refine(
+    (v) => v === undefined || /^[CG][A-Z0-9]+$/.test(v),
+    'a Slack channel id such as C0123ABCD',
+  ),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SEND_LEASE_MS: milliseconds(60_000),
+  SWEEP_INTERVAL_MS: milliseconds(15_000),
+  DEVICE_CACHE_MS: milliseconds(30_000),
+});
 
 type Env = z.infer<typeof envSchema>;
+
+/** Variables required only in some modes; checked even when other variables are malformed, so one error names all. */
+function crossFieldProblems(env: Record<string, string | undefined>, sandbox: boolean): string[] {
+  const problems: string[] = [];
+  if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+    problems.push('  SLACK_SIGNING_SECRET: required unless SLACK_APP_TOKEN (Socket Mode) is set');
+  }
+  if (!sandbox) {
+    if (!env.WAPING_API_URL) problems.push('  WAPING_API_URL: required unless WAPING_SANDBOX=true');
+    if (!env.WAPING_API_KEY) problems.push('  WAPING_API_KEY: required unless WAPING_SANDBOX=true');
+  }
+  return problems;
+}
 
 /** The bot's whole configuration, parsed once at start and frozen. */
 export interface Config {
@@ -125,13 +122,29 @@ export class ConfigError extends Error {
 }
 
 function describe(error: z.ZodError, where: string): string {
-  return error.issues.map((issue) => `  ${where}${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
+  return error.issues
+    .map((issue) => {
+      const message = issue.message.includes('received undefined') ? 'required' : issue.message;
+      return `  ${where}${issue.path.join('.') || '(root)'}: ${message}`;
+    })
+    .join('\n');
 }
 
 /** Parse the environment (and CONFIG_FILE, if named) or throw a ConfigError naming every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(`Invalid configuration:\n${describe(parsed.error, '')}`);
+  // An empty value means unset (as in .env.example), so defaults apply.
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const parsed = envSchema.safeParse(given);
+  const problems = [
+    ...(parsed.success ? [] : describe(parsed.error, '').split('\n')),
+    ...crossFieldProblems(
+      given,
+      parsed.success ? parsed.data.WAPING_SANDBOX : (flag.safeParse(given.WAPING_SANDBOX ?? '').data ?? false),
+    ),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   const e = parsed.data;
   const file = e.CONFIG_FILE ? readConfigFile(e.CONFIG_FILE) : configFileSchema.parse({});
   return Object.freeze({

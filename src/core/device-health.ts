@@ -48,6 +48,12 @@ export class DeviceHealth {
     return true;
   }
 
+  /** A send went out from the device: if it was marked disconnected, it is connected again. */
+  async sawWorking(deviceId: string): Promise<void> {
+    const state = await this.deps.store.get<DeviceState>(deviceKey(deviceId));
+    if (state && !state.connected) await this.report(deviceId, { connected: true, at: this.deps.clock.now() });
+  }
+
   /** The last reported state of each device that has one. */
   async states(deviceIds: string[]): Promise<Map<string, DeviceState>> {
     const states = new Map<string, DeviceState>();

@@ -31,8 +31,9 @@ export class DeviceDirectory {
   }
 
   /**
-   * The devices to offer, configured ones in their configured order. A session state reported by
-   * webhook after the list was fetched wins over the list.
+   * The devices to offer, configured ones in their configured order. A session state reported by a
+   * webhook (or a send refused for a dropped session) wins over WAPing's polled list: it is the
+   * fresher news, and only a later report (`session.connected`) clears it.
    */
   async list(): Promise<Device[]> {
     const live = await this.live();
@@ -45,11 +46,10 @@ export class DeviceDirectory {
             return { id, name, phone: seen?.phone, connected: seen?.connected ?? true, known: seen !== undefined };
           });
     if (!this.health) return devices;
-    const fetchedAt = live ? (this.cached?.at ?? 0) : 0;
     const reported = await this.health.states(devices.map((device) => device.id));
     return devices.map((device) => {
       const state = reported.get(device.id);
-      return state && state.at >= fetchedAt ? { ...device, connected: state.connected, known: true } : device;
+      return state ? { ...device, connected: state.connected, known: true } : device;
     });
   }
 

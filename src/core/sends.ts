@@ -89,8 +89,8 @@ export class SendService {
       /** Identifies this process as a lease owner. */
       instanceId: string;
       policy: SendPolicy;
-      /** Told when WAPing says a device's session is unusable. */
-      onSessionDisconnected?: (deviceId: string) => Promise<void>;
+      /** Told what a send proved about its device's session: refused as disconnected, or working. */
+      onDeviceSession?: (deviceId: string, connected: boolean) => Promise<void>;
       /** Told once WAPing's message id is saved, so status webhooks that arrived first can be applied. */
       onMessageKnown?: (messageId: string) => Promise<void>;
     },
@@ -184,6 +184,7 @@ export class SendService {
     for (let attempt = 1; attempt <= policy.attemptsPerRun; attempt++) {
       const result = await waping.sendMessage(send.key, send.body);
       if (result.ok) {
+        await this.deps.onDeviceSession?.(send.deviceId, true);
         send = await this.finish(key, { state: 'accepted', messageId: result.messageId, status: 'queued' });
         logger.info(
           { sendKey: key, messageId: result.messageId, attempts: send?.attempts },
@@ -196,7 +197,7 @@ export class SendService {
         'WAPing send attempt failed',
       );
       if (!result.retryable) {
-        if (result.code === 'SESSION_DISCONNECTED') await this.deps.onSessionDisconnected?.(send.deviceId);
+        if (result.code === 'SESSION_DISCONNECTED') await this.deps.onDeviceSession?.(send.deviceId, false);
         return this.finish(key, {
           state: 'failed',
           failure: { code: result.code, reason: reasonFor(result, send.deviceName) },

@@ -80,6 +80,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     sendPolicy: { baseDelayMs: 100, maxDelayMs: 5_000 },
     ...options.overrides,
   });
+  if (!shared) waping.setWebhookUrl(`${bot.url}/waping/webhooks`);
   return {
     bot,
     slack,

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -57,12 +57,14 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-async function spawnRedis(binary: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+async function spawnRedis(binary: string, port: number, dataDir?: string): Promise<ChildProcess> {
+  // With a data dir, every write is appended and fsynced, so a restart keeps the data (a production Redis).
+  const persistence = dataDir
+    ? ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir]
+    : ['--save', '', '--appendonly', 'no', '--dir', tmpdir()];
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', ...persistence], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -94,15 +96,19 @@ async function stopRedis(child: ChildProcess): Promise<void> {
   clearTimeout(killer);
 }
 
-/** Starts a throwaway redis-server (no persistence) on a free loopback port and waits until it answers. */
-export async function startRedisServer(): Promise<RedisServer> {
+/**
+ * Starts a throwaway redis-server on a free loopback port and waits until it answers. With
+ * `persistent`, its data survives stop/restart (append-only file in a temp dir), like a production Redis.
+ */
+export async function startRedisServer(options: { persistent?: boolean } = {}): Promise<RedisServer> {
+  const dataDir = options.persistent ? mkdtempSync(join(tmpdir(), 'redis-data-')) : undefined;
   const binary = findRedisServer();
   let lastError: unknown;
   // Another process may take the free port before redis-server binds it; try a fresh one then.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      let child: ChildProcess | undefined = await spawnRedis(binary, port);
+      let child: ChildProcess | undefined = await spawnRedis(binary, port, dataDir);
       return {
         url: `redis://127.0.0.1:${port}`,
         port,
@@ -112,7 +118,7 @@ export async function startRedisServer(): Promise<RedisServer> {
         },
         async restart() {
           if (child) await stopRedis(child);
-          child = await spawnRedis(binary, port);
+          child = await spawnRedis(binary, port, dataDir);
         },
       };
     } catch (error) {
