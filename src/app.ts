@@ -10,6 +10,7 @@ import { createStore } from './adapters/store/create-store.js';
 import { WapingClient } from './adapters/waping/client.js';
 import { webhookHandler } from './adapters/waping/webhook-route.js';
 import type { Config } from './config.js';
+import { type ApprovalPolicy, ApprovalService } from './core/approvals.js';
 import { DeliveryService } from './core/deliveries.js';
 import { DeviceHealth } from './core/device-health.js';
 import { DeviceDirectory } from './core/devices.js';
@@ -64,6 +65,23 @@ async function connectWaping(config: Readonly<Config>, logger: Pino) {
   );
   const waping = new WapingClient({ baseUrl: sandbox.url, apiKey, timeoutMs: config.waping.timeoutMs });
   return { waping, webhookSecrets, sandbox };
+}
+
+/** The approval rules of CONFIG_FILE, in the core's terms. */
+function approvalPolicyOf(config: Readonly<Config>): ApprovalPolicy {
+  const { file } = config;
+  const devices = Object.fromEntries(file.devices.flatMap((d) => (d.approval ? [[d.id, d.approval]] : [])));
+  const channels = Object.fromEntries(
+    Object.entries(file.channels).flatMap(([id, c]) => (c.approval ? [[id, c.approval]] : [])),
+  );
+  return {
+    devices,
+    channels,
+    teamSends: file.approval.teamSends,
+    maxRecipients: file.maxRecipients,
+    maxRecipientsWithoutApproval: file.maxRecipientsWithoutApproval,
+    expiresAfterMs: file.approval.expiresAfter,
+  };
 }
 
 /** The composition root: builds the store, WAPing, Slack and core services from the config, wires them, starts. */
@@ -174,12 +192,16 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     },
     onMessageKnown: (messageId) => (deliveries as DeliveryService).onMessageKnown(messageId),
   });
+  const groups = new SlackGroupDirectory(app.client, logger);
+  const approvals = new ApprovalService({ store, sends, sync, notifier, groups, clock, logger });
   registerListeners(app, {
     sends,
+    approvals,
+    approvalPolicy: approvalPolicyOf(config),
     devices,
     notifier,
     access: config.file.access,
-    groups: new SlackGroupDirectory(app.client, logger),
+    groups,
     defaultCountry: config.defaultCountry as CountryCode | undefined,
     logger,
   });
@@ -194,7 +216,10 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
       const resumed = await sends.resumeStale();
       const reapplied = await (deliveries as DeliveryService).resumeInbox();
       const behind = await sync.resumeBehind();
-      if (resumed + reapplied + behind > 0) logger.info({ resumed, reapplied, behind }, 'sweep resumed work');
+      const groupsMoved = await approvals.sweep();
+      if (resumed + reapplied + behind + groupsMoved > 0) {
+        logger.info({ resumed, reapplied, behind, groupsMoved }, 'sweep resumed work');
+      }
     } catch (error) {
       logger.error({ err: error }, 'sweep failed; trying again at the next interval');
     }
@@ -213,6 +238,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
 
   const idle = async () => {
     for (let round = 0; round < 3; round++) {
+      await approvals.idle();
       await sends.idle();
       await (deliveries as DeliveryService).idle();
       await sync.idle();

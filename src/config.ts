@@ -26,6 +26,29 @@ const slackIds = (prefixes: string) =>
 
 const replyMode = z.enum(['all', 'final', 'none']);
 
+/** Who approves: Slack users (U…, W…) and user groups (S…), and how many distinct approvals it takes. */
+const approvalRule = z
+  .object({
+    approvers: z
+      .array(z.string().regex(/^[UWS][A-Z0-9]+$/, 'a Slack user (U…) or user group (S…) id'))
+      .min(1, 'name at least one approver'),
+    minApprovals: z.number().int().min(1).default(1),
+  })
+  .strict()
+  .refine((rule) => rule.approvers.some((a) => a.startsWith('S')) || rule.minApprovals <= rule.approvers.length, {
+    message: 'minApprovals is more than the approvers listed',
+    path: ['minApprovals'],
+  });
+
+/** `90s`, `15m`, `24h`, `7d` → milliseconds. */
+const duration = z
+  .string()
+  .regex(/^\d+\s*[smhd]$/, 'a duration such as 90s, 15m, 24h or 7d')
+  .transform((text) => {
+    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[text.slice(-1) as 's' | 'm' | 'h' | 'd'];
+    return Number.parseInt(text, 10) * unit;
+  });
+
 /** The optional CONFIG_FILE (YAML or JSON): devices, default device, who may send, status replies. */
 const configFileSchema = z
   .object({
@@ -35,11 +58,25 @@ const configFileSchema = z
     channels: z
       .record(
         z.string().regex(/^[CGD][A-Z0-9]+$/, 'a Slack channel id'),
-        z.object({ statusReplies: replyMode }).strict(),
+        z.object({ statusReplies: replyMode.optional(), approval: approvalRule.optional() }).strict(),
       )
       .default({}),
     defaultDevice: z.string().min(1).optional(),
-    devices: z.array(z.object({ id: z.string().min(1), name: z.string().min(1) }).strict()).default([]),
+    devices: z
+      .array(z.object({ id: z.string().min(1), name: z.string().min(1), approval: approvalRule.optional() }).strict())
+      .default([]),
+    /** Team sends: how many recipients one send may have, and how many before it needs approval. */
+    maxRecipients: z.number().int().min(1).max(500).default(50),
+    maxRecipientsWithoutApproval: z.number().int().min(1).default(1),
+    approval: z
+      .object({
+        /** Approvers of sends to more than maxRecipientsWithoutApproval recipients. */
+        teamSends: approvalRule.optional(),
+        /** Pending approvals expire after this long. */
+        expiresAfter: duration.default(24 * 3_600_000),
+      })
+      .strict()
+      .default({ expiresAfter: 24 * 3_600_000 }),
     access: z
       .object({ users: slackIds('UW'), userGroups: slackIds('S'), channels: slackIds('CGD') })
       .strict()

@@ -2,7 +2,7 @@ import { nextStatus, type ReplyMode, wantsReply } from './delivery-status.js';
 import type { DeviceHealth } from './device-health.js';
 import type { MessageSync } from './message-sync.js';
 import type { Clock, Logger, Store } from './ports.js';
-import { type DeliveryStatus, type SendRecord, sendKey } from './send-record.js';
+import { type DeliveryStatus, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
 
 /** A verified WAPing webhook, in the core's terms (no phone numbers: the core does not need them). */
 export type DeliveryEvent =
@@ -107,9 +107,9 @@ export class DeliveryService {
       if (!(await store.get<string>(`message:${event.messageId}`))) return;
       return this.apply(webhookId);
     }
-    await this.applyToSend(key, webhookId, event);
+    const send = await this.applyToSend(key, webhookId, event);
     await this.settle(entry);
-    await this.deps.sync.sync(key);
+    if (send) await this.deps.sync.sync(syncUnitOf(send));
   }
 
   /** Apply the events that arrived before WAPing's message id was saved. */
@@ -133,7 +133,7 @@ export class DeliveryService {
 
   private async applyToSend(key: string, webhookId: string, event: Extract<DeliveryEvent, { kind: 'message' }>) {
     const mode = this.deps.replyMode;
-    await this.deps.store.update<SendRecord>(sendKey(key), (send) => {
+    return this.deps.store.update<SendRecord>(sendKey(key), (send) => {
       if (!send || send.appliedEvents.includes(webhookId)) return undefined;
       const appliedEvents = [...send.appliedEvents, webhookId].slice(-APPLIED_EVENTS_KEPT);
       const status = nextStatus(send.status, event.status);

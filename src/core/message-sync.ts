@@ -1,16 +1,25 @@
 import type { Clock, Logger, SendNotifier, Store } from './ports.js';
+import type { SendGroup } from './send-group.js';
 import { type SendRecord, sendKey } from './send-record.js';
 
-/** Keys of sends whose Slack message may be behind their record; swept after a crash. */
+/** Units (send keys, `group:<id>`) whose Slack message may be behind their records; swept after a crash. */
 const BEHIND_KEY = 'sync:behind';
 const REPLY_GUARD_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
+/** What one Slack message shows: one send, or a group and its sends. */
+interface Unit {
+  group?: SendGroup;
+  sends: SendRecord[];
+}
+
 /**
- * Brings a send's Slack message up to date with its record: thread replies first, in order, each
- * posted once (a claim per reply guards it across replicas), then one update of the parent with the
- * latest state. One replica at a time works on one message (a lock with a lease), so a burst of
+ * Brings a Slack message up to date with the records behind it: thread replies first, in order,
+ * each posted once (a claim per reply guards it across replicas), then one update of the message with
+ * the latest state. One replica at a time works on one message (a lock with a lease), so a burst of
  * changes is coalesced into as few Slack calls as the lock holder needs, and none is missed: the
- * holder re-reads the record after releasing the lock and goes again while it is behind.
+ * holder re-reads after releasing the lock and goes again while anything is behind.
+ *
+ * A unit is a send key, or `group:<id>` for a message that shows several sends.
  */
 export class MessageSync {
   private readonly running = new Set<Promise<unknown>>();
@@ -28,10 +37,10 @@ export class MessageSync {
   ) {}
 
   /** Sync in the background, tracked for shutdown. */
-  syncInBackground(key: string): void {
-    const run = this.sync(key)
+  syncInBackground(unit: string): void {
+    const run = this.sync(unit)
       .catch((error: unknown) =>
-        this.deps.logger.error({ err: error, sendKey: key }, 'Slack sync failed; the sweep will retry'),
+        this.deps.logger.error({ err: error, unit }, 'Slack sync failed; the sweep will retry'),
       )
       .finally(() => this.running.delete(run));
     this.running.add(run);
@@ -41,61 +50,86 @@ export class MessageSync {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
-  /** Make the Slack message of `key` show its record; returns once it does or another replica has taken over. */
-  async sync(key: string): Promise<void> {
+  /** Make the Slack message of `unit` show its records; returns once it does or another replica has taken over. */
+  async sync(unit: string): Promise<void> {
     const { store } = this.deps;
-    await store.update<string[]>(BEHIND_KEY, (keys = []) => (keys.includes(key) ? undefined : [...keys, key]));
+    await store.update<string[]>(BEHIND_KEY, (units = []) => (units.includes(unit) ? undefined : [...units, unit]));
     for (;;) {
-      const lock = `sync-lock:${key}`;
+      const lock = `sync-lock:${unit}`;
       const token = `${this.deps.instanceId}:${Math.random()}`;
       const claim = await store.claim(lock, token, this.deps.lockMs);
       if (!claim.claimed) return; // the holder re-checks after releasing
       try {
-        await this.catchUp(key);
+        await this.catchUp(unit);
       } finally {
         // Not atomic, but the lock's lease is far longer than this gap.
         if ((await store.get(lock)) === token) await store.delete(lock);
       }
-      const send = await store.get<SendRecord>(sendKey(key));
-      if (!send || send.renderedVersion >= send.version) break;
+      if (!isBehind(await this.load(unit))) break;
     }
-    await store.update<string[]>(BEHIND_KEY, (keys = []) =>
-      keys.includes(key) ? keys.filter((k) => k !== key) : undefined,
+    await store.update<string[]>(BEHIND_KEY, (units = []) =>
+      units.includes(unit) ? units.filter((u) => u !== unit) : undefined,
     );
   }
 
-  /** Sync every send left behind (after a crash or a Slack outage); returns how many were behind. */
+  /** Sync every unit left behind (after a crash or a Slack outage); returns how many were behind. */
   async resumeBehind(): Promise<number> {
-    const keys = (await this.deps.store.get<string[]>(BEHIND_KEY)) ?? [];
-    for (const key of keys) this.syncInBackground(key);
-    return keys.length;
+    const units = (await this.deps.store.get<string[]>(BEHIND_KEY)) ?? [];
+    for (const unit of units) this.syncInBackground(unit);
+    return units.length;
   }
 
-  private async catchUp(key: string): Promise<void> {
+  private async load(unit: string): Promise<Unit> {
+    const { store } = this.deps;
+    if (!unit.startsWith('group:')) {
+      const send = await store.get<SendRecord>(sendKey(unit));
+      return { sends: send ? [send] : [] };
+    }
+    const group = await store.get<SendGroup>(unit);
+    if (!group) return { sends: [] };
+    const sends = group.launched ? await Promise.all(group.keys.map((key) => store.get<SendRecord>(sendKey(key)))) : [];
+    return { group, sends: sends.filter((send): send is SendRecord => send !== undefined) };
+  }
+
+  private async catchUp(unit: string): Promise<void> {
     const { store, notifier, clock } = this.deps;
     for (;;) {
-      const send = await store.get<SendRecord>(sendKey(key));
-      if (!send || send.renderedVersion >= send.version) return;
-      if (send.parent) {
+      const seen = await this.load(unit);
+      if (!isBehind(seen)) return;
+      for (const send of seen.sends) {
+        if (!send.parent) continue;
         for (const [index, reply] of send.replies.entries()) {
           if (reply.posted) continue;
-          const guard = await store.claim(`reply:${key}:${index}:${reply.status}`, clock.now(), REPLY_GUARD_TTL_MS);
+          const guard = await store.claim(
+            `reply:${send.key}:${index}:${reply.status}`,
+            clock.now(),
+            REPLY_GUARD_TTL_MS,
+          );
           if (guard.claimed) await notifier.reply(send, reply.status);
-          await this.change(key, (s) => {
-            const replies = s.replies.map((r, i) => (i === index ? { ...r, posted: true } : r));
-            return { ...s, replies };
-          });
+          await store.update<SendRecord>(sendKey(send.key), (s) =>
+            s ? { ...s, replies: s.replies.map((r, i) => (i === index ? { ...r, posted: true } : r)) } : undefined,
+          );
         }
-        await notifier.refresh(send);
       }
-      await this.change(key, (s) =>
-        s.renderedVersion >= send.version ? undefined : { ...s, renderedVersion: send.version },
-      );
+      if (seen.group) {
+        if (seen.group.parent) await notifier.refreshGroup(seen.group, seen.sends);
+        const version = seen.group.version;
+        await store.update<SendGroup>(`group:${seen.group.id}`, (g) =>
+          g && g.renderedVersion < version ? { ...g, renderedVersion: version } : undefined,
+        );
+      } else if (seen.sends[0]?.parent) {
+        await notifier.refresh(seen.sends[0]);
+      }
+      for (const send of seen.sends) {
+        await store.update<SendRecord>(sendKey(send.key), (s) =>
+          s && s.renderedVersion < send.version ? { ...s, renderedVersion: send.version } : undefined,
+        );
+      }
     }
   }
+}
 
-  /** A change that is not itself something to show (bookkeeping): the version stays. */
-  private change(key: string, change: (send: SendRecord) => SendRecord | undefined): Promise<SendRecord | undefined> {
-    return this.deps.store.update<SendRecord>(sendKey(key), (current) => (current ? change(current) : undefined));
-  }
+function isBehind(unit: Unit): boolean {
+  if (unit.group && unit.group.renderedVersion < unit.group.version) return true;
+  return unit.sends.some((send) => send.renderedVersion < send.version);
 }

@@ -1,3 +1,4 @@
+import type { SendGroup } from './send-group.js';
 import type { DeliveryStatus, SendRecord } from './send-record.js';
 
 /**
@@ -92,6 +93,12 @@ export interface SendNotifier {
   announce(send: SendRecord): Promise<MessageRef | undefined>;
   /** Re-render the parent message after the send's state changed. */
   refresh(send: SendRecord): Promise<void>;
+  /** Post the message of a group (several recipients, or a request for approval). */
+  announceGroup(group: SendGroup): Promise<MessageRef | undefined>;
+  /** Re-render a group's message with the group's state and each of its sends. */
+  refreshGroup(group: SendGroup, sends: SendRecord[]): Promise<void>;
+  /** Post a line in the thread of a message (approval decisions). */
+  replyInThread(parent: MessageRef, text: string): Promise<void>;
   /** Post one status change as a reply in the parent message's thread. */
   reply(send: SendRecord, status: DeliveryStatus): Promise<void>;
   /** Post an operational alert (device sessions) to the ops channel, when one is configured. */

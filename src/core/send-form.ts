@@ -7,6 +7,7 @@ export const MAX_TEXT_LENGTH = 4096;
 
 /** What the send modal collected, as typed. */
 export interface SendForm {
+  /** One number per line (commas and semicolons also separate). */
   recipient: string;
   deviceId?: string;
   text: string;
@@ -16,13 +17,46 @@ export interface SendForm {
 export type SendFormErrors = Partial<Record<'recipient' | 'device' | 'message', string>>;
 
 export type CheckedSend =
-  | { ok: true; to: string; device: Device; text: string }
+  | { ok: true; to: string[]; device: Device; text: string }
   | { ok: false; errors: SendFormErrors };
 
+/** Normalise every recipient line; duplicates (after normalising) are sent once. */
+function checkRecipients(
+  typed: string,
+  maxRecipients: number,
+  defaultCountry?: CountryCode,
+): { ok: true; to: string[] } | { ok: false; error: string } {
+  const lines = typed
+    .split(/[\n,;]+/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+  if (lines.length <= 1) {
+    const one = normaliseRecipient(lines[0] ?? '', defaultCountry);
+    return one.ok ? { ok: true, to: [one.e164] } : one;
+  }
+  if (lines.length > maxRecipients) {
+    return { ok: false, error: `At most ${maxRecipients} recipients per send; this has ${lines.length}.` };
+  }
+  const to: string[] = [];
+  const problems: string[] = [];
+  lines.forEach((line, index) => {
+    const checked = normaliseRecipient(line, defaultCountry);
+    if (!checked.ok) problems.push(`Line ${index + 1}: ${checked.error}`);
+    else if (!to.includes(checked.e164)) to.push(checked.e164);
+  });
+  if (problems.length > 0) return { ok: false, error: problems.slice(0, 5).join(' ') };
+  return { ok: true, to };
+}
+
 /** Validate a send form against the offered devices; every problem is reported at once, by field. */
-export function checkSendForm(form: SendForm, devices: Device[], defaultCountry?: CountryCode): CheckedSend {
+export function checkSendForm(
+  form: SendForm,
+  devices: Device[],
+  defaultCountry?: CountryCode,
+  maxRecipients = 50,
+): CheckedSend {
   const errors: SendFormErrors = {};
-  const recipient = normaliseRecipient(form.recipient, defaultCountry);
+  const recipient = checkRecipients(form.recipient, maxRecipients, defaultCountry);
   if (!recipient.ok) errors.recipient = recipient.error;
 
   const device = devices.find((candidate) => candidate.id === form.deviceId);
@@ -38,5 +72,5 @@ export function checkSendForm(form: SendForm, devices: Device[], defaultCountry?
   }
 
   if (!recipient.ok || !device || Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, to: recipient.e164, device, text: form.text };
+  return { ok: true, to: recipient.to, device, text: form.text };
 }

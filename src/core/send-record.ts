@@ -12,7 +12,8 @@ export type OutboxState = 'pending' | 'accepted' | 'failed';
 /** What started a send: a modal submission, or a button (Retry) on a message. */
 export type SendOrigin =
   | { kind: 'view'; viewId: string }
-  | { kind: 'action'; channel: string; messageTs: string; actionId: string; attempt: number };
+  | { kind: 'action'; channel: string; messageTs: string; actionId: string; attempt: number }
+  | { kind: 'group'; groupId: string };
 
 export interface SendFailure {
   /** Stable code, e.g. SESSION_DISCONNECTED, VALIDATION, UNREACHABLE. */
@@ -31,6 +32,8 @@ export interface SendRecord {
   /** Slack's response_url for the command, used for ephemeral replies when the channel refuses the bot. */
   responseUrl?: string;
   origin: SendOrigin;
+  /** The group (several recipients, or an approved team send) whose Slack message shows this send. */
+  groupId?: string;
   /** The send a Retry button was pressed on, if any. */
   retryOf?: string;
   /** 0 for the first send from an interaction, n for its n-th Retry. */
@@ -74,4 +77,9 @@ export const sendKey = (key: string): string => `send:${key}`;
 /** Whether a send ended badly: WAPing refused it, or WhatsApp reported it failed and nothing proved delivery since. */
 export function hasFailed(send: SendRecord): boolean {
   return send.state === 'failed' || send.status === 'failed';
+}
+
+/** What one Slack message shows: a single send (its key), or a whole group (`group:<id>`). */
+export function syncUnitOf(send: Pick<SendRecord, 'key' | 'groupId'>): string {
+  return send.groupId ? `group:${send.groupId}` : send.key;
 }

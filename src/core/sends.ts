@@ -1,7 +1,7 @@
 import { backoffDelayMs } from './backoff.js';
 import type { MessageSync } from './message-sync.js';
 import type { Clock, Logger, MessageRef, SendNotifier, Store, WapingPort, WapingSendResult } from './ports.js';
-import { type SendFailure, type SendOrigin, type SendRecord, sendKey } from './send-record.js';
+import { type SendFailure, type SendOrigin, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
 
 /** The outbox: keys of sends that WAPing has not answered for good yet. Read by the recovery sweep. */
 const OUTBOX_KEY = 'outbox:pending';
@@ -37,6 +37,7 @@ export interface SendDraft {
   origin: SendOrigin;
   retryOf?: string;
   generation?: number;
+  groupId?: string;
   deviceId: string;
   deviceName: string;
   to: string;
@@ -108,6 +109,7 @@ export class SendService {
       responseUrl: draft.responseUrl,
       origin: draft.origin,
       retryOf: draft.retryOf,
+      groupId: draft.groupId,
       generation: draft.generation ?? 0,
       deviceId: draft.deviceId,
       deviceName: draft.deviceName,
@@ -178,7 +180,7 @@ export class SendService {
           (await this.change(key, (s) => (s.parent ? undefined : { ...s, parent, renderedVersion: shown }))) ?? send;
       }
     } else if (send.renderedVersion < send.version) {
-      await this.deps.sync.sync(key); // a Retry: its parent message still shows the failure
+      await this.deps.sync.sync(syncUnitOf(send)); // a Retry, or a group: the message shows older news
     }
 
     for (let attempt = 1; attempt <= policy.attemptsPerRun; attempt++) {
@@ -230,7 +232,7 @@ export class SendService {
       if (!next || next.owner !== (lastOfRun ? '' : this.deps.instanceId)) return next;
       send = next;
       if (lastOfRun) {
-        await this.deps.sync.sync(key);
+        await this.deps.sync.sync(syncUnitOf(send));
         return send;
       }
       await clock.sleep(delay);
@@ -293,8 +295,9 @@ export class SendService {
       keys.includes(key) ? keys.filter((k) => k !== key) : undefined,
     );
     if (outcome.messageId) await this.deps.onMessageKnown?.(outcome.messageId);
-    await this.deps.sync.sync(key);
-    return this.get(key);
+    const settled = await this.get(key);
+    if (settled) await this.deps.sync.sync(syncUnitOf(settled));
+    return settled;
   }
 
   /** A change people should see in Slack: bumps the version that MessageSync catches up with. */

@@ -1,5 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { AccessPolicy, GroupDirectory } from '../../core/access.js';
+import type { ApprovalPolicy, ApprovalService } from '../../core/approvals.js';
 import type { DeviceDirectory } from '../../core/devices.js';
 import type { Logger, SendNotifier } from '../../core/ports.js';
 import type { SendService } from '../../core/sends.js';
@@ -7,6 +8,8 @@ import type { SendService } from '../../core/sends.js';
 /** What the Slack listeners need from the rest of the bot. */
 export interface SlackDeps {
   sends: SendService;
+  approvals: ApprovalService;
+  approvalPolicy: ApprovalPolicy;
   devices: DeviceDirectory;
   notifier: SendNotifier;
   access: AccessPolicy;

@@ -1,7 +1,10 @@
+import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { request } from 'undici';
 import type { Logger, MessageRef, SendNotifier, SlackPerson } from '../../core/ports.js';
+import type { SendGroup } from '../../core/send-group.js';
 import type { DeliveryStatus, SendRecord } from '../../core/send-record.js';
+import { groupMessage } from './blocks/group-message.js';
 import { sendMessage, statusReply } from './blocks/send-message.js';
 
 /** Slack errors that mean "the bot may not post in this conversation", as opposed to an outage. */
@@ -47,22 +50,69 @@ export class SlackNotifier implements SendNotifier {
   }
 
   async announce(send: SendRecord): Promise<MessageRef | undefined> {
-    const rendered = sendMessage(send);
+    return this.postParent(
+      { userId: send.requestedBy, channelId: send.channelId, responseUrl: send.responseUrl },
+      sendMessage(send),
+      "Your message is being sent anyway; I'll keep you posted in a direct message.",
+    );
+  }
+
+  async announceGroup(group: SendGroup): Promise<MessageRef | undefined> {
+    return this.postParent(
+      { userId: group.requestedBy, channelId: group.channelId, responseUrl: group.responseUrl },
+      groupMessage(group, []),
+      group.approval
+        ? "I've put the approval request in a direct message to you instead: share it with the approvers, or invite me and send again."
+        : "Your messages are being sent anyway; I'll keep you posted in a direct message.",
+    );
+  }
+
+  /** Errors propagate so that MessageSync keeps the message marked as behind and tries again. */
+  async refreshGroup(group: SendGroup, sends: SendRecord[]): Promise<void> {
+    if (!group.parent) return;
+    await this.client.chat.update({
+      channel: group.parent.channel,
+      ts: group.parent.ts,
+      ...groupMessage(group, sends),
+    });
+  }
+
+  async replyInThread(parent: MessageRef, text: string): Promise<void> {
     try {
-      const posted = await this.client.chat.postMessage({ channel: send.channelId, ...rendered, unfurl_links: false });
-      return { channel: posted.channel ?? send.channelId, ts: posted.ts as string };
+      await this.client.chat.postMessage({ channel: parent.channel, thread_ts: parent.ts, text });
+    } catch (error) {
+      this.logger.error({ err: error, slackError: slackError(error) }, 'could not reply in the thread');
+    }
+  }
+
+  /**
+   * Post the message that follows a send (or a group) in the channel; when the channel refuses the
+   * bot, tell the person privately and follow it in a DM instead.
+   */
+  private async postParent(
+    person: SlackPerson,
+    rendered: { text: string; blocks: KnownBlock[] },
+    fallbackNote: string,
+  ): Promise<MessageRef | undefined> {
+    try {
+      const posted = await this.client.chat.postMessage({
+        channel: person.channelId,
+        ...rendered,
+        unfurl_links: false,
+      });
+      return { channel: posted.channel ?? person.channelId, ts: posted.ts as string };
     } catch (error) {
       const code = slackError(error);
       if (!code || !REFUSED.has(code)) {
-        this.logger.error({ err: error, sendKey: send.key }, 'could not post the send message; sending anyway');
+        this.logger.error({ err: error, slackError: code }, 'could not post the send message; sending anyway');
         return undefined;
       }
-      this.logger.warn({ sendKey: send.key, slackError: code }, 'channel refused the bot; following the send in a DM');
+      this.logger.warn({ slackError: code }, 'channel refused the bot; following in a DM');
       await this.tell(
-        { userId: send.requestedBy, channelId: send.channelId, responseUrl: send.responseUrl },
-        "I can't post in this channel (invite me with `/invite @WhatsApp` to follow sends here). Your message is being sent anyway; I'll keep you posted in a direct message.",
+        person,
+        `I can't post in this channel (invite me with \`/invite @WhatsApp\` to follow sends here). ${fallbackNote}`,
       );
-      return this.postToDirectMessage(send, rendered);
+      return this.postToDirectMessage(person.userId, rendered);
     }
   }
 
@@ -109,19 +159,16 @@ export class SlackNotifier implements SendNotifier {
   }
 
   private async postToDirectMessage(
-    send: SendRecord,
-    rendered: ReturnType<typeof sendMessage>,
+    userId: string,
+    rendered: { text: string; blocks: KnownBlock[] },
   ): Promise<MessageRef | undefined> {
     try {
-      const dm = await this.client.conversations.open({ users: send.requestedBy });
-      const channel = dm.channel?.id ?? send.requestedBy;
+      const dm = await this.client.conversations.open({ users: userId });
+      const channel = dm.channel?.id ?? userId;
       const posted = await this.client.chat.postMessage({ channel, ...rendered, unfurl_links: false });
       return { channel: posted.channel ?? channel, ts: posted.ts as string };
     } catch (error) {
-      this.logger.error(
-        { err: error, sendKey: send.key, slackError: slackError(error) },
-        'could not open a DM with the requester',
-      );
+      this.logger.error({ err: error, slackError: slackError(error) }, 'could not open a DM with the requester');
       return undefined;
     }
   }

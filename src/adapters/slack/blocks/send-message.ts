@@ -41,12 +41,13 @@ export function timelineLine(send: SendRecord): string | undefined {
 export function statusReply(send: SendRecord, status: DeliveryStatus): string {
   const at = [...send.timeline].reverse().find((step) => step.status === status)?.at;
   const when = at === undefined ? '' : ` at ${slackTime(at)}`;
-  if (status === 'failed') return `${STATUS_LABEL.failed}${when}: ${send.deliveryFailure?.reason ?? ''}`.trim();
-  return `${STATUS_LABEL[status]}${when}`;
+  const to = send.groupId ? `${displayNumber(send.to)}: ` : '';
+  if (status === 'failed') return `${to}${STATUS_LABEL.failed}${when}: ${send.deliveryFailure?.reason ?? ''}`.trim();
+  return `${to}${STATUS_LABEL[status]}${when}`;
 }
 
 /** Quote a message for mrkdwn, keeping it short enough for one section. */
-function quote(text: string): string {
+export function quote(text: string): string {
   const shown = text.length > 2800 ? `${text.slice(0, 2800)}…` : text;
   return shown
     .split('\n')

@@ -42,11 +42,15 @@ export function sendModal(input: SendModalInput): ModalView {
     {
       type: 'input',
       block_id: RECIPIENT_BLOCK,
-      label: { type: 'plain_text', text: 'Recipient' },
-      hint: { type: 'plain_text', text: 'A WhatsApp number in international format, e.g. +15551234567.' },
+      label: { type: 'plain_text', text: 'Recipients' },
+      hint: {
+        type: 'plain_text',
+        text: 'WhatsApp numbers in international format, e.g. +15551234567, one per line. Several recipients may need approval.',
+      },
       element: {
         type: 'plain_text_input',
         action_id: RECIPIENT_INPUT,
+        multiline: true,
         placeholder: { type: 'plain_text', text: '+15551234567' },
         ...(input.recipient ? { initial_value: input.recipient } : {}),
       },

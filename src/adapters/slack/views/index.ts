@@ -1,8 +1,11 @@
 import type { App } from '@slack/bolt';
+import { APPROVAL_MODAL } from '../blocks/approval-modal.js';
 import { SEND_MODAL } from '../blocks/send-modal.js';
 import type { SlackDeps } from '../deps.js';
+import { approvalModalSubmission } from './approval-modal.js';
 import { sendModalSubmission } from './send-modal.js';
 
 export function registerViews(app: App, deps: SlackDeps): void {
   app.view(SEND_MODAL, sendModalSubmission(deps));
+  app.view(APPROVAL_MODAL, approvalModalSubmission(deps));
 }

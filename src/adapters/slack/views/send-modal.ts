@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { z } from 'zod';
 import { maySend } from '../../../core/access.js';
+import { approvalNeeded, groupIdForView } from '../../../core/approvals.js';
 import { idempotencyKeyForView } from '../../../core/idempotency.js';
 import { checkSendForm } from '../../../core/send-form.js';
 import { statusLine } from '../blocks/send-message.js';
@@ -52,6 +53,7 @@ export function sendModalSubmission(deps: SlackDeps) {
       },
       devices,
       deps.defaultCountry,
+      deps.approvalPolicy.maxRecipients,
     );
     if (!checked.ok) {
       const { recipient, device, message } = checked.errors;
@@ -70,28 +72,67 @@ export function sendModalSubmission(deps: SlackDeps) {
       await ack({ response_action: 'errors', errors: { [RECIPIENT_BLOCK]: REFUSAL } });
       return;
     }
-    const outcome = await deps.sends.request({
-      key: idempotencyKeyForView(teamId, view.id),
-      teamId,
-      requestedBy: body.user.id,
-      channelId: metadata.channelId,
-      responseUrl: metadata.responseUrl,
-      origin: { kind: 'view', viewId: view.id },
+    const requester = { userId: body.user.id, channelId: metadata.channelId, responseUrl: metadata.responseUrl };
+    const check = approvalNeeded(deps.approvalPolicy, {
       deviceId: checked.device.id,
-      deviceName: checked.device.name,
-      to: checked.to,
-      text: checked.text,
+      channelId: metadata.channelId,
+      recipients: checked.to.length,
     });
-    await ack();
-    if (outcome.accepted) {
-      deps.sends.deliverInBackground(outcome.send.key);
-    } else {
-      await deps.notifier.tell(
-        { userId: body.user.id, channelId: metadata.channelId, responseUrl: metadata.responseUrl },
-        `This form was already submitted, so nothing was sent again. That send: ${statusLine(outcome.send).replace(/:[a-z_]+:\s?/g, '')}`,
-      );
+    if (check.needed && !check.rule) {
+      const limit = deps.approvalPolicy.maxRecipientsWithoutApproval;
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [RECIPIENT_BLOCK]: `Sending to more than ${limit} recipient${limit === 1 ? '' : 's'} needs an approver, and none is configured: send to fewer, or ask whoever runs the bot to set approval.teamSends.`,
+        },
+      });
+      return;
     }
+    if (!check.needed && checked.to.length === 1) {
+      const outcome = await deps.sends.request({
+        key: idempotencyKeyForView(teamId, view.id),
+        teamId,
+        requestedBy: body.user.id,
+        channelId: metadata.channelId,
+        responseUrl: metadata.responseUrl,
+        origin: { kind: 'view', viewId: view.id },
+        deviceId: checked.device.id,
+        deviceName: checked.device.name,
+        to: checked.to[0] as string,
+        text: checked.text,
+      });
+      await ack();
+      if (outcome.accepted) deps.sends.deliverInBackground(outcome.send.key);
+      else await deps.notifier.tell(requester, `${ALREADY_SUBMITTED} That send: ${plain(statusLine(outcome.send))}`);
+      return;
+    }
+    // Several recipients, or a team send that needs approval: one group, one Slack message.
+    const created = await deps.approvals.create(
+      {
+        id: groupIdForView(teamId, view.id),
+        teamId,
+        requestedBy: body.user.id,
+        channelId: metadata.channelId,
+        responseUrl: metadata.responseUrl,
+        deviceId: checked.device.id,
+        deviceName: checked.device.name,
+        text: checked.text,
+        recipients: checked.to,
+      },
+      check.needed ? check.rule : undefined,
+      deps.approvalPolicy.expiresAfterMs,
+    );
+    await ack();
+    if (created.accepted) deps.approvals.startInBackground(created.group.id);
+    else await deps.notifier.tell(requester, ALREADY_SUBMITTED);
   };
+}
+
+const ALREADY_SUBMITTED = 'This form was already submitted, so nothing was sent again.';
+
+/** Status lines without their emoji, for plain-text replies. */
+function plain(line: string): string {
+  return line.replace(/:[a-z_]+:\s?/g, '');
 }
 
 function parseMetadata(raw: string): SendModalMetadata | undefined {

@@ -1,0 +1,364 @@
+import type { GroupDirectory } from './access.js';
+import { derivedUuid } from './idempotency.js';
+import type { MessageSync } from './message-sync.js';
+import type { Clock, Logger, SendNotifier, Store } from './ports.js';
+import {
+  type Approval,
+  type ApprovalDecision,
+  type ApprovalRule,
+  approvalsSoFar,
+  groupKey,
+  type SendGroup,
+} from './send-group.js';
+import type { SendService } from './sends.js';
+
+/** When a send needs a second person: per device, per channel, and past a number of recipients. */
+export interface ApprovalPolicy {
+  devices: Record<string, ApprovalRule>;
+  channels: Record<string, ApprovalRule>;
+  /** Who approves sends to more than `maxRecipientsWithoutApproval` recipients. */
+  teamSends?: ApprovalRule;
+  maxRecipients: number;
+  maxRecipientsWithoutApproval: number;
+  expiresAfterMs: number;
+}
+
+export type RuleCheck = { needed: false } | { needed: true; rule: ApprovalRule } | { needed: true; rule: undefined };
+
+/**
+ * The approval a send needs, if any. When several rules apply (a shared device, a channel, many
+ * recipients), their approvers are pooled and the highest `minApprovals` counts. `rule: undefined`
+ * means approval is needed but nobody is configured to give it.
+ */
+export function approvalNeeded(
+  policy: ApprovalPolicy,
+  send: { deviceId: string; channelId: string; recipients: number },
+): RuleCheck {
+  const many = send.recipients > policy.maxRecipientsWithoutApproval;
+  const rules = [policy.devices[send.deviceId], policy.channels[send.channelId], many ? policy.teamSends : undefined];
+  const applying = rules.filter((rule): rule is ApprovalRule => rule !== undefined);
+  if (applying.length === 0) return many ? { needed: true, rule: undefined } : { needed: false };
+  return {
+    needed: true,
+    rule: {
+      approvers: [...new Set(applying.flatMap((rule) => rule.approvers))],
+      minApprovals: Math.max(...applying.map((rule) => rule.minApprovals)),
+    },
+  };
+}
+
+/** The id of a group (and of its approval request) started by a modal submission. */
+export function groupIdForView(teamId: string, viewId: string): string {
+  return derivedUuid('group', teamId, viewId);
+}
+
+/** The idempotency key of one recipient's send in a group: any number of approvals send it once. */
+export function idempotencyKeyForGroupRecipient(teamId: string, groupId: string, recipient: string): string {
+  return derivedUuid('group-send', teamId, groupId, recipient);
+}
+
+export type GroupDraft = Omit<
+  SendGroup,
+  'keys' | 'approval' | 'launched' | 'parent' | 'version' | 'renderedVersion' | 'createdAt'
+>;
+
+export type DecisionOutcome = { ok: true; group: SendGroup } | { ok: false; reason: string; group?: SendGroup };
+
+/** Plain words for an approval's outcome. */
+export function outcomeWords(state: Approval['state']): string {
+  return {
+    pending: 'waiting for approval',
+    approved: 'approved',
+    rejected: 'rejected',
+    cancelled: 'cancelled',
+    expired: 'expired',
+  }[state];
+}
+
+/**
+ * Groups and team-send approvals. The first decisive outcome wins atomically (approved, rejected,
+ * cancelled, expired), also across replicas; an approved group's sends are keyed by the group id and
+ * the recipient, so every Approve click, on any replica, sends each recipient's message once.
+ */
+export class ApprovalService {
+  private static readonly PENDING = 'groups:pending';
+  private static readonly RECORD_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      sends: SendService;
+      sync: MessageSync;
+      notifier: SendNotifier;
+      groups: GroupDirectory;
+      clock: Clock;
+      logger: Logger;
+    },
+  ) {}
+
+  /** Claim a group for a submission; a second claim (double submit, replay) reports the first. */
+  async create(
+    draft: GroupDraft,
+    rule: ApprovalRule | undefined,
+    expiresAfterMs: number,
+  ): Promise<{ accepted: boolean; group: SendGroup }> {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const group: SendGroup = {
+      ...draft,
+      keys: draft.recipients.map((to) => idempotencyKeyForGroupRecipient(draft.teamId, draft.id, to)),
+      approval: rule ? { rule, state: 'pending', decisions: [], expiresAt: now + expiresAfterMs } : undefined,
+      launched: false,
+      version: 1,
+      renderedVersion: 1,
+      createdAt: now,
+    };
+    await store.update<string[]>(ApprovalService.PENDING, (ids = []) =>
+      ids.includes(group.id) ? undefined : [...ids, group.id],
+    );
+    const claim = await store.claim(groupKey(group.id), group, ApprovalService.RECORD_TTL_MS);
+    return { accepted: claim.claimed, group: claim.value };
+  }
+
+  /** `start` in the background, tracked for shutdown. */
+  startInBackground(id: string): void {
+    const run = this.start(id)
+      .catch((error: unknown) =>
+        this.deps.logger.error({ err: error, groupId: id }, 'starting a group failed; the sweep will retry'),
+      )
+      .finally(() => this.running.delete(run));
+    this.running.add(run);
+  }
+
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  /** Post the group's message, then launch its sends at once when it needs no approval. */
+  async start(id: string): Promise<void> {
+    const group = await this.get(id);
+    if (!group) return;
+    if (!group.parent) {
+      const parent = await this.deps.notifier.announceGroup(group);
+      if (parent) await this.change(id, (g) => (g.parent ? undefined : { ...g, parent }), false);
+    }
+    if (!group.approval) await this.launch(id);
+  }
+
+  get(id: string): Promise<SendGroup | undefined> {
+    return this.deps.store.get<SendGroup>(groupKey(id));
+  }
+
+  /** Whether `userId` is one of the rule's approvers, directly or through a user group. */
+  async isApprover(rule: ApprovalRule, userId: string): Promise<boolean> {
+    if (rule.approvers.includes(userId)) return true;
+    for (const id of rule.approvers.filter((a) => a.startsWith('S'))) {
+      if ((await this.deps.groups.membersOf(id)).includes(userId)) return true;
+    }
+    return false;
+  }
+
+  /** Whether `userId` may open the review of a pending request (and why not, in plain words). */
+  async mayReview(id: string, userId: string): Promise<DecisionOutcome> {
+    const group = await this.get(id);
+    if (!group?.approval) return { ok: false, reason: 'This approval request does not exist any more.' };
+    if (group.approval.state !== 'pending') {
+      return { ok: false, reason: `This request is already ${outcomeWords(group.approval.state)}.`, group };
+    }
+    if (group.requestedBy === userId) {
+      return { ok: false, reason: 'You asked for this send, so someone else has to approve it.', group };
+    }
+    if (!(await this.isApprover(group.approval.rule, userId))) {
+      return { ok: false, reason: 'Only the approvers listed on this request can review it.', group };
+    }
+    return { ok: true, group };
+  }
+
+  /**
+   * Record one approver's decision. Approve counts once per person; the requester never counts; the
+   * first decisive outcome wins and later decisions are refused with the outcome in plain words.
+   */
+  async decide(id: string, userId: string, decision: 'approve' | 'reject', comment?: string): Promise<DecisionOutcome> {
+    const allowed = await this.mayReview(id, userId);
+    if (!allowed.ok) return allowed;
+    const now = this.deps.clock.now();
+    let refusal: string | undefined;
+    const group = await this.change(id, (g) => {
+      refusal = undefined;
+      const approval = g.approval;
+      if (!approval) return undefined;
+      if (approval.state !== 'pending') {
+        refusal = `This request is already ${outcomeWords(approval.state)}.`;
+        return undefined;
+      }
+      if (now >= approval.expiresAt)
+        return withDecision(g, { userId: 'system', decision: 'expire', at: now }, 'expired');
+      if (decision === 'approve' && approval.decisions.some((d) => d.userId === userId && d.decision === 'approve')) {
+        refusal = 'You have already approved this request; it needs another approver.';
+        return undefined;
+      }
+      const entry: ApprovalDecision = { userId, decision, at: now, ...(comment ? { comment } : {}) };
+      if (decision === 'reject') return withDecision(g, entry, 'rejected');
+      const approved =
+        approvalsSoFar({ ...approval, decisions: [...approval.decisions, entry] }) >= approval.rule.minApprovals;
+      return withDecision(g, entry, approved ? 'approved' : 'pending');
+    });
+    if (!group?.approval) return { ok: false, reason: 'This approval request does not exist any more.' };
+    if (refusal) return { ok: false, reason: refusal, group };
+    const last = group.approval.decisions.at(-1);
+    if (last?.decision === 'expire' && last.at === now) {
+      await this.afterDecision(group, last); // this click found it past its deadline
+      return { ok: false, reason: 'This request has expired, so nothing was sent.', group };
+    }
+    await this.afterDecision(group, last);
+    return { ok: true, group };
+  }
+
+  /** The requester withdraws a pending request. */
+  async cancel(id: string, userId: string): Promise<DecisionOutcome> {
+    const now = this.deps.clock.now();
+    let refusal: string | undefined;
+    const group = await this.change(id, (g) => {
+      refusal = undefined;
+      if (!g.approval) return undefined;
+      if (g.requestedBy !== userId) {
+        refusal = 'Only the person who asked for this send can cancel it.';
+        return undefined;
+      }
+      if (g.approval.state !== 'pending') {
+        refusal = `This request is already ${outcomeWords(g.approval.state)}.`;
+        return undefined;
+      }
+      return withDecision(g, { userId, decision: 'cancel', at: now }, 'cancelled');
+    });
+    if (!group?.approval) return { ok: false, reason: 'This approval request does not exist any more.' };
+    if (refusal) return { ok: false, reason: refusal, group };
+    await this.afterDecision(group, group.approval.decisions.at(-1));
+    return { ok: true, group };
+  }
+
+  /**
+   * The sweep: expire pending requests past their deadline (also after a restart), and launch
+   * approved groups whose sends were not all claimed (a crash right after the approval).
+   */
+  async sweep(): Promise<number> {
+    const { store, clock } = this.deps;
+    const ids = (await store.get<string[]>(ApprovalService.PENDING)) ?? [];
+    let changed = 0;
+    for (const id of ids) {
+      const group = await this.get(id);
+      if (
+        !group ||
+        group.launched ||
+        (group.approval && ['rejected', 'cancelled', 'expired'].includes(group.approval.state))
+      ) {
+        await this.leavePending(id);
+        continue;
+      }
+      if (!group.parent && clock.now() - group.createdAt > 30_000) {
+        await this.start(id); // claimed, but its message was never posted (a crash right after the claim)
+        changed++;
+        continue;
+      }
+      if (!group.approval || group.approval.state === 'approved') {
+        await this.launch(id);
+        changed++;
+        continue;
+      }
+      if (clock.now() < group.approval.expiresAt) continue;
+      const now = clock.now();
+      const expired = await this.change(id, (g) =>
+        g.approval?.state === 'pending' && now >= g.approval.expiresAt
+          ? withDecision(g, { userId: 'system', decision: 'expire', at: now }, 'expired')
+          : undefined,
+      );
+      if (expired?.approval?.state === 'expired' && expired.approval.decidedAt === now) {
+        changed++;
+        await this.afterDecision(expired, expired.approval.decisions.at(-1));
+      }
+    }
+    return changed;
+  }
+
+  /** Claim every recipient's send (idempotent: keys are derived) and start them. */
+  private async launch(id: string): Promise<void> {
+    const group = await this.get(id);
+    if (!group || group.launched || (group.approval && group.approval.state !== 'approved')) return;
+    for (const [index, to] of group.recipients.entries()) {
+      const outcome = await this.deps.sends.request({
+        key: group.keys[index] as string,
+        teamId: group.teamId,
+        requestedBy: group.requestedBy,
+        channelId: group.channelId,
+        responseUrl: group.responseUrl,
+        origin: { kind: 'group', groupId: group.id },
+        groupId: group.id,
+        deviceId: group.deviceId,
+        deviceName: group.deviceName,
+        to,
+        text: group.text,
+        parent: group.parent,
+      });
+      if (outcome.accepted) this.deps.sends.deliverInBackground(outcome.send.key);
+    }
+    await this.change(id, (g) => (g.launched ? undefined : { ...g, launched: true }));
+    await this.leavePending(id);
+    await this.deps.sync.sync(groupKey(id));
+  }
+
+  /** Tell the thread and the requester, update the message, and send when approved. */
+  private async afterDecision(group: SendGroup, decision: ApprovalDecision | undefined): Promise<void> {
+    const { notifier, logger } = this.deps;
+    const state = group.approval?.state;
+    logger.info({ groupId: group.id, state, decision: decision?.decision }, 'approval decision recorded');
+    if (decision && group.parent) {
+      const said = decision.comment ? `: “${decision.comment}”` : '';
+      const who = decision.userId === 'system' ? 'The request' : `<@${decision.userId}>`;
+      const verb = { approve: 'approved', reject: 'rejected', cancel: 'cancelled', expire: 'expired' }[
+        decision.decision
+      ];
+      await notifier.replyInThread(group.parent, `${who} ${verb}${said}`);
+    }
+    if (state === 'rejected' || state === 'expired' || state === 'cancelled') {
+      const reason = decision?.comment ? ` Reason: “${decision.comment}”.` : '';
+      if (state !== 'cancelled') {
+        await notifier.tell(
+          { userId: group.requestedBy, channelId: group.channelId },
+          `Your WhatsApp send to ${group.recipients.length} recipient${group.recipients.length === 1 ? '' : 's'} was ${state}, so nothing was sent.${reason}`,
+        );
+      }
+      await this.leavePending(group.id);
+    }
+    if (state === 'approved') await this.launch(group.id);
+    await this.deps.sync.sync(groupKey(group.id));
+  }
+
+  private async leavePending(id: string): Promise<void> {
+    await this.deps.store.update<string[]>(ApprovalService.PENDING, (ids = []) =>
+      ids.includes(id) ? ids.filter((i) => i !== id) : undefined,
+    );
+  }
+
+  /** Atomic change of a group; visible changes bump the version its Slack message catches up with. */
+  private change(id: string, change: (group: SendGroup) => SendGroup | undefined, visible = true) {
+    return this.deps.store.update<SendGroup>(groupKey(id), (current) => {
+      if (!current) return undefined;
+      const next = change(current);
+      return next && (visible ? { ...next, version: current.version + 1 } : next);
+    });
+  }
+}
+
+function withDecision(group: SendGroup, decision: ApprovalDecision, state: Approval['state']): SendGroup {
+  const approval = group.approval as Approval;
+  return {
+    ...group,
+    approval: {
+      ...approval,
+      state,
+      decisions: [...approval.decisions, decision],
+      ...(state === 'pending' ? {} : { decidedAt: decision.at }),
+    },
+  };
+}
