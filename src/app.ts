@@ -236,6 +236,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     'bot started',
   );
 
+  let stopped = false;
   const idle = async () => {
     for (let round = 0; round < 3; round++) {
       await approvals.idle();
@@ -254,6 +255,8 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     sandbox,
     idle,
     async stop() {
+      if (stopped) return; // stopping twice (a signal during shutdown, a test) is harmless
+      stopped = true;
       clearInterval(sweeper);
       await app.stop();
       await idle();
