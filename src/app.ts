@@ -224,8 +224,16 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
       logger.error({ err: error }, 'sweep failed; trying again at the next interval');
     }
   };
-  await sweep();
-  const sweeper = setInterval(sweep, config.timing.sweepIntervalMs);
+  let sweeping: Promise<void> | undefined;
+  const tick = () => {
+    // Never two sweeps at once in one process; a slow sweep makes the next tick skip.
+    sweeping ??= sweep().finally(() => {
+      sweeping = undefined;
+    });
+    return sweeping;
+  };
+  await tick();
+  const sweeper = setInterval(tick, config.timing.sweepIntervalMs);
   sweeper.unref();
   logger.info(
     {
@@ -239,6 +247,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   let stopped = false;
   const idle = async () => {
     for (let round = 0; round < 3; round++) {
+      await sweeping;
       await approvals.idle();
       await sends.idle();
       await (deliveries as DeliveryService).idle();

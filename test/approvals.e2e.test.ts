@@ -324,3 +324,26 @@ describe('approvals across replicas and restarts', () => {
     },
   );
 });
+
+describe('several recipients without approval', () => {
+  it('sends to each recipient once under one message when the count is within maxRecipientsWithoutApproval', async () => {
+    const h = await startHarness({ store: 'memory', configFile: { maxRecipientsWithoutApproval: 3 } });
+    try {
+      const viewId = unique('V0FEW');
+      const recipients = NUMBERS.slice(0, 3);
+      const res = await submitSendModal(h, { viewId, recipient: `${recipients.join('\n')}\n${recipients[0]}` });
+      expect(res.body).toBe('');
+      const group = await waitFor(() => h.bot.store.get<SendGroup>(`group:${groupIdForView(TEAM, viewId)}`));
+      expect(group.approval).toBeUndefined();
+      expect(group.recipients).toEqual(recipients);
+      await waitFor(() => group.keys.every((key) => h.waping.sendsFor(key) === 1), 10_000, 'three sends');
+      await h.bot.idle();
+      expect(h.waping.totalSends()).toBe(3);
+      expect(h.slack.callsTo('chat.postMessage')).toHaveLength(1);
+      const blocks = JSON.stringify(h.slack.messages()[0]?.blocks);
+      expect(blocks.match(/Queued/g)).toHaveLength(3);
+    } finally {
+      await h.stop();
+    }
+  });
+});

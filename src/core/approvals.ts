@@ -184,16 +184,20 @@ export class ApprovalService {
     if (!allowed.ok) return allowed;
     const now = this.deps.clock.now();
     let refusal: string | undefined;
+    let expiredHere = false; // set by the update that wins, so only one click announces the expiry
     const group = await this.change(id, (g) => {
       refusal = undefined;
+      expiredHere = false;
       const approval = g.approval;
       if (!approval) return undefined;
       if (approval.state !== 'pending') {
         refusal = `This request is already ${outcomeWords(approval.state)}.`;
         return undefined;
       }
-      if (now >= approval.expiresAt)
+      if (now >= approval.expiresAt) {
+        expiredHere = true;
         return withDecision(g, { userId: 'system', decision: 'expire', at: now }, 'expired');
+      }
       if (decision === 'approve' && approval.decisions.some((d) => d.userId === userId && d.decision === 'approve')) {
         refusal = 'You have already approved this request; it needs another approver.';
         return undefined;
@@ -207,7 +211,7 @@ export class ApprovalService {
     if (!group?.approval) return { ok: false, reason: 'This approval request does not exist any more.' };
     if (refusal) return { ok: false, reason: refusal, group };
     const last = group.approval.decisions.at(-1);
-    if (last?.decision === 'expire' && last.at === now) {
+    if (expiredHere) {
       await this.afterDecision(group, last); // this click found it past its deadline
       return { ok: false, reason: 'This request has expired, so nothing was sent.', group };
     }
@@ -219,8 +223,10 @@ export class ApprovalService {
   async cancel(id: string, userId: string): Promise<DecisionOutcome> {
     const now = this.deps.clock.now();
     let refusal: string | undefined;
+    let changedHere = false; // set by the update that wins, so only it announces the outcome
     const group = await this.change(id, (g) => {
       refusal = undefined;
+      changedHere = false;
       if (!g.approval) return undefined;
       if (g.requestedBy !== userId) {
         refusal = 'Only the person who asked for this send can cancel it.';
@@ -230,12 +236,16 @@ export class ApprovalService {
         refusal = `This request is already ${outcomeWords(g.approval.state)}.`;
         return undefined;
       }
+      changedHere = true;
+      if (now >= g.approval.expiresAt) {
+        refusal = 'This request had already expired, so nothing was sent.';
+        return withDecision(g, { userId: 'system', decision: 'expire', at: now }, 'expired');
+      }
       return withDecision(g, { userId, decision: 'cancel', at: now }, 'cancelled');
     });
     if (!group?.approval) return { ok: false, reason: 'This approval request does not exist any more.' };
-    if (refusal) return { ok: false, reason: refusal, group };
-    await this.afterDecision(group, group.approval.decisions.at(-1));
-    return { ok: true, group };
+    if (changedHere) await this.afterDecision(group, group.approval.decisions.at(-1));
+    return refusal ? { ok: false, reason: refusal, group } : { ok: true, group };
   }
 
   /**
@@ -268,14 +278,14 @@ export class ApprovalService {
       }
       if (clock.now() < group.approval.expiresAt) continue;
       const now = clock.now();
-      const expired = await this.change(id, (g) =>
-        g.approval?.state === 'pending' && now >= g.approval.expiresAt
-          ? withDecision(g, { userId: 'system', decision: 'expire', at: now }, 'expired')
-          : undefined,
-      );
-      if (expired?.approval?.state === 'expired' && expired.approval.decidedAt === now) {
+      let expiredHere = false; // set by the update that wins, so only one replica announces it
+      const expired = await this.change(id, (g) => {
+        expiredHere = g.approval?.state === 'pending' && now >= g.approval.expiresAt;
+        return expiredHere ? withDecision(g, { userId: 'system', decision: 'expire', at: now }, 'expired') : undefined;
+      });
+      if (expiredHere && expired) {
         changed++;
-        await this.afterDecision(expired, expired.approval.decisions.at(-1));
+        await this.afterDecision(expired, expired.approval?.decisions.at(-1));
       }
     }
     return changed;
