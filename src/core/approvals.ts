@@ -1,4 +1,5 @@
 import type { GroupDirectory } from './access.js';
+import { BackgroundWork } from './background.js';
 import { derivedUuid } from './idempotency.js';
 import type { MessageSync } from './message-sync.js';
 import type { Clock, Logger, SendNotifier, Store } from './ports.js';
@@ -83,7 +84,7 @@ export function outcomeWords(state: Approval['state']): string {
 export class ApprovalService {
   private static readonly PENDING = 'groups:pending';
   private static readonly RECORD_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly background: BackgroundWork;
 
   constructor(
     private readonly deps: {
@@ -95,7 +96,9 @@ export class ApprovalService {
       clock: Clock;
       logger: Logger;
     },
-  ) {}
+  ) {
+    this.background = new BackgroundWork(deps.logger);
+  }
 
   /** Claim a group for a submission; a second claim (double submit, replay) reports the first. */
   async create(
@@ -123,16 +126,11 @@ export class ApprovalService {
 
   /** `start` in the background, tracked for shutdown. */
   startInBackground(id: string): void {
-    const run = this.start(id)
-      .catch((error: unknown) =>
-        this.deps.logger.error({ err: error, groupId: id }, 'starting a group failed; the sweep will retry'),
-      )
-      .finally(() => this.running.delete(run));
-    this.running.add(run);
+    this.background.run(() => this.start(id), { groupId: id }, 'starting a group failed; the sweep will retry');
   }
 
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    await this.background.idle();
   }
 
   /** Post the group's message, then launch its sends at once when it needs no approval. */

@@ -1,3 +1,4 @@
+import { BackgroundWork } from './background.js';
 import { nextStatus, type ReplyMode, wantsReply } from './delivery-status.js';
 import type { DeviceHealth } from './device-health.js';
 import type { MessageSync } from './message-sync.js';
@@ -43,7 +44,7 @@ function failureReason(error?: { code: string; message: string }): string {
  * Slack message catches up through MessageSync.
  */
 export class DeliveryService {
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly background: BackgroundWork;
 
   constructor(
     private readonly deps: {
@@ -55,7 +56,9 @@ export class DeliveryService {
       /** Which status changes get a thread reply in a channel. */
       replyMode: (channelId: string) => ReplyMode;
     },
-  ) {}
+  ) {
+    this.background = new BackgroundWork(deps.logger);
+  }
 
   /**
    * Record a verified event under its webhook id. 'duplicate' when that id was recorded before.
@@ -72,16 +75,11 @@ export class DeliveryService {
 
   /** Apply a recorded event in the background, tracked for shutdown. */
   applyInBackground(webhookId: string): void {
-    const run = this.apply(webhookId)
-      .catch((error: unknown) =>
-        this.deps.logger.error({ err: error, webhookId }, 'applying a webhook failed; the sweep will retry'),
-      )
-      .finally(() => this.running.delete(run));
-    this.running.add(run);
+    this.background.run(() => this.apply(webhookId), { webhookId }, 'applying a webhook failed; the sweep will retry');
   }
 
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    await this.background.idle();
   }
 
   /** Apply one recorded event; safe to repeat. */

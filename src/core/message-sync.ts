@@ -1,3 +1,4 @@
+import { BackgroundWork } from './background.js';
 import type { Clock, Logger, SendNotifier, Store } from './ports.js';
 import type { SendGroup } from './send-group.js';
 import { type SendRecord, sendKey } from './send-record.js';
@@ -22,7 +23,7 @@ interface Unit {
  * A unit is a send key, or `group:<id>` for a message that shows several sends.
  */
 export class MessageSync {
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly background: BackgroundWork;
 
   constructor(
     private readonly deps: {
@@ -34,20 +35,17 @@ export class MessageSync {
       /** How long a lock holder may take before another replica assumes it died. */
       lockMs: number;
     },
-  ) {}
+  ) {
+    this.background = new BackgroundWork(deps.logger);
+  }
 
   /** Sync in the background, tracked for shutdown. */
   syncInBackground(unit: string): void {
-    const run = this.sync(unit)
-      .catch((error: unknown) =>
-        this.deps.logger.error({ err: error, unit }, 'Slack sync failed; the sweep will retry'),
-      )
-      .finally(() => this.running.delete(run));
-    this.running.add(run);
+    this.background.run(() => this.sync(unit), { unit }, 'Slack sync failed; the sweep will retry');
   }
 
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    await this.background.idle();
   }
 
   /** Make the Slack message of `unit` show its records; returns once it does or another replica has taken over. */

@@ -1,7 +1,8 @@
+import { BackgroundWork } from './background.js';
 import { backoffDelayMs } from './backoff.js';
 import type { MessageSync } from './message-sync.js';
-import type { Clock, Logger, MessageRef, SendNotifier, Store, WapingPort, WapingSendResult } from './ports.js';
-import { type SendFailure, type SendOrigin, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
+import type { Clock, Logger, SendNotifier, Store, WapingPort, WapingSendResult } from './ports.js';
+import { type SendFailure, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
 
 /** The outbox: keys of sends that WAPing has not answered for good yet. Read by the recovery sweep. */
 const OUTBOX_KEY = 'outbox:pending';
@@ -28,23 +29,23 @@ export const defaultSendPolicy: SendPolicy = {
 };
 
 /** Everything needed to create a send, before it has a state. */
-export interface SendDraft {
-  key: string;
-  teamId: string;
-  requestedBy: string;
-  channelId: string;
-  responseUrl?: string;
-  origin: SendOrigin;
-  retryOf?: string;
-  generation?: number;
-  groupId?: string;
-  deviceId: string;
-  deviceName: string;
-  to: string;
-  text: string;
-  /** An existing Slack message to keep updating (a Retry reuses its parent). */
-  parent?: MessageRef;
-}
+export type SendDraft = Pick<
+  SendRecord,
+  | 'key'
+  | 'teamId'
+  | 'requestedBy'
+  | 'channelId'
+  | 'responseUrl'
+  | 'origin'
+  | 'retryOf'
+  | 'groupId'
+  | 'deviceId'
+  | 'deviceName'
+  | 'to'
+  | 'text'
+  /** An existing Slack message to keep updating (a Retry reuses its parent, a group its message). */
+  | 'parent'
+> & { generation?: number };
 
 export type SendRequestOutcome = { accepted: true; send: SendRecord } | { accepted: false; send: SendRecord };
 
@@ -76,7 +77,7 @@ export function reasonFor(result: Extract<WapingSendResult, { ok: false }>, devi
  * 3. `resumeStale` picks up sends whose owner died or gave up for now, once their lease ran out.
  */
 export class SendService {
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly background: BackgroundWork;
 
   constructor(
     private readonly deps: {
@@ -95,30 +96,20 @@ export class SendService {
       /** Told once WAPing's message id is saved, so status webhooks that arrived first can be applied. */
       onMessageKnown?: (messageId: string) => Promise<void>;
     },
-  ) {}
+  ) {
+    this.background = new BackgroundWork(deps.logger);
+  }
 
   /** Claim the key and persist the outbox record. A key claimed before is reported, never sent again. */
   async request(draft: SendDraft): Promise<SendRequestOutcome> {
     const { store, waping, clock, instanceId, policy } = this.deps;
     const now = clock.now();
     const record: SendRecord = {
-      key: draft.key,
-      teamId: draft.teamId,
-      requestedBy: draft.requestedBy,
-      channelId: draft.channelId,
-      responseUrl: draft.responseUrl,
-      origin: draft.origin,
-      retryOf: draft.retryOf,
-      groupId: draft.groupId,
+      ...draft,
       generation: draft.generation ?? 0,
-      deviceId: draft.deviceId,
-      deviceName: draft.deviceName,
-      to: draft.to,
-      text: draft.text,
       body: waping.textBody({ deviceId: draft.deviceId, to: draft.to, text: draft.text }),
       state: 'pending',
       attempts: 0,
-      parent: draft.parent,
       leaseUntil: now + policy.leaseMs,
       owner: instanceId,
       createdAt: now,
@@ -144,17 +135,12 @@ export class SendService {
 
   /** Run `deliver` in the background, tracked so that shutdown can wait for it. */
   deliverInBackground(key: string): void {
-    const run = this.deliver(key)
-      .catch((error: unknown) =>
-        this.deps.logger.error({ err: error, sendKey: key }, 'send delivery crashed; the sweep will resume it'),
-      )
-      .finally(() => this.running.delete(run));
-    this.running.add(run);
+    this.background.run(() => this.deliver(key), { sendKey: key }, 'send delivery crashed; the sweep will resume it');
   }
 
   /** Wait for background deliveries (graceful shutdown, tests). */
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    await this.background.idle();
   }
 
   /** Read a send by key. */

@@ -1,0 +1,24 @@
+import type { Logger } from './ports.js';
+
+/**
+ * Work started after a Slack or WAPing request was answered: tracked so that shutdown and tests can
+ * wait for it, and logged (never thrown) when it fails, since a sweep resumes whatever failed.
+ */
+export class BackgroundWork {
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Start `work` now; a failure is logged with `fields` and `message`. */
+  run(work: () => Promise<unknown>, fields: object, message: string): void {
+    const task = work()
+      .catch((error: unknown) => this.logger.error({ err: error, ...fields }, message))
+      .finally(() => this.running.delete(task));
+    this.running.add(task);
+  }
+
+  /** Resolves once nothing is running, including work started meanwhile. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+}
