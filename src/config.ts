@@ -184,7 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   if (!parsed.success || problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   const e = parsed.data;
   const file = e.CONFIG_FILE ? readConfigFile(e.CONFIG_FILE) : configFileSchema.parse({});
-  return Object.freeze({
+  return deepFreeze({
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
       signingSecret: e.SLACK_SIGNING_SECRET,
@@ -209,6 +209,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     timing: { sendLeaseMs: e.SEND_LEASE_MS, sweepIntervalMs: e.SWEEP_INTERVAL_MS, deviceCacheMs: e.DEVICE_CACHE_MS },
     file,
   });
+}
+
+/** Freeze every level, so no part of the configuration can change after start. */
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function readConfigFile(path: string): ConfigFile {

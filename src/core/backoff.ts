@@ -1,4 +1,7 @@
-/** Bounded exponential backoff with full jitter: a random delay in [base·2^n / 2, base·2^n], capped. */
+/**
+ * Bounded exponential backoff with "equal jitter": for the n-th retry (n ≥ 1) a random delay in
+ * [c/2, c] where c = min(max, base·2^(n-1)), so retries spread out but never come back too soon.
+ */
 export function backoffDelayMs(
   attempt: number,
   baseMs: number,

@@ -13,10 +13,10 @@ export function isKnownCountry(code: string): code is CountryCode {
  */
 export function normaliseRecipient(input: string, defaultCountry?: CountryCode): RecipientCheck {
   const typed = input.trim();
-  if (typed === '') return { ok: false, error: 'Enter a phone number, e.g. +15551234567.' };
+  if (typed === '') return { ok: false, error: 'Enter a phone number, e.g. +14155552671.' };
   const international = typed.startsWith('+') || typed.startsWith('00');
   if (!international && !defaultCountry) {
-    return { ok: false, error: 'Start the number with + and the country code, e.g. +15551234567.' };
+    return { ok: false, error: 'Start the number with + and the country code, e.g. +14155552671.' };
   }
   const parsed = parsePhoneNumberFromString(typed.replace(/^00/, '+'), defaultCountry);
   if (!parsed?.isValid()) {

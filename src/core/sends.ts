@@ -78,6 +78,7 @@ export function reasonFor(result: Extract<WapingSendResult, { ok: false }>, devi
  */
 export class SendService {
   private readonly background: BackgroundWork;
+  private readonly delivering = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -154,6 +155,18 @@ export class SendService {
    * that is finished or owned by a live replica.
    */
   async deliver(key: string): Promise<SendRecord | undefined> {
+    // This process may already be working on the key (its sweep found the lease run out while a slow
+    // Slack call held it up): one delivery per process at a time, replicas are kept apart by the lease.
+    if (this.delivering.has(key)) return this.get(key);
+    this.delivering.add(key);
+    try {
+      return await this.deliverOwned(key);
+    } finally {
+      this.delivering.delete(key);
+    }
+  }
+
+  private async deliverOwned(key: string): Promise<SendRecord | undefined> {
     const { notifier, waping, clock, policy, logger } = this.deps;
     let send = await this.takeLease(key);
     if (!send) return this.get(key);
@@ -201,7 +214,7 @@ export class SendService {
           },
         });
       }
-      const delay = result.retryAfterMs ?? backoffDelayMs(send.attempts, policy.baseDelayMs, policy.maxDelayMs);
+      const delay = result.retryAfterMs ?? backoffDelayMs(send.attempts + 1, policy.baseDelayMs, policy.maxDelayMs);
       const lastOfRun = attempt === policy.attemptsPerRun || delay > policy.maxDelayMs;
       // Record the attempt and, when giving up for now, hand the send to whichever replica sweeps first.
       const next = await this.changeVisibly(key, (s) =>

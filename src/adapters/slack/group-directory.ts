@@ -5,7 +5,8 @@ import type { Logger } from '../../core/ports.js';
 /**
  * User-group membership from `usergroups.users.list`, cached because Slack rate limits the call.
  * Workspaces on plans without user groups answer an error: the group then has no members, so only
- * the users and channels listed by id grant access (logged once per refresh).
+ * the users and channels listed by id grant access (logged at each refresh). While the call fails,
+ * the last known members are kept for at most an hour.
  */
 export class SlackGroupDirectory implements GroupDirectory {
   private readonly cache = new Map<string, { at: number; members: string[] }>();
@@ -29,7 +30,8 @@ export class SlackGroupDirectory implements GroupDirectory {
         { groupId, slackError: (error as { data?: { error?: string } }).data?.error },
         'could not list user group members',
       );
-      return hit?.members ?? [];
+      // A short Slack outage keeps the last known members; a list older than an hour grants nobody.
+      return hit && Date.now() - hit.at < 60 * 60_000 ? hit.members : [];
     }
   }
 }

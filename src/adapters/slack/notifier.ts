@@ -105,7 +105,11 @@ export class SlackNotifier implements SendNotifier {
       const code = slackError(error);
       if (!code || !REFUSED.has(code)) {
         this.logger.error({ err: error, slackError: code }, 'could not post the send message; sending anyway');
-        return undefined;
+        await this.tell(
+          person,
+          `Slack would not take the message that follows this send (${code ?? 'no answer'}). ${fallbackNote}`,
+        );
+        return this.postToDirectMessage(person.userId, rendered);
       }
       this.logger.warn({ slackError: code }, 'channel refused the bot; following in a DM');
       await this.tell(

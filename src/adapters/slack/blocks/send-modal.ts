@@ -45,13 +45,13 @@ export function sendModal(input: SendModalInput): ModalView {
       label: { type: 'plain_text', text: 'Recipients' },
       hint: {
         type: 'plain_text',
-        text: 'WhatsApp numbers in international format, e.g. +15551234567, one per line. Several recipients may need approval.',
+        text: 'WhatsApp numbers in international format, e.g. +14155552671, one per line. Several recipients may need approval.',
       },
       element: {
         type: 'plain_text_input',
         action_id: RECIPIENT_INPUT,
         multiline: true,
-        placeholder: { type: 'plain_text', text: '+15551234567' },
+        placeholder: { type: 'plain_text', text: '+14155552671' },
         ...(input.recipient ? { initial_value: input.recipient } : {}),
       },
     },

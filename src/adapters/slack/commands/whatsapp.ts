@@ -4,13 +4,20 @@ import { helpText } from '../blocks/help.js';
 import { sendModal } from '../blocks/send-modal.js';
 import { REFUSAL, type SlackDeps } from '../deps.js';
 
-/** `send +15551234567 Your order is ready` → the recipient and the text, for pre-filling the modal. */
+/** `send +14155552671 Your order is ready` → the recipient and the text, for pre-filling the modal. */
 export function parseSendArguments(rest: string): { recipient?: string; text?: string } {
-  const trimmed = rest.trim();
-  if (trimmed === '') return {};
-  const match = /^(\+?[\d().-]{5,})\s*([\s\S]*)$/.exec(trimmed);
-  if (!match) return { text: trimmed };
-  return { recipient: match[1], text: match[2] || undefined };
+  const words = rest.trim().split(/\s+/).filter(Boolean);
+  // The number is the leading run of number-like words ("+1 415 555 2671", "(415) 555-2671").
+  let taken = 0;
+  let digits = 0;
+  while (taken < words.length && /^[+\d().-]+$/.test(words[taken] as string)) {
+    digits += (words[taken] as string).replace(/\D/g, '').length;
+    taken++;
+  }
+  if (taken === 0 || digits < 7) return words.length > 0 ? { text: words.join(' ') } : {};
+  let text = rest.trim();
+  for (let i = 0; i < taken; i++) text = text.replace(/^\S+\s*/, ''); // keeps the text's own line breaks
+  return { recipient: words.slice(0, taken).join(' '), ...(text ? { text } : {}) };
 }
 
 /** `/whatsapp [send|help] …`: help is ephemeral; send opens the send modal for review. */
