@@ -186,6 +186,59 @@ describe('loadConfig', () => {
       expect(message).toContain('defaultDevice');
     });
 
+    it('reads the approval policy: per device, per channel, team sends, limits and expiry', () => {
+      const path = configFile(
+        'yaml',
+        [
+          'defaultDevice: dev_support',
+          'devices:',
+          '  - id: dev_support',
+          '    name: Support line',
+          '    approval: { approvers: [U0LEAD, S0MANAGERS], minApprovals: 2 }',
+          'channels:',
+          '  C0CUSTOMERS: { approval: { approvers: [U0CAROL] } }',
+          'maxRecipients: 20',
+          'maxRecipientsWithoutApproval: 3',
+          'approval:',
+          '  teamSends: { approvers: [U0CAROL], minApprovals: 1 }',
+          '  expiresAfter: 90m',
+        ].join('\n'),
+      );
+      const { file } = loadConfig({ ...sandboxEnv, CONFIG_FILE: path });
+      expect(file.devices[0]?.approval).toEqual({ approvers: ['U0LEAD', 'S0MANAGERS'], minApprovals: 2 });
+      expect(file.channels.C0CUSTOMERS?.approval).toEqual({ approvers: ['U0CAROL'], minApprovals: 1 });
+      expect(file).toMatchObject({ maxRecipients: 20, maxRecipientsWithoutApproval: 3 });
+      expect(file.approval).toEqual({
+        teamSends: { approvers: ['U0CAROL'], minApprovals: 1 },
+        expiresAfter: 90 * 60_000,
+      });
+    });
+
+    it('defaults to 50 recipients, approval past one, and 24 hours before a request expires', () => {
+      const { file } = loadConfig({ ...sandboxEnv, CONFIG_FILE: configFile('yml', '') });
+      expect(file).toMatchObject({ maxRecipients: 50, maxRecipientsWithoutApproval: 1 });
+      expect(file.approval.expiresAfter).toBe(24 * 3_600_000);
+    });
+
+    it.each([
+      [
+        'an approver that is not a Slack id',
+        { devices: [{ id: 'd', name: 'D', approval: { approvers: ['carol'] } }] },
+        'devices.0.approval.approvers.0',
+      ],
+      [
+        'more approvals than listed approvers',
+        { devices: [{ id: 'd', name: 'D', approval: { approvers: ['U0A'], minApprovals: 2 } }] },
+        'devices.0.approval.minApprovals',
+      ],
+      ['an empty approver list', { approval: { teamSends: { approvers: [] } } }, 'approval.teamSends.approvers'],
+      ['an expiry without a unit', { approval: { expiresAfter: '24' } }, 'approval.expiresAfter'],
+      ['an unknown approval key', { devices: [{ id: 'd', name: 'D', approval: { approver: ['U0A'] } }] }, 'approver'],
+    ])('rejects %s, naming the key', (_name, content, key) => {
+      const { message } = configError({ ...sandboxEnv, CONFIG_FILE: configFile('json', JSON.stringify(content)) });
+      expect(message).toContain(key);
+    });
+
     it('names the path of a file that cannot be read', () => {
       const path = join(tempDir, 'does-not-exist.yaml');
       const { message } = configError({ ...sandboxEnv, CONFIG_FILE: path });
