@@ -98,12 +98,16 @@ export class MessageSync {
         if (!send.parent) continue;
         for (const [index, reply] of send.replies.entries()) {
           if (reply.posted) continue;
-          const guard = await store.claim(
-            `reply:${send.key}:${index}:${reply.status}`,
-            clock.now(),
-            REPLY_GUARD_TTL_MS,
-          );
-          if (guard.claimed) await notifier.reply(send, reply.status);
+          const guardKey = `reply:${send.key}:${index}:${reply.status}`;
+          const guard = await store.claim(guardKey, clock.now(), REPLY_GUARD_TTL_MS);
+          if (guard.claimed) {
+            try {
+              await notifier.reply(send, reply.status);
+            } catch (error) {
+              await store.delete(guardKey); // Slack refused it: the next catch-up may post it again
+              throw error;
+            }
+          }
           await store.update<SendRecord>(sendKey(send.key), (s) =>
             s ? { ...s, replies: s.replies.map((r, i) => (i === index ? { ...r, posted: true } : r)) } : undefined,
           );

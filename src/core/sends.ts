@@ -178,6 +178,10 @@ export class SendService {
         send =
           (await this.change(key, (s) => (s.parent ? undefined : { ...s, parent, renderedVersion: shown }))) ?? send;
       }
+      // Posting may have taken long (Slack retries): renew the lease, or stop if another replica took over.
+      const renewed = await this.takeLease(key);
+      if (!renewed) return this.get(key);
+      send = renewed;
     } else if (send.renderedVersion < send.version) {
       await this.deps.sync.sync(syncUnitOf(send)); // a Retry, or a group: the message shows older news
     }
