@@ -175,8 +175,8 @@ describe.each(DEPLOYED_STORES)('delivery webhooks on the %s store', (store) => {
   it.each([
     ['a missing signature header', { headers: { 'webhook-signature': '' } }, 'missing webhook-signature'],
     ['a wrong secret', { secret: 'whsec_dGhpcyBpcyBub3QgdGhlIHNlY3JldA==' }, 'no matching signature'],
-    ['a stale timestamp', { timestampSeconds: -301 }, 'too old'],
-    ['a future timestamp', { timestampSeconds: 301 }, 'future'],
+    ['a stale timestamp', { timestampSeconds: -400 }, 'too old'],
+    ['a future timestamp', { timestampSeconds: 400 }, 'future'],
     ['a truncated signature', { headers: { 'webhook-signature': 'v1,g0hM9SsE+OTPJTGt' } }, 'signature'],
   ])('answers 401 to %s and records nothing', async (_name, options, reason) => {
     const id = unique('evt_bad_');
