@@ -125,7 +125,15 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     },
   ];
   const slackLogger = boltLogger(logger);
-  const clientOptions = { slackApiUrl: config.slack.apiUrl, logger: slackLogger, logLevel: LogLevel.INFO };
+  // Bounded Slack calls: the client's default retries a failing call for ~30 minutes, which would hold
+  // a send's lease and the sweep hostage to a Slack outage. Work left undone is resumed by the sweep.
+  const clientOptions = {
+    slackApiUrl: config.slack.apiUrl,
+    logger: slackLogger,
+    logLevel: LogLevel.INFO,
+    timeout: 10_000,
+    retryConfig: { retries: 4, factor: 2, minTimeout: 500, maxTimeout: 8_000, maxRetryTime: 45_000 },
+  };
   const app = config.slack.appToken
     ? new App({
         token: config.slack.botToken,
@@ -188,7 +196,13 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     policy: { ...defaultSendPolicy, leaseMs: config.timing.sendLeaseMs, ...overrides.sendPolicy },
     onDeviceSession: async (deviceId, connected) => {
       if (connected) await health.sawWorking(deviceId);
-      else await health.report(deviceId, { connected: false, at: clock.now(), reason: 'WAPing refused a send' });
+      else
+        await health.report(deviceId, {
+          connected: false,
+          at: clock.now(),
+          reason: 'WAPing refused a send',
+          source: 'send',
+        });
     },
     onMessageKnown: (messageId) => (deliveries as DeliveryService).onMessageKnown(messageId),
   });

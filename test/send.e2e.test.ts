@@ -92,6 +92,21 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
     expect(sent).toMatchObject({ deviceId: 'dev_support', to: NUMBER, text: TEXT });
   });
 
+  it('refuses a resubmission of the same form that asks for something else, and sends once', async () => {
+    const viewId = nextViewId();
+    const sendsBefore = h.waping.totalSends();
+    await submitSendModal(h, { viewId, text: TEXT });
+    await queuedMessage();
+    const edited = await submitSendModal(h, { viewId, text: `${TEXT} (edited)` });
+    expect(edited.json).toMatchObject({
+      response_action: 'errors',
+      errors: { recipient: expect.stringContaining('already sent') },
+    });
+    await h.bot.idle();
+    expect(h.waping.totalSends()).toBe(sendsBefore + 1);
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(1);
+  });
+
   it('sends once when the same modal is submitted twice at the same moment', async () => {
     const viewId = nextViewId();
     const key = idempotencyKeyForView(TEAM, viewId);

@@ -2,6 +2,7 @@ import type { GroupDirectory } from './access.js';
 import { BackgroundWork } from './background.js';
 import { derivedUuid } from './idempotency.js';
 import type { MessageSync } from './message-sync.js';
+import { PendingIndex } from './pending-index.js';
 import type { Clock, Logger, SendNotifier, Store } from './ports.js';
 import {
   type Approval,
@@ -82,9 +83,10 @@ export function outcomeWords(state: Approval['state']): string {
  * the recipient, so every Approve click, on any replica, sends each recipient's message once.
  */
 export class ApprovalService {
-  private static readonly PENDING = 'groups:pending';
   private static readonly RECORD_TTL_MS = 30 * 24 * 60 * 60 * 1000;
   private readonly background: BackgroundWork;
+  /** Groups still to announce, approve, expire or launch. */
+  private readonly pending: PendingIndex;
 
   constructor(
     private readonly deps: {
@@ -98,6 +100,7 @@ export class ApprovalService {
     },
   ) {
     this.background = new BackgroundWork(deps.logger);
+    this.pending = new PendingIndex(deps.store, 'groups:pending', deps.clock);
   }
 
   /** Claim a group for a submission; a second claim (double submit, replay) reports the first. */
@@ -117,9 +120,7 @@ export class ApprovalService {
       renderedVersion: 1,
       createdAt: now,
     };
-    await store.update<string[]>(ApprovalService.PENDING, (ids = []) =>
-      ids.includes(group.id) ? undefined : [...ids, group.id],
-    );
+    await this.pending.add(group.id);
     const claim = await store.claim(groupKey(group.id), group, ApprovalService.RECORD_TTL_MS);
     return { accepted: claim.claimed, group: claim.value };
   }
@@ -139,7 +140,11 @@ export class ApprovalService {
     if (!group) return;
     if (!group.parent) {
       const parent = await this.deps.notifier.announceGroup(group);
-      if (parent) await this.change(id, (g) => (g.parent ? undefined : { ...g, parent }), false);
+      await this.change(
+        id,
+        (g) => (g.parent ? undefined : { ...g, parent, announceAttempts: (g.announceAttempts ?? 0) + 1 }),
+        false,
+      );
     }
     if (!group.approval) await this.launch(id);
   }
@@ -210,10 +215,10 @@ export class ApprovalService {
     if (refusal) return { ok: false, reason: refusal, group };
     const last = group.approval.decisions.at(-1);
     if (expiredHere) {
-      await this.afterDecision(group, last); // this click found it past its deadline
+      this.afterDecisionInBackground(group, last); // this click found it past its deadline
       return { ok: false, reason: 'This request has expired, so nothing was sent.', group };
     }
-    await this.afterDecision(group, last);
+    this.afterDecisionInBackground(group, last);
     return { ok: true, group };
   }
 
@@ -242,7 +247,7 @@ export class ApprovalService {
       return withDecision(g, { userId, decision: 'cancel', at: now }, 'cancelled');
     });
     if (!group?.approval) return { ok: false, reason: 'This approval request does not exist any more.' };
-    if (changedHere) await this.afterDecision(group, group.approval.decisions.at(-1));
+    if (changedHere) this.afterDecisionInBackground(group, group.approval.decisions.at(-1));
     return refusal ? { ok: false, reason: refusal, group } : { ok: true, group };
   }
 
@@ -251,42 +256,48 @@ export class ApprovalService {
    * approved groups whose sends were not all claimed (a crash right after the approval).
    */
   async sweep(): Promise<number> {
-    const { store, clock } = this.deps;
-    const ids = (await store.get<string[]>(ApprovalService.PENDING)) ?? [];
+    const { clock } = this.deps;
     let changed = 0;
-    for (const id of ids) {
+    for (const id of await this.pending.list()) {
       const group = await this.get(id);
-      if (
-        !group ||
-        group.launched ||
-        (group.approval && ['rejected', 'cancelled', 'expired'].includes(group.approval.state))
-      ) {
-        await this.leavePending(id);
+      if (!group) {
+        await this.pending.recordMissing(id);
         continue;
       }
-      if (!group.parent && clock.now() - group.createdAt > 30_000) {
-        await this.start(id); // claimed, but its message was never posted (a crash right after the claim)
+      this.pending.recordFound(id);
+      const state = group.approval?.state;
+      if (group.launched || state === 'rejected' || state === 'cancelled' || state === 'expired') {
+        await this.pending.remove(id);
+        continue;
+      }
+      if (group.approval && state === 'pending' && clock.now() >= group.approval.expiresAt) {
+        if (await this.expire(id)) changed++;
+        continue;
+      }
+      if (!group.parent && clock.now() - group.createdAt > 30_000 && (group.announceAttempts ?? 0) < 3) {
+        await this.start(id); // claimed, but its message was never posted (a crash, or Slack refused it)
         changed++;
         continue;
       }
-      if (!group.approval || group.approval.state === 'approved') {
+      if (!group.approval || state === 'approved') {
         await this.launch(id);
         changed++;
-        continue;
-      }
-      if (clock.now() < group.approval.expiresAt) continue;
-      const now = clock.now();
-      let expiredHere = false; // set by the update that wins, so only one replica announces it
-      const expired = await this.change(id, (g) => {
-        expiredHere = g.approval?.state === 'pending' && now >= g.approval.expiresAt;
-        return expiredHere ? withDecision(g, { userId: 'system', decision: 'expire', at: now }, 'expired') : undefined;
-      });
-      if (expiredHere && expired) {
-        changed++;
-        await this.afterDecision(expired, expired.approval?.decisions.at(-1));
       }
     }
     return changed;
+  }
+
+  /** Expire a pending request past its deadline; true when this call did it (and announced it). */
+  private async expire(id: string): Promise<boolean> {
+    const now = this.deps.clock.now();
+    let expiredHere = false; // set by the update that wins, so only one replica announces it
+    const expired = await this.change(id, (g) => {
+      expiredHere = g.approval?.state === 'pending' && now >= g.approval.expiresAt;
+      return expiredHere ? withDecision(g, { userId: 'system', decision: 'expire', at: now }, 'expired') : undefined;
+    });
+    if (!expiredHere || !expired) return false;
+    await this.afterDecision(expired, expired.approval?.decisions.at(-1));
+    return true;
   }
 
   /** Claim every recipient's send (idempotent: keys are derived) and start them. */
@@ -311,8 +322,16 @@ export class ApprovalService {
       if (outcome.accepted) this.deps.sends.deliverInBackground(outcome.send.key);
     }
     await this.change(id, (g) => (g.launched ? undefined : { ...g, launched: true }));
-    await this.leavePending(id);
+    await this.pending.remove(id);
     await this.deps.sync.sync(groupKey(id));
+  }
+
+  /**
+   * After the Slack interaction is answered: a decision's follow-up (thread reply, sends, message
+   * update) can take longer than Slack's 3 seconds. If it fails, the sweep launches approved groups.
+   */
+  private afterDecisionInBackground(group: SendGroup, decision: ApprovalDecision | undefined): void {
+    this.background.run(() => this.afterDecision(group, decision), { groupId: group.id }, 'approval follow-up failed');
   }
 
   /** Tell the thread and the requester, update the message, and send when approved. */
@@ -336,20 +355,15 @@ export class ApprovalService {
           `Your WhatsApp send to ${group.recipients.length} recipient${group.recipients.length === 1 ? '' : 's'} was ${state}, so nothing was sent.${reason}`,
         );
       }
-      await this.leavePending(group.id);
+      await this.pending.remove(group.id);
     }
     if (state === 'approved') await this.launch(group.id);
     await this.deps.sync.sync(groupKey(group.id));
   }
 
-  private async leavePending(id: string): Promise<void> {
-    await this.deps.store.update<string[]>(ApprovalService.PENDING, (ids = []) =>
-      ids.includes(id) ? ids.filter((i) => i !== id) : undefined,
-    );
-  }
-
   /** Atomic change of a group; visible changes bump the version its Slack message catches up with. */
-  private change(id: string, change: (group: SendGroup) => SendGroup | undefined, visible = true) {
+  private async change(id: string, change: (group: SendGroup) => SendGroup | undefined, visible = true) {
+    if (visible) await this.deps.sync.markBehind(groupKey(id)); // before the change: a crash still re-renders
     return this.deps.store.update<SendGroup>(groupKey(id), (current) => {
       if (!current) return undefined;
       const next = change(current);

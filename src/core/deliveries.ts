@@ -2,6 +2,7 @@ import { BackgroundWork } from './background.js';
 import { nextStatus, type ReplyMode, wantsReply } from './delivery-status.js';
 import type { DeviceHealth } from './device-health.js';
 import type { MessageSync } from './message-sync.js';
+import { PendingIndex } from './pending-index.js';
 import type { Clock, Logger, Store } from './ports.js';
 import { type DeliveryStatus, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
 
@@ -35,7 +36,8 @@ const APPLIED_EVENTS_KEPT = 200;
 /** Plain words for WhatsApp delivery failures. */
 function failureReason(error?: { code: string; message: string }): string {
   if (!error) return 'WhatsApp could not deliver the message.';
-  return `WhatsApp could not deliver the message: ${error.message || error.code} (${error.code}).`;
+  const words = (error.message || error.code).slice(0, 200); // shown in Slack only, never logged
+  return `WhatsApp could not deliver the message: ${words} (${error.code}).`;
 }
 
 /**
@@ -45,6 +47,7 @@ function failureReason(error?: { code: string; message: string }): string {
  */
 export class DeliveryService {
   private readonly background: BackgroundWork;
+  private readonly inbox: PendingIndex;
 
   constructor(
     private readonly deps: {
@@ -58,6 +61,7 @@ export class DeliveryService {
     },
   ) {
     this.background = new BackgroundWork(deps.logger);
+    this.inbox = new PendingIndex(deps.store, INBOX_KEY, deps.clock);
   }
 
   /**
@@ -67,7 +71,7 @@ export class DeliveryService {
   async record(webhookId: string, event: DeliveryEvent): Promise<'recorded' | 'duplicate'> {
     const { store, clock } = this.deps;
     // Into the inbox first, so a crash between the two writes leaves nothing unswept.
-    await store.update<string[]>(INBOX_KEY, (ids = []) => (ids.includes(webhookId) ? undefined : [...ids, webhookId]));
+    await this.inbox.add(webhookId);
     const entry: InboxEntry = { id: webhookId, event, state: 'received', receivedAt: clock.now() };
     const claim = await store.claim(`webhook:${webhookId}`, entry, WEBHOOK_ID_TTL_MS);
     return claim.claimed ? 'recorded' : 'duplicate';
@@ -86,10 +90,17 @@ export class DeliveryService {
   async apply(webhookId: string): Promise<void> {
     const { store } = this.deps;
     const entry = await store.get<InboxEntry>(`webhook:${webhookId}`);
-    if (!entry || entry.state === 'applied') return this.leaveInbox(webhookId);
+    if (!entry) return this.inbox.recordMissing(webhookId); // not written yet, or expired while waiting
+    this.inbox.recordFound(webhookId);
+    if (entry.state === 'applied') return this.inbox.remove(webhookId);
     const { event } = entry;
     if (event.kind === 'session') {
-      await this.deps.health.report(event.deviceId, { connected: event.connected, at: event.at, reason: event.reason });
+      await this.deps.health.report(event.deviceId, {
+        connected: event.connected,
+        at: event.at,
+        reason: event.reason,
+        source: 'webhook',
+      });
       return this.settle(entry);
     }
     const key = await store.get<string>(`message:${event.messageId}`);
@@ -119,18 +130,15 @@ export class DeliveryService {
 
   /** Re-apply whatever the inbox still holds (after a crash, or a store outage); returns how many. */
   async resumeInbox(): Promise<number> {
-    const ids = (await this.deps.store.get<string[]>(INBOX_KEY)) ?? [];
-    for (const id of ids) {
-      const entry = await this.deps.store.get<InboxEntry>(`webhook:${id}`);
-      if (!entry)
-        await this.leaveInbox(id); // expired while waiting for a send we never made
-      else await this.apply(id);
-    }
+    const ids = await this.inbox.list();
+    for (const id of ids) this.applyInBackground(id);
     return ids.length;
   }
 
   private async applyToSend(key: string, webhookId: string, event: Extract<DeliveryEvent, { kind: 'message' }>) {
     const mode = this.deps.replyMode;
+    const current = await this.deps.store.get<SendRecord>(sendKey(key));
+    if (current) await this.deps.sync.markBehind(syncUnitOf(current));
     return this.deps.store.update<SendRecord>(sendKey(key), (send) => {
       if (!send || send.appliedEvents.includes(webhookId)) return undefined;
       const appliedEvents = [...send.appliedEvents, webhookId].slice(-APPLIED_EVENTS_KEPT);
@@ -153,12 +161,6 @@ export class DeliveryService {
 
   private async settle(entry: InboxEntry): Promise<void> {
     await this.deps.store.set(`webhook:${entry.id}`, { ...entry, state: 'applied' }, WEBHOOK_ID_TTL_MS);
-    await this.leaveInbox(entry.id);
-  }
-
-  private async leaveInbox(webhookId: string): Promise<void> {
-    await this.deps.store.update<string[]>(INBOX_KEY, (ids = []) =>
-      ids.includes(webhookId) ? ids.filter((id) => id !== webhookId) : undefined,
-    );
+    await this.inbox.remove(entry.id);
   }
 }

@@ -3,9 +3,15 @@ import type { Clock, Logger, SendNotifier, Store } from './ports.js';
 /** A device's session as WAPing last reported it (webhooks, or a send refused for a dropped session). */
 export interface DeviceState {
   connected: boolean;
-  /** When WAPing saw it (the event's time), so an older report never overwrites a newer one. */
+  /** When it was seen (WAPing's time for a webhook, ours for a send). */
   at: number;
   reason?: string;
+  /**
+   * `webhook`: WAPing said so; `send`: a send was refused for the session, or went through. The two
+   * come from different clocks, so a webhook always beats a send-derived state, and among webhooks
+   * the newer wins.
+   */
+  source?: 'webhook' | 'send';
 }
 
 const deviceKey = (id: string) => `device:${id}`;
@@ -32,7 +38,8 @@ export class DeviceHealth {
     let changed = false;
     await this.deps.store.update<DeviceState>(deviceKey(deviceId), (current) => {
       changed = false;
-      if (current && current.at > state.at) return undefined; // a stale report
+      const fromSend = state.source === 'send';
+      if (current && !fromSend && current.source !== 'send' && current.at > state.at) return undefined; // stale
       changed = current === undefined ? !state.connected : current.connected !== state.connected;
       return state;
     });
@@ -51,7 +58,9 @@ export class DeviceHealth {
   /** A send went out from the device: if it was marked disconnected, it is connected again. */
   async sawWorking(deviceId: string): Promise<void> {
     const state = await this.deps.store.get<DeviceState>(deviceKey(deviceId));
-    if (state && !state.connected) await this.report(deviceId, { connected: true, at: this.deps.clock.now() });
+    if (state && !state.connected) {
+      await this.report(deviceId, { connected: true, at: this.deps.clock.now(), source: 'send' });
+    }
   }
 
   /** The last reported state of each device that has one. */

@@ -7,6 +7,8 @@ export interface DeviceDirectoryOptions {
   defaultDeviceId?: string;
   /** How long WAPing's device list is trusted before it is fetched again. */
   cacheMs: number;
+  /** How long a caller waits for WAPing's list before using the last known one (default 1.5 s). */
+  waitMs?: number;
 }
 
 /**
@@ -79,6 +81,9 @@ export class DeviceDirectory {
       .finally(() => {
         this.inflight = undefined;
       });
-    return this.inflight;
+    // Slack gives an interaction 3 seconds: past the wait, answer with what is known and let the
+    // fetch finish in the background for the next caller.
+    const waited = this.clock.sleep(this.options.waitMs ?? 1_500).then(() => this.cached?.devices);
+    return Promise.race([this.inflight, waited]);
   }
 }

@@ -51,7 +51,7 @@ export class MessageSync {
   /** Make the Slack message of `unit` show its records; returns once it does or another replica has taken over. */
   async sync(unit: string): Promise<void> {
     const { store } = this.deps;
-    await store.update<string[]>(BEHIND_KEY, (units = []) => (units.includes(unit) ? undefined : [...units, unit]));
+    await this.markBehind(unit);
     for (;;) {
       const lock = `sync-lock:${unit}`;
       const token = `${this.deps.instanceId}:${Math.random()}`;
@@ -59,6 +59,10 @@ export class MessageSync {
       if (!claim.claimed) return; // the holder re-checks after releasing
       try {
         await this.catchUp(unit);
+      } catch (error) {
+        // Another replica may have taken the unit off the list meanwhile: put it back for the sweep.
+        await this.markBehind(unit);
+        throw error;
       } finally {
         // Not atomic, but the lock's lease is far longer than this gap.
         if ((await store.get(lock)) === token) await store.delete(lock);
@@ -67,6 +71,13 @@ export class MessageSync {
     }
     await store.update<string[]>(BEHIND_KEY, (units = []) =>
       units.includes(unit) ? units.filter((u) => u !== unit) : undefined,
+    );
+  }
+
+  /** Note that `unit`'s message is about to fall behind, before the change that makes it so. */
+  async markBehind(unit: string): Promise<void> {
+    await this.deps.store.update<string[]>(BEHIND_KEY, (units = []) =>
+      units.includes(unit) ? undefined : [...units, unit],
     );
   }
 
@@ -119,8 +130,8 @@ export class MessageSync {
         await store.update<SendGroup>(`group:${seen.group.id}`, (g) =>
           g && g.renderedVersion < version ? { ...g, renderedVersion: version } : undefined,
         );
-      } else if (seen.sends[0]?.parent) {
-        await notifier.refresh(seen.sends[0]);
+      } else if (seen.sends[0]?.parent && !seen.sends[0].supersededBy) {
+        await notifier.refresh(seen.sends[0]); // a Retry's send owns the message once it exists
       }
       for (const send of seen.sends) {
         await store.update<SendRecord>(sendKey(send.key), (s) =>

@@ -46,6 +46,8 @@ export interface SendGroup {
   /** True once every recipient's send has been claimed (after approval, or at once without one). */
   launched: boolean;
   parent?: MessageRef;
+  /** How often posting the group's message was tried; the sweep gives up re-posting after a few. */
+  announceAttempts?: number;
   version: number;
   renderedVersion: number;
   createdAt: number;

@@ -34,6 +34,8 @@ export interface SendRecord {
   origin: SendOrigin;
   /** The group (several recipients, or an approved team send) whose Slack message shows this send. */
   groupId?: string;
+  /** The Retry that took over this send's Slack message, if any: this send no longer renders it. */
+  supersededBy?: string;
   /** The send a Retry button was pressed on, if any. */
   retryOf?: string;
   /** 0 for the first send from an interaction, n for its n-th Retry. */

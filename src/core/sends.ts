@@ -1,6 +1,8 @@
 import { BackgroundWork } from './background.js';
 import { backoffDelayMs } from './backoff.js';
+import { derivedUuid } from './idempotency.js';
 import type { MessageSync } from './message-sync.js';
+import { PendingIndex } from './pending-index.js';
 import type { Clock, Logger, SendNotifier, Store, WapingPort, WapingSendResult } from './ports.js';
 import { type SendFailure, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
 
@@ -79,6 +81,7 @@ export function reasonFor(result: Extract<WapingSendResult, { ok: false }>, devi
 export class SendService {
   private readonly background: BackgroundWork;
   private readonly delivering = new Set<string>();
+  private readonly outbox: PendingIndex;
 
   constructor(
     private readonly deps: {
@@ -99,6 +102,7 @@ export class SendService {
     },
   ) {
     this.background = new BackgroundWork(deps.logger);
+    this.outbox = new PendingIndex(deps.store, OUTBOX_KEY, deps.clock);
   }
 
   /** Claim the key and persist the outbox record. A key claimed before is reported, never sent again. */
@@ -123,15 +127,30 @@ export class SendService {
     };
     // Into the outbox first: a crash between these two writes leaves a dangling outbox entry, which
     // the sweep drops, rather than a claimed send that nobody would ever resume.
-    await store.update<string[]>(OUTBOX_KEY, (keys = []) =>
-      keys.includes(draft.key) ? undefined : [...keys, draft.key],
-    );
+    await this.outbox.add(draft.key);
     const claim = await store.claim(sendKey(draft.key), record, RECORD_TTL_MS);
     this.deps.logger.info(
       { sendKey: draft.key, accepted: claim.claimed },
       claim.claimed ? 'send claimed' : 'duplicate send request',
     );
     return { accepted: claim.claimed, send: claim.value };
+  }
+
+  /**
+   * One claim per form submission, holding a fingerprint of what it asked for. A resubmission of the
+   * same form (Slack's 3 seconds missed, the form edited meanwhile) that asks for something else is
+   * refused, so one form can never start two different sends (a single send and a group use
+   * different keys). 'same' carries on: requests are idempotent, and that repairs a crash in between.
+   */
+  async claimSubmission(teamId: string, viewId: string, asked: object): Promise<'new' | 'same' | 'different'> {
+    const fingerprint = derivedUuid('submission-content', JSON.stringify(asked));
+    const claim = await this.deps.store.claim(
+      `submission:${derivedUuid('submission', teamId, viewId)}`,
+      fingerprint,
+      RECORD_TTL_MS,
+    );
+    if (claim.claimed) return 'new';
+    return claim.value === fingerprint ? 'same' : 'different';
   }
 
   /** Run `deliver` in the background, tracked so that shutdown can wait for it. */
@@ -142,6 +161,11 @@ export class SendService {
   /** Wait for background deliveries (graceful shutdown, tests). */
   async idle(): Promise<void> {
     await this.background.idle();
+  }
+
+  /** A Retry took over `key`'s Slack message: the old send stops rendering it. */
+  async supersede(key: string, by: string): Promise<void> {
+    await this.change(key, (s) => (s.supersededBy ? undefined : { ...s, supersededBy: by }));
   }
 
   /** Read a send by key. */
@@ -171,7 +195,7 @@ export class SendService {
     let send = await this.takeLease(key);
     if (!send) return this.get(key);
 
-    if (!send.parent) {
+    if (!send.parent && !send.groupId) {
       const shown = send.version;
       const parent = await notifier.announce(send);
       if (parent) {
@@ -183,7 +207,8 @@ export class SendService {
       if (!renewed) return this.get(key);
       send = renewed;
     } else if (send.renderedVersion < send.version) {
-      await this.deps.sync.sync(syncUnitOf(send)); // a Retry, or a group: the message shows older news
+      // A Retry, or a group: the message shows older news. Best effort: Slack must never stop a send.
+      this.deps.sync.syncInBackground(syncUnitOf(send));
     }
 
     for (let attempt = 1; attempt <= policy.attemptsPerRun; attempt++) {
@@ -245,15 +270,17 @@ export class SendService {
 
   /** Resume every pending send whose lease ran out; returns how many this replica took over. */
   async resumeStale(): Promise<number> {
-    const { store, clock } = this.deps;
-    const keys = (await store.get<string[]>(OUTBOX_KEY)) ?? [];
+    const { clock } = this.deps;
     let resumed = 0;
-    for (const key of keys) {
+    for (const key of await this.outbox.list()) {
       const send = await this.get(key);
-      if (send?.state !== 'pending') {
-        await store.update<string[]>(OUTBOX_KEY, (current = []) =>
-          current.includes(key) ? current.filter((k) => k !== key) : undefined,
-        );
+      if (!send) {
+        await this.outbox.recordMissing(key);
+        continue;
+      }
+      this.outbox.recordFound(key);
+      if (send.state !== 'pending') {
+        await this.outbox.remove(key);
         continue;
       }
       if (send.leaseUntil > clock.now()) continue;
@@ -288,15 +315,16 @@ export class SendService {
         : {
             ...s,
             ...outcome,
+            // A status webhook may have been applied already (it can outrun WAPing's answer): keep it.
+            status: s.status ?? outcome.status,
             attempts: s.attempts + 1,
             leaseUntil: 0,
             owner: '',
-            timeline: outcome.status ? [...s.timeline, { status: outcome.status, at: clock.now() }] : s.timeline,
+            timeline:
+              outcome.status && !s.status ? [{ status: outcome.status, at: clock.now() }, ...s.timeline] : s.timeline,
           },
     );
-    await store.update<string[]>(OUTBOX_KEY, (keys = []) =>
-      keys.includes(key) ? keys.filter((k) => k !== key) : undefined,
-    );
+    await this.outbox.remove(key);
     if (outcome.messageId) await this.deps.onMessageKnown?.(outcome.messageId);
     const settled = await this.get(key);
     if (settled) await this.deps.sync.sync(syncUnitOf(settled));
@@ -304,7 +332,10 @@ export class SendService {
   }
 
   /** A change people should see in Slack: bumps the version that MessageSync catches up with. */
-  private changeVisibly(key: string, change: (send: SendRecord) => SendRecord | undefined) {
+  private async changeVisibly(key: string, change: (send: SendRecord) => SendRecord | undefined) {
+    // Marked behind before the change, so that a crash right after it still gets the message re-rendered.
+    const current = await this.get(key);
+    if (current) await this.deps.sync.markBehind(syncUnitOf(current));
     return this.change(key, (s) => {
       const next = change(s);
       return next && { ...next, version: s.version + 1 };

@@ -57,7 +57,16 @@ export function retrySendAction(deps: SlackDeps) {
       text: failed.text,
       parent: failed.parent ?? { channel, ts: messageTs },
     });
-    if (outcome.accepted) deps.sends.deliverInBackground(outcome.send.key);
+    if (outcome.accepted) {
+      await deps.sends.supersede(failed.key, outcome.send.key);
+      deps.sends.deliverInBackground(outcome.send.key);
+    } else {
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: 'This send is already being retried.',
+      });
+    }
     deps.logger.info({ sendKey: outcome.send.key, retryOf: failed.key, accepted: outcome.accepted }, 'retry pressed');
   };
 }

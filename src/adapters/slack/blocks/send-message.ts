@@ -14,14 +14,14 @@ const STATUS_LABEL: Record<DeliveryStatus, string> = {
 
 /** A one-line summary of where a send stands, in plain words. */
 export function statusLine(send: SendRecord): string {
-  if (send.state === 'failed') return `:x: *Failed:* ${send.failure?.reason ?? 'unknown reason'}`;
+  if (send.state === 'failed') return `:x: *Failed:* ${escapeMrkdwn(send.failure?.reason ?? 'unknown reason')}`;
   if (send.state === 'pending') {
     return send.lastError
       ? `:hourglass_flowing_sand: Still trying: WAPing did not answer yet (${send.lastError}, ${send.attempts} attempt${send.attempts === 1 ? '' : 's'}).`
       : ':hourglass_flowing_sand: Sending…';
   }
   if (send.status === 'failed')
-    return `:x: *Failed:* ${send.deliveryFailure?.reason ?? 'WhatsApp could not deliver it.'}`;
+    return `:x: *Failed:* ${escapeMrkdwn(send.deliveryFailure?.reason ?? 'WhatsApp could not deliver it.')}`;
   return `${STATUS_LABEL[send.status ?? 'queued']} · WAPing id \`${send.messageId}\``;
 }
 
@@ -42,17 +42,23 @@ export function statusReply(send: SendRecord, status: DeliveryStatus): string {
   const at = [...send.timeline].reverse().find((step) => step.status === status)?.at;
   const when = at === undefined ? '' : ` at ${slackTime(at)}`;
   const to = send.groupId ? `${displayNumber(send.to)}: ` : '';
-  if (status === 'failed') return `${to}${STATUS_LABEL.failed}${when}: ${send.deliveryFailure?.reason ?? ''}`.trim();
+  if (status === 'failed')
+    return `${to}${STATUS_LABEL.failed}${when}: ${escapeMrkdwn(send.deliveryFailure?.reason ?? '')}`.trim();
   return `${to}${STATUS_LABEL[status]}${when}`;
 }
 
-/** Quote a message for mrkdwn, keeping it short enough for one section. */
+/** Slack's three control characters, escaped so a text cannot ping `<!channel>` or disguise a link. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Quote a message for mrkdwn, within one section's 3000 characters whatever its lines. */
 export function quote(text: string): string {
-  const shown = text.length > 2800 ? `${text.slice(0, 2800)}…` : text;
-  return shown
+  const quoted = escapeMrkdwn(text)
     .split('\n')
     .map((line) => `>${line}`)
     .join('\n');
+  return quoted.length > 2900 ? `${quoted.slice(0, 2900)}…` : quoted;
 }
 
 /** The parent message of a send: to whom, via which device, who asked, the text, and its status. */

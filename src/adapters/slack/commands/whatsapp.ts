@@ -22,7 +22,7 @@ export function parseSendArguments(rest: string): { recipient?: string; text?: s
 
 /** `/whatsapp [send|help] …`: help is ephemeral; send opens the send modal for review. */
 export function whatsappCommand(deps: SlackDeps) {
-  return async ({ command, ack, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+  return async ({ command, ack, client, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     const [subcommand = ''] = command.text.trim().split(/\s+/);
     const verb = subcommand.toLowerCase();
     if (verb === '' || verb === 'help') {
@@ -40,15 +40,25 @@ export function whatsappCommand(deps: SlackDeps) {
     await ack();
     const prefill = parseSendArguments(command.text.trim().slice(subcommand.length));
     const devices = await deps.devices.list();
-    await client.views.open({
-      trigger_id: command.trigger_id,
-      view: sendModal({
-        devices,
-        defaultDeviceId: deps.devices.defaultDeviceId,
-        ...prefill,
-        metadata: { channelId: command.channel_id, responseUrl: command.response_url },
-      }),
-    });
+    try {
+      await client.views.open({
+        trigger_id: command.trigger_id,
+        view: sendModal({
+          devices,
+          defaultDeviceId: deps.devices.defaultDeviceId,
+          ...prefill,
+          metadata: { channelId: command.channel_id, responseUrl: command.response_url },
+        }),
+      });
+    } catch (error) {
+      const code = (error as { data?: { error?: string } }).data?.error ?? 'no answer';
+      deps.logger.warn({ slackError: code }, 'could not open the send modal');
+      await respond({
+        response_type: 'ephemeral',
+        text: `I could not open the form (Slack said: ${code}). Please run the command again.`,
+      });
+      return;
+    }
     deps.logger.info({ user: command.user_id, channel: command.channel_id }, 'send modal opened');
   };
 }

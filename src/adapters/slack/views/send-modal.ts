@@ -88,6 +88,17 @@ export function sendModalSubmission(deps: SlackDeps) {
       });
       return;
     }
+    const asked = { to: checked.to, device: checked.device.id, text: checked.text, approval: check.needed };
+    if ((await deps.sends.claimSubmission(teamId, view.id, asked)) === 'different') {
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [RECIPIENT_BLOCK]:
+            'This form was already sent with other recipients, device or text. Close it and start again with /whatsapp send.',
+        },
+      });
+      return;
+    }
     if (!check.needed && checked.to.length === 1) {
       const outcome = await deps.sends.request({
         key: idempotencyKeyForView(teamId, view.id),
