@@ -132,6 +132,11 @@ function crossFieldProblems(env: Record<string, string | undefined>, sandbox: bo
   if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
     problems.push('  SLACK_SIGNING_SECRET: required unless SLACK_APP_TOKEN (Socket Mode) is set');
   }
+  const lease = Number(env.SEND_LEASE_MS ?? 60_000);
+  const timeout = Number(env.WAPING_TIMEOUT_MS ?? 10_000);
+  if (lease <= timeout * 2) {
+    problems.push('  SEND_LEASE_MS: must be more than twice WAPING_TIMEOUT_MS, or a slow attempt could lose its lease');
+  }
   if (!sandbox) {
     if (!env.WAPING_API_URL) problems.push('  WAPING_API_URL: required unless WAPING_SANDBOX=true');
     if (!env.WAPING_API_KEY) problems.push('  WAPING_API_KEY: required unless WAPING_SANDBOX=true');

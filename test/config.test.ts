@@ -104,6 +104,11 @@ describe('loadConfig', () => {
     expect(configError({ ...validEnv, SLACK_APP_TOKEN: 'xoxb-wrong' }).message).toContain('SLACK_APP_TOKEN');
   });
 
+  it('refuses a send lease that a slow WAPing attempt could outlast', () => {
+    const { message } = configError({ ...validEnv, SEND_LEASE_MS: '15000', WAPING_TIMEOUT_MS: '10000' });
+    expect(message).toContain('SEND_LEASE_MS');
+  });
+
   it('names a DEFAULT_COUNTRY that is not an ISO 3166 country', () => {
     const { message } = configError({ ...validEnv, DEFAULT_COUNTRY: 'ZZ' });
     expect(message).toMatch(/DEFAULT_COUNTRY: .*ISO 3166/);

@@ -166,6 +166,17 @@ describe.each(DEPLOYED_STORES)('delivery webhooks on the %s store', (store) => {
     ).toHaveLength(0);
   });
 
+  it('gives up on a message whose channel was archived, instead of retrying it at every sweep', async () => {
+    const { key, messageId } = await sendOne(h, 'C0ARCHIVED');
+    h.slack.failChannel('C0ARCHIVED', 'is_archived');
+    expect(
+      (await deliver(h.bot.url, { type: 'message.delivered', data: { messageId, deviceId: 'dev_support' } })).status,
+    ).toBe(200);
+    await h.bot.idle();
+    expect((await h.bot.sends.get(key))?.status).toBe('delivered');
+    expect((await h.bot.store.get<string[]>('sync:behind')) ?? []).not.toContain(key);
+  });
+
   it('acknowledges and ignores unknown event types', async () => {
     const res = await deliver(h.bot.url, { type: 'contact.updated', data: { anything: true } });
     expect(res.status).toBeGreaterThanOrEqual(200);

@@ -1,5 +1,5 @@
 import { BackgroundWork } from './background.js';
-import type { Clock, Logger, SendNotifier, Store } from './ports.js';
+import { type Clock, type Logger, MessageGoneError, type SendNotifier, type Store } from './ports.js';
 import type { SendGroup } from './send-group.js';
 import { type SendRecord, sendKey } from './send-record.js';
 
@@ -88,6 +88,16 @@ export class MessageSync {
     return units.length;
   }
 
+  /** A message that is gone for good counts as rendered: nothing could ever show it again. */
+  private async giveUpIfGone(unit: string, update: Promise<void>): Promise<void> {
+    try {
+      await update;
+    } catch (error) {
+      if (!(error instanceof MessageGoneError)) throw error;
+      this.deps.logger.warn({ unit }, 'the Slack message is gone; no longer updating it');
+    }
+  }
+
   private async load(unit: string): Promise<Unit> {
     const { store } = this.deps;
     if (!unit.startsWith('group:')) {
@@ -115,8 +125,11 @@ export class MessageSync {
             try {
               await notifier.reply(send, reply.status);
             } catch (error) {
-              await store.delete(guardKey); // Slack refused it: the next catch-up may post it again
-              throw error;
+              if (!(error instanceof MessageGoneError)) {
+                await store.delete(guardKey); // Slack refused it for now: the next catch-up posts it again
+                throw error;
+              }
+              this.deps.logger.warn({ sendKey: send.key }, 'the thread is gone; skipping its status reply');
             }
           }
           await store.update<SendRecord>(sendKey(send.key), (s) =>
@@ -125,13 +138,13 @@ export class MessageSync {
         }
       }
       if (seen.group) {
-        if (seen.group.parent) await notifier.refreshGroup(seen.group, seen.sends);
+        if (seen.group.parent) await this.giveUpIfGone(unit, notifier.refreshGroup(seen.group, seen.sends));
         const version = seen.group.version;
         await store.update<SendGroup>(`group:${seen.group.id}`, (g) =>
           g && g.renderedVersion < version ? { ...g, renderedVersion: version } : undefined,
         );
       } else if (seen.sends[0]?.parent && !seen.sends[0].supersededBy) {
-        await notifier.refresh(seen.sends[0]); // a Retry's send owns the message once it exists
+        await this.giveUpIfGone(unit, notifier.refresh(seen.sends[0])); // a Retry's send owns it once it exists
       }
       for (const send of seen.sends) {
         await store.update<SendRecord>(sendKey(send.key), (s) =>

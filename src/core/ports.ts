@@ -107,6 +107,15 @@ export interface SendNotifier {
   tell(person: SlackPerson, text: string): Promise<void>;
 }
 
+/**
+ * Thrown by a SendNotifier when a Slack message can never be updated or replied to (deleted, its
+ * channel archived or gone, or the content refused for good): the message is given up on instead of
+ * being retried by every sweep.
+ */
+export class MessageGoneError extends Error {
+  readonly code = 'MESSAGE_GONE';
+}
+
 /** Time, injectable so tests and the recovery loop agree on "now". */
 export interface Clock {
   now(): number;

@@ -1,7 +1,13 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { request } from 'undici';
-import type { Logger, MessageRef, SendNotifier, SlackPerson } from '../../core/ports.js';
+import {
+  type Logger,
+  MessageGoneError,
+  type MessageRef,
+  type SendNotifier,
+  type SlackPerson,
+} from '../../core/ports.js';
 import type { SendGroup } from '../../core/send-group.js';
 import type { DeliveryStatus, SendRecord } from '../../core/send-record.js';
 import { groupMessage } from './blocks/group-message.js';
@@ -17,6 +23,30 @@ const REFUSED = new Set([
   'ekm_access_denied',
 ]);
 
+/** Errors after which a message can never be updated or replied to. */
+const GONE = new Set([
+  'message_not_found',
+  'channel_not_found',
+  'is_archived',
+  'not_in_channel',
+  'cant_update_message',
+  'edit_window_closed',
+  'invalid_blocks',
+  'msg_too_long',
+  'thread_not_found',
+]);
+
+/** Run a Slack call on an existing message, turning "gone for good" into MessageGoneError. */
+async function onExistingMessage(call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    const code = slackError(error);
+    if (code && GONE.has(code)) throw new MessageGoneError(`Slack answered ${code}`, { cause: error });
+    throw error;
+  }
+}
+
 function slackError(error: unknown): string | undefined {
   return (error as { data?: { error?: string } }).data?.error;
 }
@@ -30,14 +60,13 @@ export class SlackNotifier implements SendNotifier {
     private readonly opsChannel?: string,
   ) {}
 
-  /** One reply in the parent's thread. Errors propagate so that MessageSync retries the reply later. */
+  /** One reply in the parent's thread. Errors propagate so that MessageSync retries the reply later (or gives up on a thread that is gone). */
   async reply(send: SendRecord, status: DeliveryStatus): Promise<void> {
-    if (!send.parent) return;
-    await this.client.chat.postMessage({
-      channel: send.parent.channel,
-      thread_ts: send.parent.ts,
-      text: statusReply(send, status),
-    });
+    const parent = send.parent;
+    if (!parent) return;
+    await onExistingMessage(() =>
+      this.client.chat.postMessage({ channel: parent.channel, thread_ts: parent.ts, text: statusReply(send, status) }),
+    );
   }
 
   async alertOps(text: string): Promise<void> {
@@ -69,12 +98,11 @@ export class SlackNotifier implements SendNotifier {
 
   /** Errors propagate so that MessageSync keeps the message marked as behind and tries again. */
   async refreshGroup(group: SendGroup, sends: SendRecord[]): Promise<void> {
-    if (!group.parent) return;
-    await this.client.chat.update({
-      channel: group.parent.channel,
-      ts: group.parent.ts,
-      ...groupMessage(group, sends),
-    });
+    const parent = group.parent;
+    if (!parent) return;
+    await onExistingMessage(() =>
+      this.client.chat.update({ channel: parent.channel, ts: parent.ts, ...groupMessage(group, sends) }),
+    );
   }
 
   async replyInThread(parent: MessageRef, text: string): Promise<void> {
@@ -123,7 +151,10 @@ export class SlackNotifier implements SendNotifier {
   /** Errors propagate so that MessageSync keeps the message marked as behind and tries again. */
   async refresh(send: SendRecord): Promise<void> {
     if (!send.parent) return;
-    await this.client.chat.update({ channel: send.parent.channel, ts: send.parent.ts, ...sendMessage(send) });
+    const parent = send.parent;
+    await onExistingMessage(() =>
+      this.client.chat.update({ channel: parent.channel, ts: parent.ts, ...sendMessage(send) }),
+    );
   }
 
   async tell(person: SlackPerson, text: string): Promise<void> {
