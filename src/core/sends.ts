@@ -198,13 +198,16 @@ export class SendService {
     if (!send.parent && !send.groupId) {
       const shown = send.version;
       const parent = await notifier.announce(send);
-      if (parent) {
-        send =
-          (await this.change(key, (s) => (s.parent ? undefined : { ...s, parent, renderedVersion: shown }))) ?? send;
+      // Posting may have taken long (Slack retries): save the message and renew the lease in one write,
+      // or stop if another replica took the send over meanwhile.
+      const renewed = await this.takeLease(key, (s) =>
+        parent && !s.parent ? { ...s, parent, renderedVersion: shown } : s,
+      );
+      if (!renewed) {
+        // Another replica owns it now: still leave it our message, so that it does not post another.
+        if (parent) await this.change(key, (s) => (s.parent ? undefined : { ...s, parent, renderedVersion: shown }));
+        return this.get(key);
       }
-      // Posting may have taken long (Slack retries): renew the lease, or stop if another replica took over.
-      const renewed = await this.takeLease(key);
-      if (!renewed) return this.get(key);
       send = renewed;
     } else if (send.renderedVersion < send.version) {
       // A Retry, or a group: the message shows older news. Best effort: Slack must never stop a send.
@@ -290,13 +293,19 @@ export class SendService {
     return resumed;
   }
 
-  /** Take (or renew) the lease on a pending send; undefined when it is finished or a live replica owns it. */
-  private async takeLease(key: string): Promise<SendRecord | undefined> {
+  /**
+   * Take (or renew) the lease on a pending send, with `alsoChange` applied in the same write;
+   * undefined when it is finished or a live replica owns it.
+   */
+  private async takeLease(
+    key: string,
+    alsoChange: (send: SendRecord) => SendRecord = (send) => send,
+  ): Promise<SendRecord | undefined> {
     const { clock, instanceId, policy } = this.deps;
     const after = await this.change(key, (s) => {
       if (s.state !== 'pending') return undefined;
       if (s.owner !== instanceId && s.leaseUntil > clock.now()) return undefined;
-      return { ...s, owner: instanceId, leaseUntil: clock.now() + policy.leaseMs };
+      return { ...alsoChange(s), owner: instanceId, leaseUntil: clock.now() + policy.leaseMs };
     });
     return after && after.state === 'pending' && after.owner === instanceId ? after : undefined;
   }
