@@ -258,13 +258,7 @@ export class ApprovalService {
   async sweep(): Promise<number> {
     const { clock } = this.deps;
     let changed = 0;
-    for (const id of await this.pending.list()) {
-      const group = await this.get(id);
-      if (!group) {
-        await this.pending.recordMissing(id);
-        continue;
-      }
-      this.pending.recordFound(id);
+    for await (const [id, group] of this.pending.withRecords((i) => this.get(i))) {
       const state = group.approval?.state;
       if (group.launched || state === 'rejected' || state === 'cancelled' || state === 'expired') {
         await this.pending.remove(id);

@@ -34,6 +34,19 @@ export class PendingIndex {
     return (await this.store.get<string[]>(this.key)) ?? [];
   }
 
+  /** Each id whose record `load` finds, with that record; an id whose record stays missing is dropped. */
+  async *withRecords<T>(load: (id: string) => Promise<T | undefined>): AsyncGenerator<[string, T]> {
+    for (const id of await this.list()) {
+      const record = await load(id);
+      if (record === undefined) {
+        await this.recordMissing(id);
+        continue;
+      }
+      this.recordFound(id);
+      yield [id, record];
+    }
+  }
+
   /** The record behind `id` was not found: drop the id once it has stayed missing for the grace period. */
   async recordMissing(id: string): Promise<void> {
     const since = this.missingSince.get(id);

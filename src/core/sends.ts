@@ -275,13 +275,7 @@ export class SendService {
   async resumeStale(): Promise<number> {
     const { clock } = this.deps;
     let resumed = 0;
-    for (const key of await this.outbox.list()) {
-      const send = await this.get(key);
-      if (!send) {
-        await this.outbox.recordMissing(key);
-        continue;
-      }
-      this.outbox.recordFound(key);
+    for await (const [key, send] of this.outbox.withRecords((k) => this.get(k))) {
       if (send.state !== 'pending') {
         await this.outbox.remove(key);
         continue;
