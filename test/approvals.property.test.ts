@@ -26,6 +26,7 @@ import type { ApprovalDecision, ApprovalRule, ApprovalState, SendGroup } from '.
 import { type SendRecord, sendKey } from '../src/core/send-record.js';
 import { defaultSendPolicy, SendService } from '../src/core/sends.js';
 import { testRedisUrl, uniqueNamespace } from './support/redis.js';
+import { latencies, slowed } from './support/slowed-store.js';
 
 const T0 = 1_700_000_000_000;
 const EXPIRES_AFTER_MS = 1000;
@@ -201,28 +202,6 @@ const quietLogger = (errors: unknown[]): Logger => ({
     errors.push(fields);
   },
 });
-
-/** Lets `count` turns of the event loop pass, as a network call would. */
-async function turns(count: number): Promise<void> {
-  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** `store`, with each call starting after a pause taken in turn from `pauses`: widens the races between replicas. */
-function slowed(store: Store, pauses: number[]): Store {
-  let calls = 0;
-  const later = async <T>(call: () => Promise<T>): Promise<T> => {
-    await turns(pauses[calls++ % pauses.length] ?? 0);
-    return call();
-  };
-  return {
-    get: (key) => later(() => store.get(key)),
-    set: (key, value, ttlMs) => later(() => store.set(key, value, ttlMs)),
-    delete: (key) => later(() => store.delete(key)),
-    claim: (key, value, ttlMs) => later(() => store.claim(key, value, ttlMs)),
-    update: (key, change, ttlMs) => later(() => store.update(key, change, ttlMs)),
-    close: () => store.close(),
-  };
-}
 
 /** WAPing that accepts everything and counts the calls made under each idempotency key. */
 class CountingWaping implements WapingPort {
@@ -445,7 +424,7 @@ const DECIDES: Record<ApprovalDecision['decision'], ApprovalState> = {
 
 /** A few actions at once, spread over both replicas: the invariants that hold whatever order they land in. */
 async function checkConcurrent(stores: readonly Store[], scenario: Scenario): Promise<void> {
-  const h = wire(stores.map((store) => slowed(store, scenario.storeLatency)));
+  const h = wire(stores.map((store) => slowed(store, latencies(scenario.storeLatency))));
   await runConcurrently(h, scenario);
 
   const group = (await h.store.get<SendGroup>(`group:${GROUP_ID}`)) as SendGroup;
@@ -487,7 +466,7 @@ async function checkConcurrent(stores: readonly Store[], scenario: Scenario): Pr
 
 /** Every decision is told once in the thread, however many replicas saw it; the requester hears of a refusal once. */
 async function checkAnnouncedOnce(stores: readonly Store[], scenario: Scenario): Promise<void> {
-  const h = wire(stores.map((store) => slowed(store, scenario.storeLatency)));
+  const h = wire(stores.map((store) => slowed(store, latencies(scenario.storeLatency))));
   await runConcurrently(h, scenario);
   const group = (await h.store.get<SendGroup>(`group:${GROUP_ID}`)) as SendGroup;
   const state = group.approval?.state;

@@ -12,6 +12,7 @@ import { MessageSync } from '../src/core/message-sync.js';
 import type { Clock, Logger, SendNotifier, Store } from '../src/core/ports.js';
 import { type DeliveryStatus, type SendRecord, sendKey } from '../src/core/send-record.js';
 import { testRedisUrl, uniqueNamespace } from './support/redis.js';
+import { latencies, slowed } from './support/slowed-store.js';
 
 const STATUSES = ['queued', 'sent', 'delivered', 'read', 'failed'] as const satisfies readonly DeliveryStatus[];
 const anyStatus = fc.constantFrom(...STATUSES);
@@ -161,33 +162,6 @@ const scenario = (maxEvents: number): fc.Arbitrary<Scenario> =>
 const NOW = 1_700_000_000_000;
 const clock: Clock = { now: () => NOW, sleep: async () => {} };
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-
-/** Lets `turns` turns of the event loop pass, as a network call would. */
-async function turns(count: number): Promise<void> {
-  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Cycles through the scenario's latencies, one per call. */
-function latencies(values: number[]): () => Promise<void> {
-  let calls = 0;
-  return () => turns(values[calls++ % values.length] ?? 0);
-}
-
-/** `store`, with each call starting after a pause, as over a network: widens the races between deliveries. */
-function slowed(store: Store, pause: () => Promise<void>): Store {
-  const later = async <T>(call: () => Promise<T>): Promise<T> => {
-    await pause();
-    return call();
-  };
-  return {
-    get: (key) => later(() => store.get(key)),
-    set: (key, value, ttlMs) => later(() => store.set(key, value, ttlMs)),
-    delete: (key) => later(() => store.delete(key)),
-    claim: (key, value, ttlMs) => later(() => store.claim(key, value, ttlMs)),
-    update: (key, change, ttlMs) => later(() => store.update(key, change, ttlMs)),
-    close: () => store.close(),
-  };
-}
 
 /** A SendNotifier that keeps each send's thread, and what its parent message last showed. */
 class RecordingNotifier implements SendNotifier {
