@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { GroupDirectory } from '../../core/access.js';
 import type { Logger } from '../../core/ports.js';
+import { slackError } from './notifier.js';
 
 /**
  * User-group membership from `usergroups.users.list`, cached because Slack rate limits the call.
@@ -26,10 +27,7 @@ export class SlackGroupDirectory implements GroupDirectory {
       this.cache.set(groupId, { at: Date.now(), members });
       return members;
     } catch (error) {
-      this.logger.warn(
-        { groupId, slackError: (error as { data?: { error?: string } }).data?.error },
-        'could not list user group members',
-      );
+      this.logger.warn({ groupId, slackError: slackError(error) }, 'could not list user group members');
       // A short Slack outage keeps the last known members; a list older than an hour grants nobody.
       return hit && Date.now() - hit.at < 60 * 60_000 ? hit.members : [];
     }

@@ -47,7 +47,8 @@ async function onExistingMessage(call: () => Promise<unknown>): Promise<void> {
   }
 }
 
-function slackError(error: unknown): string | undefined {
+/** Slack's error code (`not_in_channel`, …) from a failed Web API call, if it said one. */
+export function slackError(error: unknown): string | undefined {
   return (error as { data?: { error?: string } }).data?.error;
 }
 

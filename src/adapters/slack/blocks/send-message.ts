@@ -47,6 +47,11 @@ export function statusReply(send: SendRecord, status: DeliveryStatus): string {
   return `${to}${STATUS_LABEL[status]}${when}`;
 }
 
+/** A status line without its emoji codes, for plain-text fallbacks and replies. */
+export function withoutEmoji(line: string): string {
+  return line.replace(/:[a-z_]+:\s?/g, '');
+}
+
 /** Slack's three control characters, escaped so a text cannot ping `<!channel>` or disguise a link. */
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -81,5 +86,5 @@ export function sendMessage(send: SendRecord): { text: string; blocks: KnownBloc
       ],
     });
   }
-  return { text: `${headline}: ${statusLine(send).replace(/:[a-z_]+:\s?/g, '')}`, blocks };
+  return { text: `${headline}: ${withoutEmoji(statusLine(send))}`, blocks };
 }

@@ -3,6 +3,7 @@ import { maySend } from '../../../core/access.js';
 import { helpText } from '../blocks/help.js';
 import { sendModal } from '../blocks/send-modal.js';
 import { REFUSAL, type SlackDeps } from '../deps.js';
+import { slackError } from '../notifier.js';
 
 /** `send +14155552671 Your order is ready` → the recipient and the text, for pre-filling the modal. */
 export function parseSendArguments(rest: string): { recipient?: string; text?: string } {
@@ -51,7 +52,7 @@ export function whatsappCommand(deps: SlackDeps) {
         }),
       });
     } catch (error) {
-      const code = (error as { data?: { error?: string } }).data?.error ?? 'no answer';
+      const code = slackError(error) ?? 'no answer';
       deps.logger.warn({ slackError: code }, 'could not open the send modal');
       await respond({
         response_type: 'ephemeral',

@@ -4,7 +4,7 @@ import { maySend } from '../../../core/access.js';
 import { approvalNeeded, groupIdForView } from '../../../core/approvals.js';
 import { idempotencyKeyForView } from '../../../core/idempotency.js';
 import { checkSendForm } from '../../../core/send-form.js';
-import { statusLine } from '../blocks/send-message.js';
+import { statusLine, withoutEmoji } from '../blocks/send-message.js';
 import {
   DEVICE_BLOCK,
   DEVICE_SELECT,
@@ -114,7 +114,11 @@ export function sendModalSubmission(deps: SlackDeps) {
       });
       await ack();
       if (outcome.accepted) deps.sends.deliverInBackground(outcome.send.key);
-      else await deps.notifier.tell(requester, `${ALREADY_SUBMITTED} That send: ${plain(statusLine(outcome.send))}`);
+      else
+        await deps.notifier.tell(
+          requester,
+          `${ALREADY_SUBMITTED} That send: ${withoutEmoji(statusLine(outcome.send))}`,
+        );
       return;
     }
     // Several recipients, or a team send that needs approval: one group, one Slack message.
@@ -140,11 +144,6 @@ export function sendModalSubmission(deps: SlackDeps) {
 }
 
 const ALREADY_SUBMITTED = 'This form was already submitted, so nothing was sent again.';
-
-/** Status lines without their emoji, for plain-text replies. */
-function plain(line: string): string {
-  return line.replace(/:[a-z_]+:\s?/g, '');
-}
 
 function parseMetadata(raw: string): SendModalMetadata | undefined {
   try {
