@@ -4,7 +4,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 /*
- * Holds the shape the GUIDE asks for: the core talks to the world through ports only, and one composition
+ * Holds the shape docs/architecture.md describes: the core talks to the world through ports only, and one composition
  * root reads the environment. Reading the files (rather than trusting reviews) keeps it true as code moves.
  */
 

@@ -6,7 +6,7 @@ import { signWebhook } from '../adapters/waping/webhook-signature.js';
 import type { Logger } from '../core/ports.js';
 
 /*
- * A local WAPing that follows waping-contract.md: the stated parts exactly, the assumed parts as the
+ * A local WAPing that follows docs/waping-contract.md: the stated parts exactly, the assumed parts as the
  * adapter assumes them. Used by `WAPING_SANDBOX=true npm start` and by tests, which can script faults and
  * read what it received. It never logs phone numbers or message text.
  */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /*
  * WAPing's wire shapes. The send response is stated by WAPing's public page; the error body, the device
- * list and the webhook events are ASSUMPTIONS (see waping-contract.md), kept here so that aligning with
+ * list and the webhook events are ASSUMPTIONS (see docs/waping-contract.md), kept here so that aligning with
  * the live reference changes this file and its test vectors only.
  */
 

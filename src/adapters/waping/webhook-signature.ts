@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /*
- * Standard Webhooks v1 (standardwebhooks.com), which we ASSUME WAPing follows (see waping-contract.md):
+ * Standard Webhooks v1 (standardwebhooks.com), which we ASSUME WAPing follows (see docs/waping-contract.md):
  * headers `webhook-id`, `webhook-timestamp` (unix seconds) and `webhook-signature` (space-separated
  * `v1,<base64 HMAC-SHA256>`), signed content `<id>.<timestamp>.<raw body>`, secret `whsec_<base64>`.
  */
