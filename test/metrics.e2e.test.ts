@@ -313,6 +313,19 @@ describe.each(DEPLOYED_STORES)('GET /metrics of the bot on the %s store', (store
     expect(moved(before, after, 'waping_bot_slack_api_errors_total', { method: 'chat.update' })).toBe(0);
   });
 
+  it('counts a rate-limited Slack call as http_429 for its method, and the retry that worked as nothing', async () => {
+    h.slack.rateLimit('chat.postMessage', { times: 1, retryAfterSeconds: 0 });
+    const before = await scrape(h.bot.url);
+    const send = await sendOne();
+    expect(send.state).toBe('accepted');
+    expect(send.parent).toBeDefined();
+    const after = await scrape(h.bot.url);
+    const errors = (labels: Record<string, string>) =>
+      moved(before, after, 'waping_bot_slack_api_errors_total', { method: 'chat.postMessage', ...labels });
+    expect(errors({ code: 'http_429' })).toBe(1);
+    expect(errors({})).toBe(1);
+  });
+
   it('times every sweep and records when the last one succeeded', async () => {
     const before = await scrape(h.bot.url);
     const sweeps = (m: Exposition) => sampleSum(m, 'waping_bot_sweep_duration_seconds_count', { result: 'ok' });

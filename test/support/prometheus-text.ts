@@ -212,16 +212,6 @@ export function sampleSum(exposition: Exposition, name: string, labels: Record<s
   return total;
 }
 
-/** Whether any sample named `name` with these labels is present. */
-export function hasSeries(exposition: Exposition, name: string, labels: Record<string, string> = {}): boolean {
-  for (const family of exposition.values()) {
-    for (const sample of family.samples) {
-      if (sample.name === name && Object.entries(labels).every(([k, v]) => sample.labels[k] === v)) return true;
-    }
-  }
-  return false;
-}
-
 /** GET `${baseUrl}/metrics`, check status and content type, and parse the text strictly. */
 export async function scrape(baseUrl: string): Promise<Exposition> {
   const response = await fetch(`${baseUrl}/metrics`);
