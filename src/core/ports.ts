@@ -166,7 +166,7 @@ export interface Telemetry {
   approvalDecided(outcome: 'approved' | 'rejected' | 'cancelled' | 'expired'): void;
   /** A device's session changed (reported once per change, not per redelivery). */
   deviceSessionChanged(connected: boolean): void;
-  /** A call to Slack's Web API failed: `code` is Slack's error (`not_in_channel`) or `http_<status>` / `network`. */
+  /** A call to Slack's Web API failed: `code` is Slack's error (`not_in_channel`), `http_<status>`, `timeout` or `network`. */
   slackApiError(method: string, code: string): void;
   /** One recovery sweep ended after `seconds`; `ok` false when it threw. */
   sweepFinished(seconds: number, ok: boolean): void;

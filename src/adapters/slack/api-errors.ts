@@ -10,8 +10,8 @@ const codePattern = /^[a-z][a-z0-9_]{0,63}$/;
 
 /**
  * The `fetch` for Slack's WebClient (`clientOptions.fetch`) that reports every failed Web API call
- * by method and error: `{ok: false, error}` answers, non-200 statuses (`http_429`, `http_503`) and
- * network errors or timeouts (`network`). Each HTTP attempt counts, retries included. Every WebClient
+ * by method and error: `{ok: false, error}` answers, non-200 statuses (`http_429`, `http_503`),
+ * `timeout` (the client's own) and `network`. Each HTTP attempt counts, retries included. Every WebClient
  * Bolt builds (the app's and each listener's) shares `clientOptions`, so all calls pass through here;
  * other URLs Bolt fetches with it (`response_url`) are passed through unobserved.
  */
@@ -26,7 +26,8 @@ export function fetchReportingSlackErrors(
     try {
       response = await fetchFn(url, init);
     } catch (error) {
-      telemetry.slackApiError(method, 'network');
+      // The WebClient's own `timeout` aborts with a TimeoutError; anything else is the network.
+      telemetry.slackApiError(method, (error as { name?: string })?.name === 'TimeoutError' ? 'timeout' : 'network');
       throw error;
     }
     if (response.status !== 200) {
