@@ -15,6 +15,7 @@ import {
   waitFor,
 } from './support/bot-harness.js';
 import { type Exposition, ExpositionError, parseExposition, sampleSum, scrape } from './support/prometheus-text.js';
+import { startRedisServer, uniqueNamespace } from './support/redis.js';
 import { viewSubmission } from './support/slack-requests.js';
 
 const TEAM = 'T0TEAM';
@@ -342,5 +343,35 @@ describe.each(DEPLOYED_STORES)('GET /metrics of the bot on the %s store', (store
     expect(last).toBeGreaterThanOrEqual(sampleSum(before, 'waping_bot_sweep_last_success_timestamp_seconds'));
     expect(Math.abs(last - Date.now() / 1000)).toBeLessThan(60);
     expect(sampleSum(after, 'waping_bot_sweep_duration_seconds_count', { result: 'failed' })).toBe(0);
+  });
+});
+
+describe('GET /metrics while the store is down', () => {
+  it('still answers the counters, leaves out the state gauges and says so, then reads them again', async () => {
+    const redis = await startRedisServer({ persistent: true });
+    const h = await startHarness({
+      store: 'redis',
+      env: { STORE_URL: `${redis.url}?namespace=${uniqueNamespace('metrics-outage')}` },
+    });
+    try {
+      const up = await scrape(h.bot.url);
+      expect(sampleSum(up, 'waping_bot_state_read_ok')).toBe(1);
+      expect(up.get('waping_bot_pending_sends')?.samples).toHaveLength(1);
+      await redis.stop();
+      const down = await scrape(h.bot.url);
+      expect(sampleSum(down, 'waping_bot_state_read_ok')).toBe(0);
+      expect(down.get('waping_bot_pending_sends')?.samples ?? []).toHaveLength(0);
+      expect(down.get('waping_bot_oldest_pending_send_age_seconds')?.samples ?? []).toHaveLength(0);
+      expect(down.get('waping_bot_sends_total')?.samples.length).toBeGreaterThan(0);
+      await redis.restart();
+      await waitFor(
+        async () => sampleSum(await scrape(h.bot.url), 'waping_bot_state_read_ok') === 1,
+        15_000,
+        'the state gauges back',
+      );
+    } finally {
+      await h.stop();
+      await redis.stop();
+    }
   });
 });

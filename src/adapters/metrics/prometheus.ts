@@ -176,6 +176,15 @@ export class PrometheusMetrics implements Telemetry {
     };
   }
 
+  private stateGauges(): Array<{ name: string; metric: Gauge }> {
+    return [
+      { name: 'waping_bot_pending_sends', metric: this.pendingSends },
+      { name: 'waping_bot_oldest_pending_send_age_seconds', metric: this.oldestPending },
+      { name: 'waping_bot_approvals_pending', metric: this.approvalsPending },
+      { name: 'waping_bot_devices', metric: this.devices as Gauge },
+    ];
+  }
+
   /**
    * Set the gauges that come from shared state. When the store (or the device list) cannot be read in
    * time, they are left out of this scrape rather than reporting stale numbers.
@@ -204,10 +213,14 @@ export class PrometheusMetrics implements Telemetry {
         bySession[device.known === false ? 'unknown' : device.connected ? 'connected' : 'disconnected']++;
       }
       for (const [session, count] of Object.entries(bySession)) this.devices.set({ session }, count);
+      for (const gauge of this.stateGauges()) {
+        if (!this.registry.getSingleMetric(gauge.name)) this.registry.registerMetric(gauge.metric);
+      }
       this.stateReadable.set(1);
     } catch (error) {
       this.logger.warn({ err: error }, 'metrics: the state gauges could not be read; leaving them out of this scrape');
-      for (const gauge of [this.pendingSends, this.oldestPending, this.approvalsPending, this.devices]) gauge.reset();
+      // Unregistered rather than reset: a reset gauge without labels would report 0, which is not known.
+      for (const gauge of this.stateGauges()) this.registry.removeSingleMetric(gauge.name);
       this.stateReadable.set(0);
     } finally {
       clearTimeout(timer);
