@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Logger as Pino } from 'pino';
+import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
+import { fetchReportingSlackErrors } from './adapters/slack/api-errors.js';
 import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
@@ -15,7 +17,7 @@ import { DeliveryService } from './core/deliveries.js';
 import { DeviceHealth } from './core/device-health.js';
 import { DeviceDirectory } from './core/devices.js';
 import { MessageSync } from './core/message-sync.js';
-import { type Clock, type Store, systemClock } from './core/ports.js';
+import { type Clock, type Store, systemClock, type Telemetry } from './core/ports.js';
 import { defaultSendPolicy, type SendPolicy, SendService } from './core/sends.js';
 import { boltLogger, createLogger } from './logger.js';
 import { createWapingSandbox, type WapingSandbox } from './sandbox/waping-sandbox.js';
@@ -44,12 +46,13 @@ export interface Bot {
 }
 
 /** WAPing: the real API, or the built-in sandbox (which then signs its webhooks with our secret). */
-async function connectWaping(config: Readonly<Config>, logger: Pino) {
+async function connectWaping(config: Readonly<Config>, logger: Pino, telemetry: Telemetry) {
   if (!config.waping.sandbox) {
     const waping = new WapingClient({
       baseUrl: config.waping.apiUrl as string,
       apiKey: config.waping.apiKey as string,
       timeoutMs: config.waping.timeoutMs,
+      telemetry,
     });
     return { waping, webhookSecrets: config.waping.webhookSecrets, sandbox: undefined };
   }
@@ -63,7 +66,7 @@ async function connectWaping(config: Readonly<Config>, logger: Pino) {
     { sandboxUrl: sandbox.url },
     'WAPING_SANDBOX=true: messages go to the built-in simulator, not to WhatsApp',
   );
-  const waping = new WapingClient({ baseUrl: sandbox.url, apiKey, timeoutMs: config.waping.timeoutMs });
+  const waping = new WapingClient({ baseUrl: sandbox.url, apiKey, timeoutMs: config.waping.timeoutMs, telemetry });
   return { waping, webhookSecrets, sandbox };
 }
 
@@ -89,13 +92,14 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const instanceId = overrides.instanceId ?? randomUUID();
+  const metrics = new PrometheusMetrics(logger);
   const store = await createStore({
     url: config.store.url,
     dataDir: config.store.dataDir,
     namespace: overrides.storeNamespace,
     logger,
   });
-  const { waping, webhookSecrets, sandbox } = await connectWaping(config, logger);
+  const { waping, webhookSecrets, sandbox } = await connectWaping(config, logger, metrics);
   if (webhookSecrets.length === 0)
     logger.warn({}, 'WAPING_WEBHOOK_SECRET is not set: every delivery webhook is refused');
 
@@ -117,12 +121,14 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
         secrets: webhookSecrets,
         clock,
         logger,
+        telemetry: metrics,
         deliveries: {
           record: (id, event) => (deliveries as DeliveryService).record(id, event),
           applyInBackground: (id) => deliveries?.applyInBackground(id),
         },
       }),
     },
+    { path: '/metrics', method: ['GET'], handler: metrics.handler() },
   ];
   const slackLogger = boltLogger(logger);
   // Bounded Slack calls: the client's default retries a failing call for ~30 minutes, which would hold
@@ -131,6 +137,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     slackApiUrl: config.slack.apiUrl,
     logger: slackLogger,
     logLevel: LogLevel.INFO,
+    fetch: fetchReportingSlackErrors(metrics),
     timeout: 10_000,
     retryConfig: { retries: 4, factor: 2, minTimeout: 500, maxTimeout: 8_000, maxRetryTime: 45_000 },
   };
@@ -165,6 +172,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     logger,
     nameOf: async (id) => (await devices?.find(id))?.name ?? id,
     onChange: () => devices?.invalidate(),
+    telemetry: metrics,
   });
   devices = new DeviceDirectory(
     waping,
@@ -205,9 +213,17 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
         });
     },
     onMessageKnown: (messageId) => (deliveries as DeliveryService).onMessageKnown(messageId),
+    telemetry: metrics,
   });
   const groups = new SlackGroupDirectory(app.client, logger);
-  const approvals = new ApprovalService({ store, sends, sync, notifier, groups, clock, logger });
+  const approvals = new ApprovalService({ store, sends, sync, notifier, groups, clock, logger, telemetry: metrics });
+  const directory = devices;
+  metrics.observe({
+    backlog: () => sends.backlog(),
+    pendingApprovals: () => approvals.pendingApprovals(),
+    devices: () => directory.list(),
+    now: () => clock.now(),
+  });
   registerListeners(app, {
     sends,
     approvals,
@@ -226,6 +242,8 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
 
   // The sweep: sends whose owner died, webhooks recorded but not applied, Slack messages left behind.
   const sweep = async () => {
+    const started = performance.now();
+    let ok = true;
     try {
       const resumed = await sends.resumeStale();
       const reapplied = await (deliveries as DeliveryService).resumeInbox();
@@ -235,7 +253,10 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
         logger.info({ resumed, reapplied, behind, groupsMoved }, 'sweep resumed work');
       }
     } catch (error) {
+      ok = false;
       logger.error({ err: error }, 'sweep failed; trying again at the next interval');
+    } finally {
+      metrics.sweepFinished((performance.now() - started) / 1000, ok);
     }
   };
   let sweeping: Promise<void> | undefined;

@@ -158,6 +158,40 @@ describe('WapingClient against the WAPing sandbox', () => {
     }
   });
 
+  it('tells its telemetry how each HTTP exchange ended and how long it took', async () => {
+    const seen: Array<{ operation: string; outcome: string; seconds: number }> = [];
+    const observed = new WapingClient({
+      baseUrl: sandbox.url,
+      apiKey,
+      timeoutMs: 150,
+      telemetry: { wapingRequest: (operation, outcome, seconds) => seen.push({ operation, outcome, seconds }) },
+    });
+    try {
+      sandbox.script(
+        { status: 503 },
+        { status: 429, retryAfterSeconds: 1 },
+        { status: 422, body: { error: { code: 'VALIDATION', message: 'bad' } } },
+        { drop: true },
+        { delayMs: 400 },
+      );
+      for (let i = 0; i < 6; i++) await observed.sendMessage(`key-observed-${i}`, body());
+      await observed.listDevices();
+    } finally {
+      await observed.close();
+    }
+    expect(seen.map(({ operation, outcome }) => `${operation}:${outcome}`)).toEqual([
+      'send:http_5xx',
+      'send:rate_limited',
+      'send:http_4xx',
+      'send:network',
+      'send:timeout',
+      'send:ok',
+      'list_devices:ok',
+    ]);
+    for (const { seconds } of seen) expect(seconds).toBeGreaterThan(0);
+    expect(seen[4]?.seconds).toBeGreaterThanOrEqual(0.14); // the timed-out one waited for its timeout
+  });
+
   it('reports a key still in flight as retryable, while the first request goes through', async () => {
     sandbox.script({ delayMs: 300 });
     const first = client.sendMessage('key-in-flight', body());

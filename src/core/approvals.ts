@@ -3,7 +3,7 @@ import { BackgroundWork } from './background.js';
 import { derivedUuid } from './idempotency.js';
 import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
-import type { Clock, Logger, SendNotifier, Store } from './ports.js';
+import { type Clock, type Logger, noTelemetry, type SendNotifier, type Store, type Telemetry } from './ports.js';
 import {
   type Approval,
   type ApprovalDecision,
@@ -97,6 +97,8 @@ export class ApprovalService {
       groups: GroupDirectory;
       clock: Clock;
       logger: Logger;
+      /** Counts requests and their outcomes. */
+      telemetry?: Telemetry;
     },
   ) {
     this.background = new BackgroundWork(deps.logger);
@@ -122,7 +124,26 @@ export class ApprovalService {
     };
     await this.pending.add(group.id);
     const claim = await store.claim(groupKey(group.id), group, ApprovalService.RECORD_TTL_MS);
+    if (claim.claimed && rule) this.telemetry.approvalRequested();
     return { accepted: claim.claimed, group: claim.value };
+  }
+
+  /**
+   * How many approval requests wait for a decision, for monitoring. Reads at most `scanLimit` groups
+   * of the pending index (which also holds groups being announced or launched).
+   */
+  async pendingApprovals(scanLimit = 500): Promise<number> {
+    const now = this.deps.clock.now();
+    let waiting = 0;
+    for (const id of (await this.pending.list()).slice(0, scanLimit)) {
+      const approval = (await this.get(id))?.approval;
+      if (approval?.state === 'pending' && now < approval.expiresAt) waiting++;
+    }
+    return waiting;
+  }
+
+  private get telemetry(): Telemetry {
+    return this.deps.telemetry ?? noTelemetry;
   }
 
   /** `start` in the background, tracked for shutdown. */
@@ -333,6 +354,8 @@ export class ApprovalService {
     const { notifier, logger } = this.deps;
     const state = group.approval?.state;
     logger.info({ groupId: group.id, state, decision: decision?.decision }, 'approval decision recorded');
+    // Called once per decision that was stored (the update that won), so each outcome is counted once.
+    if (state && state !== 'pending') this.telemetry.approvalDecided(state);
     if (decision && group.parent) {
       const said = decision.comment ? `: “${decision.comment}”` : '';
       const who = decision.userId === 'system' ? 'The request' : `<@${decision.userId}>`;

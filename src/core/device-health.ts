@@ -1,4 +1,4 @@
-import type { Clock, Logger, SendNotifier, Store } from './ports.js';
+import { type Clock, type Logger, noTelemetry, type SendNotifier, type Store, type Telemetry } from './ports.js';
 
 /** A device's session as WAPing last reported it (webhooks, or a send refused for a dropped session). */
 export interface DeviceState {
@@ -30,6 +30,8 @@ export class DeviceHealth {
       nameOf: (deviceId: string) => Promise<string>;
       /** Told whenever a device's state changed, e.g. to drop cached device lists. */
       onChange?: (deviceId: string) => void;
+      /** Counts session changes. */
+      telemetry?: Telemetry;
     },
   ) {}
 
@@ -44,6 +46,7 @@ export class DeviceHealth {
       return state;
     });
     if (!changed) return false;
+    (this.deps.telemetry ?? noTelemetry).deviceSessionChanged(state.connected);
     this.deps.onChange?.(deviceId);
     const name = await this.deps.nameOf(deviceId);
     this.deps.logger.warn({ deviceId, connected: state.connected }, 'device session changed');

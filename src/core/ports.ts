@@ -134,3 +134,52 @@ export interface Logger {
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
 }
+
+/** How one HTTP exchange with WAPing ended, as monitoring counts it. */
+export type WapingRequestOutcome = 'ok' | 'rate_limited' | 'http_4xx' | 'http_5xx' | 'timeout' | 'network';
+
+/** How the webhook route answered one delivery. */
+export type WebhookResult =
+  | 'recorded'
+  | 'duplicate'
+  | 'refused'
+  | 'malformed'
+  | 'too_large'
+  | 'ignored'
+  | 'unavailable';
+
+/**
+ * What the bot reports about its work, for monitoring (counters and durations only; state such as
+ * the pending sends is read from the store when scraped). Never pass phone numbers, text or
+ * unbounded ids: every argument becomes a label. Implemented by the metrics adapter.
+ */
+export interface Telemetry {
+  /** A send was settled for good: WAPing accepted it, or it failed (refused, or unanswered too long). */
+  sendSettled(outcome: 'accepted' | 'failed'): void;
+  /** One HTTP exchange with WAPing ended after `seconds`. */
+  wapingRequest(operation: 'send' | 'list_devices', outcome: WapingRequestOutcome, seconds: number): void;
+  /** A webhook was answered; `type` is a known event type, `other`, or `unknown` when it was not read. */
+  webhookReceived(type: string, result: WebhookResult): void;
+  /** A send was held for approval. */
+  approvalRequested(): void;
+  /** An approval request reached its outcome. */
+  approvalDecided(outcome: 'approved' | 'rejected' | 'cancelled' | 'expired'): void;
+  /** A device's session changed (reported once per change, not per redelivery). */
+  deviceSessionChanged(connected: boolean): void;
+  /** A call to Slack's Web API failed: `code` is Slack's error (`not_in_channel`), `http_<status>`, `timeout` or `network`. */
+  slackApiError(method: string, code: string): void;
+  /** One recovery sweep ended after `seconds`; `ok` false when it threw. */
+  sweepFinished(seconds: number, ok: boolean): void;
+}
+
+/** Telemetry that records nothing: the default where no metrics are wired. */
+export const noTelemetry: Telemetry = {
+  sendSettled: () => {},
+  wapingRequest: () => {},
+  webhookReceived: () => {},
+  approvalRequested: () => {},
+  approvalDecided: () => {},
+  deviceSessionChanged: () => {},
+  slackApiError: () => {},
+  sweepFinished: () => {},
+};

@@ -3,7 +3,16 @@ import { backoffDelayMs } from './backoff.js';
 import { derivedUuid } from './idempotency.js';
 import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
-import type { Clock, Logger, SendNotifier, Store, WapingPort, WapingSendResult } from './ports.js';
+import {
+  type Clock,
+  type Logger,
+  noTelemetry,
+  type SendNotifier,
+  type Store,
+  type Telemetry,
+  type WapingPort,
+  type WapingSendResult,
+} from './ports.js';
 import { type SendFailure, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
 
 /** The outbox: keys of sends that WAPing has not answered for good yet. Read by the recovery sweep. */
@@ -99,6 +108,8 @@ export class SendService {
       onDeviceSession?: (deviceId: string, connected: boolean) => Promise<void>;
       /** Told once WAPing's message id is saved, so status webhooks that arrived first can be applied. */
       onMessageKnown?: (messageId: string) => Promise<void>;
+      /** Counts settled sends. */
+      telemetry?: Telemetry;
     },
   ) {
     this.background = new BackgroundWork(deps.logger);
@@ -288,6 +299,20 @@ export class SendService {
   }
 
   /**
+   * The outbox at a glance, for monitoring: how many sends WAPing has not answered for good, and when
+   * the oldest was claimed. Reads the list and at most `scanLimit` records from its head: ids are
+   * appended as sends are claimed, so the oldest pending send is among the first still pending.
+   */
+  async backlog(scanLimit = 20): Promise<{ pending: number; oldestCreatedAt?: number }> {
+    const keys = await this.outbox.list();
+    for (const key of keys.slice(0, scanLimit)) {
+      const send = await this.get(key);
+      if (send?.state === 'pending') return { pending: keys.length, oldestCreatedAt: send.createdAt };
+    }
+    return { pending: keys.length };
+  }
+
+  /**
    * Take (or renew) the lease on a pending send, with `alsoChange` applied in the same write;
    * undefined when it is finished or a live replica owns it.
    */
@@ -312,8 +337,10 @@ export class SendService {
     const { store, clock } = this.deps;
     // The message id mapping first: a status webhook may arrive the moment WAPing has answered.
     if (outcome.messageId) await store.set(`message:${outcome.messageId}`, key, RECORD_TTL_MS);
-    await this.changeVisibly(key, (s) =>
-      s.state !== 'pending'
+    let settledHere = false; // set by the update that wins, so a send is counted once
+    await this.changeVisibly(key, (s) => {
+      settledHere = s.state === 'pending';
+      return !settledHere
         ? undefined
         : {
             ...s,
@@ -325,8 +352,10 @@ export class SendService {
             owner: '',
             timeline:
               outcome.status && !s.status ? [{ status: outcome.status, at: clock.now() }, ...s.timeline] : s.timeline,
-          },
-    );
+          };
+    });
+    if (settledHere)
+      (this.deps.telemetry ?? noTelemetry).sendSettled(outcome.state === 'accepted' ? 'accepted' : 'failed');
     await this.outbox.remove(key);
     if (outcome.messageId) await this.deps.onMessageKnown?.(outcome.messageId);
     const settled = await this.get(key);

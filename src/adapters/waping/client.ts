@@ -1,5 +1,12 @@
 import { type Dispatcher, Pool, request } from 'undici';
-import type { Device, OutgoingText, WapingPort, WapingSendResult } from '../../core/ports.js';
+import type {
+  Device,
+  OutgoingText,
+  Telemetry,
+  WapingPort,
+  WapingRequestOutcome,
+  WapingSendResult,
+} from '../../core/ports.js';
 import {
   IdempotencyConflictError,
   RateLimitedError,
@@ -19,6 +26,8 @@ export interface WapingClientOptions {
   timeoutMs?: number;
   /** Connections to use instead of the client's own keep-alive pool; the caller closes it. */
   dispatcher?: Dispatcher;
+  /** Told how long each HTTP exchange took and how it ended. */
+  telemetry?: Pick<Telemetry, 'wapingRequest'>;
 }
 
 /** A WAPing `error.code` we may repeat in our own words: a plain token, never an echo of the input. */
@@ -38,8 +47,10 @@ export class WapingClient implements WapingPort {
   readonly #timeoutMs: number;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
+  readonly #telemetry: Pick<Telemetry, 'wapingRequest'> | undefined;
 
-  constructor({ baseUrl, apiKey, timeoutMs = 10_000, dispatcher }: WapingClientOptions) {
+  constructor({ baseUrl, apiKey, timeoutMs = 10_000, dispatcher, telemetry }: WapingClientOptions) {
+    this.#telemetry = telemetry;
     // A trailing slash makes `new URL('v1/...', base)` keep any path prefix of the base URL.
     this.#base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
     this.#apiKey = apiKey;
@@ -111,7 +122,28 @@ export class WapingClient implements WapingPort {
     if (this.#ownsDispatcher) await this.#dispatcher.close();
   }
 
+  /** One HTTP exchange, timed and reported by how it ended. */
   async #exchange(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { headers: Record<string, string>; body?: string },
+  ): Promise<Exchange> {
+    const operation = method === 'POST' ? 'send' : 'list_devices';
+    const started = performance.now();
+    let outcome: WapingRequestOutcome = 'network';
+    try {
+      const exchange = await this.#attempt(method, path, options);
+      outcome = outcomeOf(exchange.status);
+      return exchange;
+    } catch (error) {
+      if (error instanceof TimedOut || isTimeoutCode(errorCode(error))) outcome = 'timeout';
+      throw error;
+    } finally {
+      this.#telemetry?.wapingRequest(operation, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #attempt(
     method: 'GET' | 'POST',
     path: string,
     { headers, body }: { headers: Record<string, string>; body?: string },
@@ -154,6 +186,12 @@ class TimedOut extends Error {
   constructor(cause: unknown) {
     super('timed out', { cause });
   }
+}
+
+function outcomeOf(status: number): WapingRequestOutcome {
+  if (status >= 200 && status < 300) return 'ok';
+  if (status === 429) return 'rate_limited';
+  return status >= 500 ? 'http_5xx' : 'http_4xx';
 }
 
 function isTimeoutCode(code: string | undefined): boolean {

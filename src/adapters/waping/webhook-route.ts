@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DeliveryEvent, DeliveryService } from '../../core/deliveries.js';
-import type { Clock, Logger } from '../../core/ports.js';
+import type { Clock, Logger, Telemetry, WebhookResult } from '../../core/ports.js';
 import { parseWebhookEvent, type WapingWebhookEvent } from './schemas.js';
 import { verifyWebhook } from './webhook-signature.js';
 
@@ -12,6 +12,8 @@ export interface WebhookRouteDeps {
   deliveries: Pick<DeliveryService, 'record' | 'applyInBackground'>;
   clock: Clock;
   logger: Logger;
+  /** Counts each answered delivery by event type and result. */
+  telemetry?: Pick<Telemetry, 'webhookReceived'>;
 }
 
 class BodyTooLarge extends Error {}
@@ -68,6 +70,9 @@ export function toDeliveryEvent(event: Exclude<WapingWebhookEvent, { kind: 'unkn
  * WAPing redelivers: nothing acknowledged is ever lost.
  */
 export function webhookHandler(deps: WebhookRouteDeps) {
+  // The type label is WAPing's event type only when the bot knows it: anything else is `other`, so a
+  // sender cannot make up label values. Before the body is verified and read, it is `unknown`.
+  const count = (type: string, result: WebhookResult) => deps.telemetry?.webhookReceived(type, result);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let body: Buffer;
     try {
@@ -76,11 +81,13 @@ export function webhookHandler(deps: WebhookRouteDeps) {
       if (error instanceof BodyTooLarge) {
         res.setHeader('connection', 'close');
         answer(res, 413, { error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` });
+        count('unknown', 'too_large');
         req.resume();
         return;
       }
       deps.logger.warn({ err: error }, 'webhook body could not be read');
       answer(res, 400, { error: 'body could not be read' });
+      count('unknown', 'malformed');
       return;
     }
     const id = header(req, 'webhook-id');
@@ -93,6 +100,7 @@ export function webhookHandler(deps: WebhookRouteDeps) {
     if (!verified.ok || !id) {
       deps.logger.warn({ reason: verified.ok ? 'missing webhook-id' : verified.reason }, 'webhook refused');
       answer(res, 401, { error: verified.ok ? 'missing webhook-id header' : verified.reason });
+      count('unknown', 'refused');
       return;
     }
     let json: unknown;
@@ -100,27 +108,32 @@ export function webhookHandler(deps: WebhookRouteDeps) {
       json = JSON.parse(body.toString('utf8'));
     } catch {
       answer(res, 400, { error: 'body is not JSON' });
+      count('unknown', 'malformed');
       return;
     }
     const parsed = parseWebhookEvent(json);
     if (!parsed.ok) {
       deps.logger.warn({ webhookId: id, reason: parsed.reason }, 'malformed webhook');
       answer(res, 400, { error: parsed.reason });
+      count('unknown', 'malformed');
       return;
     }
     if (parsed.event.kind === 'unknown') {
       deps.logger.info({ webhookId: id, type: parsed.event.type }, 'ignoring an unknown webhook event type');
       answer(res, 202, { ignored: true });
+      count('other', 'ignored');
       return;
     }
     try {
       const outcome = await deps.deliveries.record(id, toDeliveryEvent(parsed.event, deps.clock.now()));
       deps.logger.debug({ webhookId: id, type: parsed.event.type, outcome }, 'webhook recorded');
       answer(res, 200, { ok: true, duplicate: outcome === 'duplicate' });
+      count(parsed.event.type, outcome);
       deps.deliveries.applyInBackground(id);
     } catch (error) {
       deps.logger.error({ err: error, webhookId: id }, 'webhook could not be recorded; asking WAPing to redeliver');
       answer(res, 503, { error: 'state store unavailable; redeliver later' }, { 'retry-after': '5' });
+      count(parsed.event.type, 'unavailable');
     }
   };
 }
