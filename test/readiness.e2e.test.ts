@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, SIGNING_SECRET, startHarness, submitSendModal, waitFor } from './support/bot-harness.js';
 import { type RedisServer, startRedisServer, uniqueNamespace } from './support/redis.js';
@@ -18,6 +19,45 @@ async function readyz(h: Harness): Promise<{ status: number; body: ReadyBody }> 
   const res = await fetch(`${h.bot.url}/readyz`);
   return { status: res.status, body: (await res.json()) as ReadyBody };
 }
+
+describe('the readiness probe with the store, Slack and the sweep all failing', () => {
+  it('answers 503 naming each failing check: store, slack and sweep', async () => {
+    const redis = await startRedisServer();
+    let offsetMs = 0;
+    const h = await startHarness({
+      store: 'redis',
+      // A closed loopback port: Slack's API refuses every connection.
+      env: {
+        STORE_URL: `${redis.url}?namespace=${uniqueNamespace('ready')}`,
+        SLACK_API_URL: 'http://127.0.0.1:9/api/',
+      },
+      // The clock the sweep's heartbeat reads; moved on below so the last sweep looks long ago.
+      overrides: { clock: { now: () => Date.now() + offsetMs, sleep: (ms) => sleep(ms) } },
+    });
+    try {
+      await redis.stop();
+      offsetMs = 60 * 60_000;
+      const { status, body } = await readyz(h);
+      expect(status).toBe(503);
+      expect(body.ok).toBe(false);
+      expect(body.failing).toEqual(['store', 'slack', 'sweep']);
+      expect(body.checks.store).toEqual({ ok: false, error: expect.stringMatching(/^STORE_UNAVAILABLE: /) });
+      expect(body.checks.slack).toEqual({
+        ok: false,
+        error: expect.stringMatching(/auth\.test has not succeeded yet \(last: slack_webapi_request_error\)/),
+      });
+      expect(body.checks.sweep).toEqual({
+        ok: false,
+        error: expect.stringMatching(/^no sweep has finished for \d+ s$/),
+      });
+      // /healthz stays the liveness probe: the process still serves HTTP.
+      expect((await fetch(`${h.bot.url}/healthz`)).status).toBe(200);
+    } finally {
+      await h.stop();
+      await redis.stop();
+    }
+  });
+});
 
 describe('the readiness probe and a store that goes away', () => {
   let redis: RedisServer;
