@@ -235,7 +235,8 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   // Neither waits for Slack: both keep trying in the background, and /readyz says when they succeeded.
   void slackAuth.start();
   void socketMode?.start();
-  const port = socketMode ? config.port : ((await app.start(config.port)) as { address(): AddressInfo }).address().port;
+  const server = socketMode ? undefined : await app.start(config.port);
+  const port = socketMode ? config.port : (server as { address(): AddressInfo }).address().port;
   sandbox?.setWebhookUrl(`http://127.0.0.1:${port}/waping/webhooks`);
 
   // The sweep: sends whose owner died, webhooks recorded but not applied, Slack messages left behind.
