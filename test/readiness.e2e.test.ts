@@ -1,6 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from '@keyv/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, SIGNING_SECRET, startHarness, submitSendModal, waitFor } from './support/bot-harness.js';
+import {
+  expectCleanLogs,
+  type Harness,
+  SIGNING_SECRET,
+  startHarness,
+  submitSendModal,
+  waitFor,
+} from './support/bot-harness.js';
 import { type RedisServer, startRedisServer, uniqueNamespace } from './support/redis.js';
 import { slashCommand } from './support/slack-requests.js';
 
@@ -72,6 +80,7 @@ describe('the readiness probe and a store that goes away', () => {
     });
   });
   afterAll(async () => {
+    expectCleanLogs(h.logs, [NUMBER, 'Hello']);
     await h?.stop();
     await redis?.stop();
   });
@@ -145,5 +154,36 @@ describe('the readiness probe and a store that goes away', () => {
     expect(res.body).toBe('');
     await waitFor(() => h.waping.requests.length === 1, 10_000, 'the send to reach WAPing');
     await h.bot.idle();
+  });
+});
+
+describe('a store that answers but refuses to write', () => {
+  it('answers the form’s submission with an inline error that says to press Send again, and sends nothing', async () => {
+    const redis = await startRedisServer();
+    const h = await startHarness({
+      store: 'redis',
+      env: { STORE_URL: `${redis.url}?namespace=${uniqueNamespace('ready')}` },
+      configFile: { devices: [{ id: 'dev_support', name: 'Support line' }] },
+    });
+    // A real Redis out of memory: PING and reads still answer, every write is refused (OOM).
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    try {
+      await admin.configSet({ maxmemory: '1', 'maxmemory-policy': 'noeviction' });
+      const res = await submitSendModal(h, { viewId: nextViewId(), recipient: NUMBER, text: 'Hello' });
+      expect(res.status).toBe(200);
+      expect(res.json).toEqual({
+        response_action: 'errors',
+        errors: { recipient: expect.stringMatching(/may not have been sent.*Press Send again/) },
+      });
+      expect(h.waping.requests).toHaveLength(0);
+      expect(h.logs.text()).toContain('send modal submission failed before its ack');
+      expectCleanLogs(h.logs, [NUMBER, 'Hello']);
+    } finally {
+      await admin.configSet({ maxmemory: '0' });
+      await admin.close();
+      await h.stop();
+      await redis.stop();
+    }
   });
 });
