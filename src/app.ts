@@ -1,13 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { App, type CustomRoute, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Logger as Pino } from 'pino';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { fetchReportingSlackErrors } from './adapters/slack/api-errors.js';
+import { SlackAuth } from './adapters/slack/auth.js';
 import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
+import { SocketModeConnection } from './adapters/slack/socket-mode.js';
 import { createStore } from './adapters/store/create-store.js';
 import { WapingClient } from './adapters/waping/client.js';
 import { webhookHandler } from './adapters/waping/webhook-route.js';
@@ -20,6 +23,7 @@ import { MessageSync } from './core/message-sync.js';
 import { type Clock, type Store, systemClock, type Telemetry } from './core/ports.js';
 import { defaultSendPolicy, type SendPolicy, SendService } from './core/sends.js';
 import { boltLogger, createLogger } from './logger.js';
+import { Heartbeat, Readiness, storeCheck } from './readiness.js';
 import { createWapingSandbox, type WapingSandbox } from './sandbox/waping-sandbox.js';
 
 /** What tests and embedders may replace; production uses the defaults. */
@@ -105,6 +109,13 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
 
   // The webhook route is built before the Bolt app that hosts it; the service it feeds comes after.
   let deliveries: DeliveryService | undefined;
+  // Readiness: the store answers, Slack took the token (and, in Socket Mode, the socket is open), the sweep runs.
+  const sweepBeat = new Heartbeat(clock, Math.max(3 * config.timing.sweepIntervalMs, 60_000), 'sweep');
+  const readiness = new Readiness({
+    store: storeCheck(store),
+    slack: () => slackAuth.problem() ?? socketMode?.problem(),
+    sweep: sweepBeat.check,
+  });
   const routes: CustomRoute[] = [
     {
       path: '/healthz',
@@ -114,6 +125,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
         res.end(JSON.stringify({ ok: true }));
       },
     },
+    { path: '/readyz', method: ['GET'], handler: readiness.handler() },
     {
       path: '/waping/webhooks',
       method: ['POST'],
@@ -141,26 +153,25 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     timeout: 10_000,
     retryConfig: { retries: 4, factor: 2, minTimeout: 500, maxTimeout: 8_000, maxRetryTime: 45_000 },
   };
-  const app = config.slack.appToken
-    ? new App({
-        token: config.slack.botToken,
+  // Our own authorize instead of `token`: Bolt's keeps a failed auth.test for good (see SlackAuth).
+  const slackAuth = new SlackAuth({ token: config.slack.botToken, clientOptions, logger });
+  const receiver = config.slack.appToken
+    ? new SocketModeReceiver({
         appToken: config.slack.appToken,
-        socketMode: true,
         customRoutes: routes,
-        installerOptions: { port: config.port },
+        installerOptions: { port: config.port, clientOptions },
         logger: slackLogger,
-        clientOptions,
       })
-    : new App({
-        token: config.slack.botToken,
+    : new HTTPReceiver({
+        signingSecret: config.slack.signingSecret as string,
+        customRoutes: routes,
         logger: slackLogger,
-        clientOptions,
-        receiver: new HTTPReceiver({
-          signingSecret: config.slack.signingSecret as string,
-          customRoutes: routes,
-          logger: slackLogger,
-        }),
       });
+  const app = new App({ authorize: slackAuth.authorize, receiver, logger: slackLogger, clientOptions });
+  // With `authorize`, Bolt's public client has no token; the notifier and the group directory post as the bot.
+  app.client = new WebClient(config.slack.botToken, clientOptions);
+  const socketMode =
+    receiver instanceof SocketModeReceiver ? new SocketModeConnection(receiver, () => app.start(), logger) : undefined;
 
   const notifier = new SlackNotifier(app.client, logger, config.opsChannel);
   const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 2 * 60_000 });
@@ -234,10 +245,14 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     groups,
     defaultCountry: config.defaultCountry as CountryCode | undefined,
     logger,
+    storeProblem: () => readiness.check('store'),
   });
 
-  const server = await app.start(config.port);
-  const port = config.slack.appToken ? config.port : (server as { address(): AddressInfo }).address().port;
+  // Neither waits for Slack: both keep trying in the background, and /readyz says when they succeeded.
+  void slackAuth.start();
+  void socketMode?.start();
+  const server = socketMode ? undefined : await app.start(config.port);
+  const port = socketMode ? config.port : (server as { address(): AddressInfo }).address().port;
   sandbox?.setWebhookUrl(`http://127.0.0.1:${port}/waping/webhooks`);
 
   // The sweep: sends whose owner died, webhooks recorded but not applied, Slack messages left behind.
@@ -264,6 +279,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     // Never two sweeps at once in one process; a slow sweep makes the next tick skip.
     sweeping ??= sweep().finally(() => {
       sweeping = undefined;
+      sweepBeat.beat();
     });
     return sweeping;
   };
@@ -302,6 +318,8 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
       if (stopped) return; // stopping twice (a signal during shutdown, a test) is harmless
       stopped = true;
       clearInterval(sweeper);
+      slackAuth.stop();
+      socketMode?.stop();
       await app.stop();
       await idle();
       await waping.close();

@@ -148,6 +148,13 @@ describe.each(backends)('the $name store', ({ open }) => {
     await expect(store.claim('key', 1, -5)).rejects.toMatchObject({ code: 'STORE_INVALID_INPUT' });
   });
 
+  it('answers a ping while its backend is there, and refuses one after close', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+    await store.close();
+    await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+    store = await open();
+  });
+
   it('refuses operations after close', async () => {
     await store.close();
     await expect(store.get('key')).rejects.toMatchObject({ code: 'STORE_CLOSED' });
@@ -270,6 +277,7 @@ describe('a RedisStore whose Redis goes away', () => {
       () => store.claim('key', 1),
       () => store.update('counter', increment),
       () => store.delete('key'),
+      () => store.ping(),
     ];
     for (const operation of operations) {
       const startedAt = Date.now();

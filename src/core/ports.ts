@@ -25,6 +25,8 @@ export interface Store {
    * so it must be pure. Returns the value stored afterwards.
    */
   update<T>(key: string, change: (current: T | undefined) => T | undefined, ttlMs?: number): Promise<T | undefined>;
+  /** Resolve when the backend answers a cheap read; reject (StoreUnavailableError) when it cannot be reached. */
+  ping(): Promise<void>;
   /** Release connections and file handles. */
   close(): Promise<void>;
 }

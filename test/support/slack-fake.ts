@@ -97,6 +97,8 @@ export interface SlackFakeOptions {
   usergroups?: Record<string, string[]>;
   /** users.info answers, merged over a generated default profile. */
   users?: FakeUser[];
+  /** Listen on this port (e.g. one a bot was pointed at before Slack "came back"); OS-chosen by default. */
+  port?: number;
 }
 
 export interface SlackFake {
@@ -434,7 +436,7 @@ class SlackFakeServer {
   }
 }
 
-/** Start a fake Slack Web API on 127.0.0.1 and an OS-chosen port. */
+/** Start a fake Slack Web API on 127.0.0.1 and an OS-chosen port (or `options.port`). */
 export async function startSlackFake(options: SlackFakeOptions = {}): Promise<SlackFake> {
   const fake = new SlackFakeServer(options);
   const server = createServer((req, res) => {
@@ -443,7 +445,7 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
       else res.destroy();
     });
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

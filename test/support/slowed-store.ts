@@ -23,6 +23,7 @@ export function slowed(store: Store, pause: () => Promise<void>): Store {
     delete: (key) => later(() => store.delete(key)),
     claim: (key, value, ttlMs) => later(() => store.claim(key, value, ttlMs)),
     update: (key, change, ttlMs) => later(() => store.update(key, change, ttlMs)),
+    ping: () => later(() => store.ping()),
     close: () => store.close(),
   };
 }

@@ -112,6 +112,12 @@ export class KeyvStore implements Store {
     });
   }
 
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    // A read of one key through the backend: for the embedded store, proof that the file still answers.
+    await this.#backend(() => this.#keyv.has('store:ping'));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -214,6 +214,10 @@ export class RedisStore implements Store {
     });
   }
 
+  async ping(): Promise<void> {
+    await this.#redis('PING', () => this.#client.ping());
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -1,8 +1,9 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { maySend } from '../../../core/access.js';
+import type { Device } from '../../../core/ports.js';
 import { helpText } from '../blocks/help.js';
 import { sendModal } from '../blocks/send-modal.js';
-import { REFUSAL, type SlackDeps } from '../deps.js';
+import { REFUSAL, type SlackDeps, STORE_DOWN } from '../deps.js';
 import { slackError } from '../notifier.js';
 
 /** `send +14155552671 Your order is ready` → the recipient and the text, for pre-filling the modal. */
@@ -38,9 +39,24 @@ export function whatsappCommand(deps: SlackDeps) {
       await ack({ response_type: 'ephemeral', text: REFUSAL });
       return;
     }
+    // The form reads device states from the store, and its submission claims there: with the store away,
+    // say so now, within Slack's 3 s, rather than open a form that cannot be sent.
+    const storeProblem = await deps.storeProblem();
+    if (storeProblem) {
+      deps.logger.warn({ user: command.user_id, storeProblem }, '/whatsapp send refused: the store is down');
+      await ack({ response_type: 'ephemeral', text: STORE_DOWN });
+      return;
+    }
     await ack();
     const prefill = parseSendArguments(command.text.trim().slice(subcommand.length));
-    const devices = await deps.devices.list();
+    let devices: Device[];
+    try {
+      devices = await deps.devices.list();
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'could not list the devices for the send modal');
+      await respond({ response_type: 'ephemeral', text: STORE_DOWN });
+      return;
+    }
     try {
       await client.views.open({
         trigger_id: command.trigger_id,

@@ -14,7 +14,7 @@ import {
   RECIPIENT_INPUT,
   type SendModalMetadata,
 } from '../blocks/send-modal.js';
-import { REFUSAL, type SlackDeps } from '../deps.js';
+import { REFUSAL, type SlackDeps, STORE_DOWN } from '../deps.js';
 
 const metadataSchema = z.object({ channelId: z.string().min(1), responseUrl: z.string().optional() });
 
@@ -26,13 +26,48 @@ const stateSchema = z.object({
   [MESSAGE_BLOCK]: z.object({ [MESSAGE_INPUT]: z.object({ value: z.string().nullish() }) }).optional(),
 });
 
+type SubmissionArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+
 /**
- * The send modal's submission: validate (inline errors), check access, claim the send under the
- * view's idempotency key, acknowledge, then deliver in the background. A second submission of the
- * same view (double click, replay, another replica) finds the claim and sends nothing.
+ * The send modal's submission, answered within Slack's 3 s even when the store is away: a store that does
+ * not answer a ping is told inline before anything is tried ("nothing was sent"); a failure after that but
+ * before the ack is told inline too, since the claim may or may not have been written (the same form,
+ * submitted again, has the same key, so it never sends twice).
  */
 export function sendModalSubmission(deps: SlackDeps) {
-  return async ({ ack, body, view }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+  const submit = submitSendForm(deps);
+  return async (args: SubmissionArgs): Promise<void> => {
+    const storeProblem = await deps.storeProblem();
+    if (storeProblem) {
+      deps.logger.warn({ viewId: args.view.id, storeProblem }, 'send modal submission refused: the store is down');
+      await args.ack({ response_action: 'errors', errors: { [RECIPIENT_BLOCK]: STORE_DOWN } });
+      return;
+    }
+    let acked = false;
+    const ack: SubmissionArgs['ack'] = async (response) => {
+      acked = true;
+      await args.ack(response);
+    };
+    try {
+      await submit({ ...args, ack });
+    } catch (error) {
+      if (acked) throw error;
+      deps.logger.error({ err: error, viewId: args.view.id }, 'send modal submission failed before its ack');
+      await args.ack({ response_action: 'errors', errors: { [RECIPIENT_BLOCK]: NOT_SAVED } });
+    }
+  };
+}
+
+const NOT_SAVED =
+  'This may not have been sent: the bot could not save it. Press Send again in a minute (the same form never sends twice).';
+
+/**
+ * Validate (inline errors), check access, claim the send under the view's idempotency key, acknowledge,
+ * then deliver in the background. A second submission of the same view (double click, replay, another
+ * replica) finds the claim and sends nothing.
+ */
+function submitSendForm(deps: SlackDeps) {
+  return async ({ ack, body, view }: SubmissionArgs): Promise<void> => {
     const metadata = parseMetadata(view.private_metadata);
     const state = stateSchema.safeParse(view.state.values);
     if (!metadata || !state.success) {
