@@ -97,7 +97,7 @@ export class DeliveryService {
   ) {
     this.background = new BackgroundWork(deps.logger);
     this.inbox = new PendingIndex(deps.store, INBOX_KEY, deps.clock);
-    this.parkingCap = deps.parkedEventsCap ?? PARKED_EVENTS_CAP;
+    this.parkingCap = Math.max(1, Math.floor(deps.parkedEventsCap ?? PARKED_EVENTS_CAP));
   }
 
   /** Parked events this process dropped because more than the cap were parked (a counter, for metrics). */
