@@ -222,3 +222,36 @@ describe.each(DEPLOYED_STORES)('the cap on parked events on the %s store', (stor
     clock.shift = 0;
   });
 });
+
+describe('parked events across replicas', () => {
+  it('applies a parked event once when two replicas park it and a third event races the send', async () => {
+    const clock = shiftableClock();
+    const a = await startHarness({ store: 'redis', overrides: { clock } });
+    const b = await startHarness({ store: 'redis', shareWith: a, overrides: { clock } });
+    try {
+      const messageId = unique('msg_shared_');
+      const sent = unique('evt_shared_');
+      // The same event reaches both replicas at once, and both park it.
+      await Promise.all([
+        deliver(a, clock, 'message.sent', messageId, sent),
+        deliver(b, clock, 'message.sent', messageId, sent),
+      ]);
+      await Promise.all([a.bot.idle(), b.bot.idle()]);
+      // A later event races the send that makes the message known.
+      const [send] = await Promise.all([sendAs(a, messageId), deliver(b, clock, 'message.delivered', messageId)]);
+      await waitFor(async () => (await a.bot.sends.get(send.key))?.status === 'delivered');
+      await Promise.all([a.bot.idle(), b.bot.idle()]);
+      await Promise.all([a.bot.deliveries.resumeInbox(), b.bot.deliveries.resumeInbox()]);
+      await Promise.all([a.bot.idle(), b.bot.idle()]);
+      expect(send.replies()).toEqual([expect.stringContaining('Sent'), expect.stringContaining('Delivered')]);
+      expect((await a.bot.sends.get(send.key))?.timeline.map((step) => step.status)).toEqual([
+        'queued',
+        'sent',
+        'delivered',
+      ]);
+    } finally {
+      await b.stop();
+      await a.stop();
+    }
+  });
+});
