@@ -147,6 +147,9 @@ export class DeliveryService {
     }
     const key = await store.get<string>(`message:${event.messageId}`);
     if (!key) return this.park(entry, event.messageId);
+    // Events parked for this message came first: apply them before this one (when a send settles, the next
+    // event can arrive before onMessageKnown has got round to them).
+    if (entry.state !== 'parked') await this.onMessageKnown(event.messageId);
     const send = await this.applyToSend(key, webhookId, event);
     await this.settle(entry);
     if (send) await this.deps.sync.sync(syncUnitOf(send));
