@@ -33,6 +33,8 @@ export interface BotOverrides {
   instanceId?: string;
   storeNamespace?: string;
   sendPolicy?: Partial<SendPolicy>;
+  /** How many webhook events for unknown messages may be parked (default PARKED_EVENTS_CAP). */
+  parkedEventsCap?: number;
 }
 
 export interface Bot {
@@ -203,6 +205,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     clock,
     logger,
     replyMode: (channelId) => config.file.channels[channelId]?.statusReplies ?? config.file.statusReplies,
+    parkedEventsCap: overrides.parkedEventsCap,
   });
   const sends = new SendService({
     store,

@@ -21,16 +21,42 @@ export type DeliveryEvent =
 interface InboxEntry {
   id: string;
   event: DeliveryEvent;
-  state: 'received' | 'waiting' | 'applied';
+  /** 'waiting': an event kept in the inbox for an unknown message by earlier versions; the sweep parks it. */
+  state: 'received' | 'waiting' | 'parked' | 'dropped' | 'applied';
   receivedAt: number;
+  /** While parked: since when (the injected clock), and its ticket, which names its place in the parking ring. */
+  parked?: { at: number; ticket: number };
+}
+
+/** One place in the parking ring: the event that took ticket `ticket`. */
+interface ParkingSlot {
+  ticket: number;
+  webhookId: string;
+  messageId: string;
 }
 
 /** Ids of webhooks recorded but not yet applied; what the sweep resumes after a crash. */
 const INBOX_KEY = 'webhooks:inbox';
 /** WAPing redelivers for days: ids are remembered for longer than that. */
 const WEBHOOK_ID_TTL_MS = 8 * 24 * 60 * 60 * 1000;
-/** An event for a message we have no record of waits this long for the record, then expires quietly. */
-const WAITING_TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * An event for a message we have no record of is parked this long for the record to appear, then expires
+ * quietly. Our own sends are known within seconds (the event only outran WAPing's answer, or a crash delayed
+ * it to the next sweep); a day is far more than that, and short enough that a shared WAPing account's events
+ * for other tools' messages do not pile up.
+ */
+export const PARK_MS = 24 * 60 * 60 * 1000;
+/**
+ * At most this many events are parked per deployment (a ring of that many places, shared by every replica);
+ * the oldest is dropped first. 10,000 is a day of a busy shared account's foreign events (~7 a minute) at
+ * ~1 KB each in the store, and far more than our own events can ever be waiting at once.
+ */
+export const PARKED_EVENTS_CAP = 10_000;
+/** The last ticket handed out; ticket `t` takes place `t % cap` of the ring. */
+const PARKING_TICKET_KEY = 'parking:ticket';
+const parkingSlotKey = (place: number) => `parking:slot:${place}`;
+/** The webhook ids parked for one WAPing message id, in the order they were parked. */
+const parkedKey = (messageId: string) => `parking:message:${messageId}`;
 const APPLIED_EVENTS_KEPT = 200;
 
 /** Plain words for WhatsApp delivery failures. */
@@ -44,10 +70,17 @@ function failureReason(error?: { code: string; message: string }): string {
  * Delivery webhooks: each is recorded durably before WAPing gets its 2xx (and deduplicated on its
  * id, atomically across replicas), then applied to its send under the status policy, and the
  * Slack message catches up through MessageSync.
+ *
+ * An event for a message id we do not know (it outran WAPing's answer to our send, or the message was sent
+ * by another tool on the same WAPing account) leaves the inbox and is parked under that message id, so that
+ * the sweep's cost does not grow with them: it is applied when the message becomes known, expires after
+ * PARK_MS, and the oldest is dropped once more than the cap are parked.
  */
 export class DeliveryService {
   private readonly background: BackgroundWork;
   private readonly inbox: PendingIndex;
+  private readonly parkingCap: number;
+  private dropped = 0;
 
   constructor(
     private readonly deps: {
@@ -58,10 +91,18 @@ export class DeliveryService {
       logger: Logger;
       /** Which status changes get a thread reply in a channel. */
       replyMode: (channelId: string) => ReplyMode;
+      /** How many events may be parked at once per deployment; PARKED_EVENTS_CAP unless a test says less. */
+      parkedEventsCap?: number;
     },
   ) {
     this.background = new BackgroundWork(deps.logger);
     this.inbox = new PendingIndex(deps.store, INBOX_KEY, deps.clock);
+    this.parkingCap = Math.max(1, Math.floor(deps.parkedEventsCap ?? PARKED_EVENTS_CAP));
+  }
+
+  /** Parked events this process dropped because more than the cap were parked (a counter, for metrics). */
+  get parkedEventsDropped(): number {
+    return this.dropped;
   }
 
   /**
@@ -90,9 +131,10 @@ export class DeliveryService {
   async apply(webhookId: string): Promise<void> {
     const { store } = this.deps;
     const entry = await store.get<InboxEntry>(`webhook:${webhookId}`);
-    if (!entry) return this.inbox.recordMissing(webhookId); // not written yet, or expired while waiting
+    if (!entry) return this.inbox.recordMissing(webhookId); // not written yet, or expired while parked
     this.inbox.recordFound(webhookId);
-    if (entry.state === 'applied') return this.inbox.remove(webhookId);
+    if (entry.state === 'applied' || entry.state === 'dropped' || this.expired(entry))
+      return this.inbox.remove(webhookId);
     const { event } = entry;
     if (event.kind === 'session') {
       await this.deps.health.report(event.deviceId, {
@@ -104,28 +146,20 @@ export class DeliveryService {
       return this.settle(entry);
     }
     const key = await store.get<string>(`message:${event.messageId}`);
-    if (!key) {
-      // The webhook outran our own write of the send: keep it until the record appears, or expire.
-      await store.update<string[]>(
-        `waiting:${event.messageId}`,
-        (ids = []) => (ids.includes(webhookId) ? undefined : [...ids, webhookId]),
-        WAITING_TTL_MS,
-      );
-      if (entry.state === 'received')
-        await store.set(`webhook:${webhookId}`, { ...entry, state: 'waiting' }, WAITING_TTL_MS);
-      if (!(await store.get<string>(`message:${event.messageId}`))) return;
-      return this.apply(webhookId);
-    }
+    if (!key) return this.park(entry, event.messageId);
+    // Events parked for this message came first: apply them before this one (when a send settles, the next
+    // event can arrive before onMessageKnown has got round to them).
+    if (entry.state !== 'parked') await this.onMessageKnown(event.messageId);
     const send = await this.applyToSend(key, webhookId, event);
     await this.settle(entry);
     if (send) await this.deps.sync.sync(syncUnitOf(send));
   }
 
-  /** Apply the events that arrived before WAPing's message id was saved. */
+  /** Apply the events parked before WAPing's message id was saved, in the order they were parked. */
   async onMessageKnown(messageId: string): Promise<void> {
-    const ids = (await this.deps.store.get<string[]>(`waiting:${messageId}`)) ?? [];
+    const ids = (await this.deps.store.get<string[]>(parkedKey(messageId))) ?? [];
     for (const id of ids) await this.apply(id);
-    if (ids.length > 0) await this.deps.store.delete(`waiting:${messageId}`);
+    if (ids.length > 0) await this.deps.store.delete(parkedKey(messageId));
   }
 
   /** Re-apply whatever the inbox still holds (after a crash, or a store outage); returns how many. */
@@ -133,6 +167,90 @@ export class DeliveryService {
     const ids = await this.inbox.list();
     for (const id of ids) this.applyInBackground(id);
     return ids.length;
+  }
+
+  /**
+   * Take an event for an unknown message out of the inbox and park it under the message id. Each step is
+   * safe to repeat, so a crash part way leaves it in the inbox for the sweep to park again.
+   */
+  private async park(entry: InboxEntry, messageId: string): Promise<void> {
+    const { store, clock } = this.deps;
+    const { id } = entry;
+    let parked = entry;
+    if (entry.state !== 'parked') {
+      const ticket = (await store.update<number>(PARKING_TICKET_KEY, (last = 0) => last + 1)) as number;
+      const at = clock.now();
+      const after = await store.update<InboxEntry>(
+        `webhook:${id}`,
+        (e) =>
+          e && (e.state === 'received' || e.state === 'waiting')
+            ? { ...e, state: 'parked', parked: { at, ticket } }
+            : undefined,
+        PARK_MS,
+      );
+      // Applied, dropped or gone meanwhile (another replica got there first): nothing left to park.
+      if (after?.state !== 'parked') return this.inbox.remove(id);
+      parked = after;
+      if (after.parked?.ticket === ticket) await this.takePlace({ ticket, webhookId: id, messageId });
+    }
+    await store.update<string[]>(
+      parkedKey(messageId),
+      (ids = []) => (ids.includes(id) ? undefined : [...ids, id]),
+      PARK_MS,
+    );
+    await this.inbox.remove(id);
+    this.deps.logger.debug(
+      { webhookId: id, messageId, ticket: parked.parked?.ticket },
+      'parked a webhook event for an unknown message',
+    );
+    // The send may have been saved after onMessageKnown read the parked ids: then nobody else applies this one.
+    if (await store.get<string>(`message:${messageId}`)) await this.apply(id);
+  }
+
+  /** Put a parked event in its place of the ring; whoever held that place before is dropped, if still parked. */
+  private async takePlace(slot: ParkingSlot): Promise<void> {
+    let previous: ParkingSlot | undefined;
+    await this.deps.store.update<ParkingSlot>(
+      parkingSlotKey(slot.ticket % this.parkingCap),
+      (current) => {
+        previous = current; // the last run is the one that wrote
+        return current && current.ticket >= slot.ticket ? undefined : slot;
+      },
+      PARK_MS,
+    );
+    if (previous && previous.ticket < slot.ticket) await this.drop(previous);
+  }
+
+  /** Drop the event of a place in the ring, unless it was applied, dropped or expired meanwhile. */
+  private async drop(slot: ParkingSlot): Promise<void> {
+    const { store, clock, logger } = this.deps;
+    let parkedAt: number | undefined;
+    await store.update<InboxEntry>(`webhook:${slot.webhookId}`, (e) => {
+      parkedAt = undefined;
+      if (e?.state !== 'parked' || e.parked?.ticket !== slot.ticket || this.expired(e)) return undefined;
+      parkedAt = e.parked.at;
+      return { ...e, state: 'dropped' };
+    });
+    if (parkedAt === undefined) return;
+    await store.update<string[]>(parkedKey(slot.messageId), (ids) =>
+      ids?.includes(slot.webhookId) ? ids.filter((i) => i !== slot.webhookId) : undefined,
+    );
+    this.dropped++;
+    logger.warn(
+      {
+        webhookId: slot.webhookId,
+        messageId: slot.messageId,
+        parkedForMs: clock.now() - parkedAt,
+        cap: this.parkingCap,
+        parkedEventsDropped: this.dropped,
+      },
+      'dropped the oldest parked webhook event: more events for unknown messages are parked than the cap',
+    );
+  }
+
+  /** A parked event whose message did not become known in time. */
+  private expired(entry: InboxEntry): boolean {
+    return entry.state === 'parked' && entry.parked !== undefined && this.deps.clock.now() - entry.parked.at >= PARK_MS;
   }
 
   private async applyToSend(key: string, webhookId: string, event: Extract<DeliveryEvent, { kind: 'message' }>) {
