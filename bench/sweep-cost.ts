@@ -32,6 +32,7 @@ function counted(store: Store): { store: Store; ops: () => number } {
       delete: (key) => count(() => store.delete(key)),
       claim: (key, value, ttlMs) => count(() => store.claim(key, value, ttlMs)),
       update: (key, change, ttlMs) => count(() => store.update(key, change, ttlMs)),
+      ping: () => count(() => store.ping()),
       close: () => store.close(),
     },
   };

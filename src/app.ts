@@ -206,6 +206,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     logger,
     replyMode: (channelId) => config.file.channels[channelId]?.statusReplies ?? config.file.statusReplies,
     parkedEventsCap: overrides.parkedEventsCap,
+    telemetry: metrics,
   });
   const sends = new SendService({
     store,

@@ -18,6 +18,7 @@ import {
   WEBHOOK_SECRET,
   waitFor,
 } from './support/bot-harness.js';
+import { sampleSum, scrape } from './support/prometheus-text.js';
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
@@ -201,6 +202,7 @@ describe.each(DEPLOYED_STORES)('the cap on parked events on the %s store', (stor
     expect(drops.map((line) => line.parkedEventsDropped)).toEqual([1, 2]);
     expect(drops[0]).toMatchObject({ level: 40, messageId: messages[0], cap: CAP });
     expect(h.bot.deliveries.parkedEventsDropped).toBe(2);
+    expect(sampleSum(await scrape(h.bot.url), 'waping_bot_webhook_parked_dropped_total')).toBe(2);
 
     const dropped = await sendAs(h, messages[0] as string);
     const kept = await sendAs(h, messages[2] as string);

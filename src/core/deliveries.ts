@@ -3,7 +3,7 @@ import { nextStatus, type ReplyMode, wantsReply } from './delivery-status.js';
 import type { DeviceHealth } from './device-health.js';
 import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
-import type { Clock, Logger, Store } from './ports.js';
+import type { Clock, Logger, Store, Telemetry } from './ports.js';
 import { type DeliveryStatus, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
 
 /** A verified WAPing webhook, in the core's terms (no phone numbers: the core does not need them). */
@@ -93,6 +93,7 @@ export class DeliveryService {
       replyMode: (channelId: string) => ReplyMode;
       /** How many events may be parked at once per deployment; PARKED_EVENTS_CAP unless a test says less. */
       parkedEventsCap?: number;
+      telemetry?: Telemetry;
     },
   ) {
     this.background = new BackgroundWork(deps.logger);
@@ -236,6 +237,7 @@ export class DeliveryService {
       ids?.includes(slot.webhookId) ? ids.filter((i) => i !== slot.webhookId) : undefined,
     );
     this.dropped++;
+    this.deps.telemetry?.parkedEventDropped();
     logger.warn(
       {
         webhookId: slot.webhookId,

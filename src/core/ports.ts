@@ -172,6 +172,8 @@ export interface Telemetry {
   slackApiError(method: string, code: string): void;
   /** One recovery sweep ended after `seconds`; `ok` false when it threw. */
   sweepFinished(seconds: number, ok: boolean): void;
+  /** A parked webhook event (for a message this bot does not know) was dropped because more than the cap were parked. */
+  parkedEventDropped(): void;
 }
 
 /** Telemetry that records nothing: the default where no metrics are wired. */
@@ -184,4 +186,5 @@ export const noTelemetry: Telemetry = {
   deviceSessionChanged: () => {},
   slackApiError: () => {},
   sweepFinished: () => {},
+  parkedEventDropped: () => {},
 };

@@ -69,6 +69,11 @@ export class PrometheusMetrics implements Telemetry {
     labelNames: ['method', 'code'] as const,
     registers: [this.registry],
   });
+  private readonly parkedDropped = new Counter({
+    name: 'waping_bot_webhook_parked_dropped_total',
+    help: 'Webhook events for unknown messages dropped unapplied because more than the cap were parked',
+    registers: [this.registry],
+  });
   private readonly sweeps = new Histogram({
     name: 'waping_bot_sweep_duration_seconds',
     help: 'Duration of each recovery sweep, by result',
@@ -153,6 +158,10 @@ export class PrometheusMetrics implements Telemetry {
   sweepFinished(seconds: number, ok: boolean): void {
     this.sweeps.observe({ result: ok ? 'ok' : 'failed' }, seconds);
     if (ok) this.lastSweep.setToCurrentTime();
+  }
+
+  parkedEventDropped(): void {
+    this.parkedDropped.inc();
   }
 
   /** The exposition text, with the state gauges read now. */
