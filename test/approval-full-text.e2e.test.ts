@@ -140,6 +140,97 @@ describe.each(DEPLOYED_STORES)('the approver reads the whole text on the %s stor
   });
 });
 
+describe('a request that Slack could not show in full', () => {
+  const manyApprovers = Array.from({ length: 250 }, (_, i) => `U0APPR${String(i).padStart(4, '0')}`);
+
+  it('is refused at the send form with an inline error, and nothing is requested or sent', async () => {
+    // 250 approvers do not fit in one line of the request: the request could not be shown as it is.
+    const h = await startHarness({
+      store: 'embedded',
+      configFile: { devices: [{ id: 'dev_support', name: 'Support line', approval: { approvers: manyApprovers } }] },
+    });
+    try {
+      const viewId = unique('V0TOOBIG');
+      const res = await submitSendModal(h, { viewId, deviceId: 'dev_support', text: HIDDEN_TAIL_TEXT });
+      expect(res.json).toMatchObject({
+        response_action: 'errors',
+        errors: { message: expect.stringContaining('too long for Slack to show in full') },
+      });
+      await h.bot.idle();
+      expect(await h.bot.store.get(`group:${groupIdForView(TEAM, viewId)}`)).toBeUndefined();
+      expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+      expect(h.waping.totalSends()).toBe(0);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('cannot be approved when it was stored before the check existed, and nothing is sent', async () => {
+    const h = await startHarness({ store: 'redis', configFile: CONFIG });
+    try {
+      const groupId = unique('g-legacy-');
+      const recipients = Array.from({ length: 2_000 }, (_, i) => `+1415555${String(i).padStart(4, '0')}`);
+      const group: SendGroup = {
+        id: groupId,
+        teamId: TEAM,
+        requestedBy: REQUESTER,
+        channelId: 'C0SUPPORT',
+        deviceId: 'dev_support',
+        deviceName: 'Support line',
+        text: HIDDEN_TAIL_TEXT,
+        recipients,
+        keys: recipients.map((to) => idempotencyKeyForGroupRecipient(TEAM, groupId, to)),
+        approval: {
+          rule: { approvers: [APPROVER], minApprovals: 1 },
+          state: 'pending',
+          decisions: [],
+          expiresAt: Date.now() + 60_000,
+        },
+        launched: false,
+        parent: { channel: 'C0SUPPORT', ts: '1700000000.000100' },
+        version: 1,
+        renderedVersion: 1,
+        createdAt: Date.now(),
+      };
+      await h.bot.store.set(`group:${groupId}`, group);
+      const review = await blockAction(h.eventsUrl, SIGNING_SECRET, {
+        user_id: APPROVER,
+        channel_id: 'C0SUPPORT',
+        message_ts: '1700000000.000100',
+        response_url: h.slack.responseUrlFor('legacy-review'),
+        actions: [{ action_id: 'review_approval', value: groupId }],
+      });
+      expect(review.status).toBe(200);
+      const notice = await waitFor(() => h.slack.responses.find((r) => r.id === 'legacy-review'));
+      expect(notice.body.text).toContain('cannot be reviewed');
+      expect(h.slack.callsTo('views.open')).toHaveLength(0);
+      const approved = await viewSubmission(h.eventsUrl, SIGNING_SECRET, {
+        user_id: APPROVER,
+        view: {
+          id: unique('V0REVIEW'),
+          callback_id: 'approval_modal',
+          private_metadata: JSON.stringify({ groupId }),
+          state: {
+            values: {
+              decision: { decision_choice: { type: 'radio_buttons', selected_option: { value: 'approve' } } },
+              comment: { comment_input: { type: 'plain_text_input', value: null } },
+            },
+          },
+        },
+      });
+      expect(approved.json).toMatchObject({
+        response_action: 'errors',
+        errors: { decision: expect.stringContaining('cannot be approved') },
+      });
+      await h.bot.idle();
+      expect((await h.bot.store.get<SendGroup>(`group:${groupId}`))?.approval?.state).toBe('pending');
+      expect(h.waping.totalSends()).toBe(0);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
 /** Texts the send form accepts: any mix of Slack's control characters, mrkdwn, emoji, RTL marks and newlines, up to 4,096. */
 const PIECES = [
   '&',
