@@ -96,7 +96,7 @@ function everythingShown(h: Harness, acks: unknown[]): Array<{ where: string; pa
 describe.each(DEPLOYED_STORES)('strings the bot did not write, on the %s store', (store) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ store, configFile: CONFIG, env: { OPS_CHANNEL: 'C0OPS' } });
+    h = await startHarness({ store, configFile: CONFIG, env: { OPS_CHANNEL: 'C0OPS', SWEEP_INTERVAL_MS: '1000' } });
   });
   afterAll(async () => {
     await h.stop();
@@ -173,7 +173,8 @@ describe.each(DEPLOYED_STORES)('strings the bot did not write, on the %s store',
     const refused = await submitSendModal(h, { viewId: unique('V0DOWN'), deviceId: 'dev_sales', text: 'Hi' });
     acks.push(refused.json);
     await h.bot.idle();
-    await waitFor(() => h.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0OPS').length === 2);
+    const alerts = () => h.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0OPS');
+    await waitFor(() => alerts().length >= 2, 20_000, 'the two ops alerts');
     await h.bot.idle();
 
     // They were shown: the comment in the thread, the request message and the requester's notice.
@@ -183,9 +184,9 @@ describe.each(DEPLOYED_STORES)('strings the bot did not write, on the %s store',
     const notice = h.slack.callsTo('chat.postEphemeral').find((c) => c.args.user === REQUESTER);
     expect(readable(notice?.args.blocks)).toContain(`Reason: “${EVIL}”`);
     expect(unescapeMrkdwn(String(notice?.args.text))).toContain(EVIL);
-    const alerts = h.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0OPS');
-    expect(readable(alerts[0]?.args.blocks)).toContain(`(${EVIL})`);
-    expect(readable(alerts[1]?.args.blocks)).toMatch(/x…\(\d+ more characters\)/);
+    const shownAlerts = alerts().map((c) => readable(c.args.blocks));
+    expect(shownAlerts.some((text) => text.includes(`(${EVIL})`))).toBe(true);
+    expect(shownAlerts.some((text) => /\(x+…\(\d+ more characters\)\)/.test(text))).toBe(true);
     expect(unescapeMrkdwn(String(h.slack.message(send.parent?.channel ?? '', send.parent?.ts ?? '')?.text))).toContain(
       EVIL,
     );
