@@ -36,6 +36,7 @@ export function pieces(text: string, size: number): string[] {
   while (at < text.length) {
     let end = Math.min(at + size, text.length);
     if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--;
+    if (end === at) end = Math.min(at + 2, text.length); // a size of 1 still takes a whole emoji
     out.push(text.slice(at, end));
     at = end;
   }
