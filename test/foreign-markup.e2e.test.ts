@@ -169,8 +169,12 @@ describe.each(DEPLOYED_STORES)('strings the bot did not write, on the %s store',
     expect(
       await deliver(h.bot.url, 'session.disconnected', { deviceId: 'dev_sales', reason: 'x'.repeat(200 * 1024) }),
     ).toBe(200);
-    // The form refusing the now disconnected device names it.
-    const refused = await submitSendModal(h, { viewId: unique('V0DOWN'), deviceId: 'dev_sales', text: 'Hi' });
+    // The form refusing the now disconnected device names it (once the webhook is applied).
+    await h.bot.idle();
+    const refused = await waitFor(async () => {
+      const res = await submitSendModal(h, { viewId: unique('V0DOWN'), deviceId: 'dev_sales', text: 'Hi' });
+      return (res.json as { response_action?: string } | undefined)?.response_action === 'errors' ? res : undefined;
+    });
     acks.push(refused.json);
     await h.bot.idle();
     const alerts = () => h.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0OPS');
@@ -187,9 +191,9 @@ describe.each(DEPLOYED_STORES)('strings the bot did not write, on the %s store',
     const shownAlerts = alerts().map((c) => readable(c.args.blocks));
     expect(shownAlerts.some((text) => text.includes(`(${EVIL})`))).toBe(true);
     expect(shownAlerts.some((text) => /\(x+…\(\d+ more characters\)\)/.test(text))).toBe(true);
-    expect(unescapeMrkdwn(String(h.slack.message(send.parent?.channel ?? '', send.parent?.ts ?? '')?.text))).toContain(
-      EVIL,
-    );
+    const failed = h.slack.message(send.parent?.channel ?? '', send.parent?.ts ?? '');
+    expect(unescapeMrkdwn(String(failed?.text))).toContain(EVIL);
+    expect(readable(failed?.blocks)).toContain(`Failed: WhatsApp could not deliver the message: ${EVIL}`);
 
     // …and nowhere as markup, and never unbounded.
     const shown = everythingShown(h, acks);

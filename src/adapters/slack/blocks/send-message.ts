@@ -74,13 +74,29 @@ export function headlineText(lead: string, deviceName: string): string {
   return `${lead} via ${inline(deviceName, 100)}`;
 }
 
+/** A failed send's reason (WAPing's words among ours), shown literally in rich text; undefined when it has not failed. */
+function failureBlock(send: SendRecord): RichTextBlock | undefined {
+  const reason =
+    send.state === 'failed'
+      ? (send.failure?.reason ?? 'unknown reason')
+      : send.status === 'failed'
+        ? (send.deliveryFailure?.reason ?? 'WhatsApp could not deliver it.')
+        : undefined;
+  if (reason === undefined) return undefined;
+  return wordsBlock([
+    { type: 'emoji', name: 'x' },
+    { type: 'text', text: ' Failed: ', style: { bold: true } },
+    { foreign: reason, max: REASON_MAX },
+  ]);
+}
+
 /** The parent message of a send: to whom, via which device, who asked, the whole text (literally), and its status. */
 export function sendMessage(send: SendRecord): { text: string; blocks: KnownBlock[] } {
   const lead = `${send.state === 'pending' ? 'Sending' : 'WhatsApp'} to ${displayNumber(send.to)}`;
   const blocks: KnownBlock[] = [
     headlineBlock(lead, send.deviceName, send.requestedBy),
     literalBlock(send.text),
-    { type: 'context', elements: [mrkdwn(statusLine(send))] },
+    failureBlock(send) ?? { type: 'context', elements: [mrkdwn(statusLine(send))] },
   ];
   const timeline = timelineLine(send);
   if (timeline) blocks.push({ type: 'context', elements: [mrkdwn(timeline)] });
