@@ -25,6 +25,7 @@ import type {
 import type { ApprovalDecision, ApprovalRule, ApprovalState, SendGroup } from '../src/core/send-group.js';
 import { type SendRecord, sendKey } from '../src/core/send-record.js';
 import { defaultSendPolicy, SendService } from '../src/core/sends.js';
+import type { Words } from '../src/core/words.js';
 import { testRedisUrl, uniqueNamespace } from './support/redis.js';
 import { latencies, slowed } from './support/slowed-store.js';
 
@@ -219,6 +220,15 @@ class CountingWaping implements WapingPort {
   }
 }
 
+/** Words as the thread would read them: mentions as `<@U…>`, foreign parts as they are. */
+function asText(words: Words): string {
+  return words
+    .map((part) =>
+      typeof part === 'string' ? part : 'user' in part ? `<@${part.user}>` : 'emoji' in part ? '' : part.foreign,
+    )
+    .join('');
+}
+
 /** Slack, shared by both replicas: keeps the group's thread, what its message last showed, and who was told what. */
 class RecordingNotifier implements SendNotifier {
   readonly thread: string[] = [];
@@ -235,13 +245,13 @@ class RecordingNotifier implements SendNotifier {
   async refreshGroup(group: SendGroup) {
     this.lastGroup = group;
   }
-  async replyInThread(_parent: MessageRef, text: string) {
-    this.thread.push(text);
+  async replyInThread(_parent: MessageRef, words: Words) {
+    this.thread.push(asText(words));
   }
   async reply() {}
   async alertOps() {}
-  async tell(person: SlackPerson, text: string) {
-    this.told.push({ userId: person.userId, text });
+  async tell(person: SlackPerson, said: string | Words) {
+    this.told.push({ userId: person.userId, text: typeof said === 'string' ? said : asText(said) });
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type SendGroup,
 } from './send-group.js';
 import type { SendService } from './sends.js';
+import { foreign, type Words } from './words.js';
 
 /** When a send needs a second person: per device, per channel, and past a number of recipients. */
 export interface ApprovalPolicy {
@@ -203,7 +204,14 @@ export class ApprovalService {
    * Record one approver's decision. Approve counts once per person; the requester never counts; the
    * first decisive outcome wins and later decisions are refused with the outcome in plain words.
    */
-  async decide(id: string, userId: string, decision: 'approve' | 'reject', comment?: string): Promise<DecisionOutcome> {
+  async decide(
+    id: string,
+    userId: string,
+    decision: 'approve' | 'reject',
+    comment?: string,
+    /** Why this group may not be approved as it stands (the approvers could not be shown all of it), if so. */
+    unapprovable?: (group: SendGroup) => string | undefined,
+  ): Promise<DecisionOutcome> {
     const allowed = await this.mayReview(id, userId);
     if (!allowed.ok) return allowed;
     const now = this.deps.clock.now();
@@ -221,6 +229,11 @@ export class ApprovalService {
       if (now >= approval.expiresAt) {
         expiredHere = true;
         return withDecision(g, { userId: 'system', decision: 'expire', at: now }, 'expired');
+      }
+      const barred = decision === 'approve' ? unapprovable?.(g) : undefined;
+      if (barred) {
+        refusal = barred;
+        return undefined;
       }
       if (decision === 'approve' && approval.decisions.some((d) => d.userId === userId && d.decision === 'approve')) {
         refusal = 'You have already approved this request; it needs another approver.';
@@ -357,20 +370,20 @@ export class ApprovalService {
     // Called once per decision that was stored (the update that won), so each outcome is counted once.
     if (state && state !== 'pending') this.telemetry.approvalDecided(state);
     if (decision && group.parent) {
-      const said = decision.comment ? `: “${decision.comment}”` : '';
-      const who = decision.userId === 'system' ? 'The request' : `<@${decision.userId}>`;
+      const said: Words = decision.comment ? [': “', foreign(decision.comment, { max: 500 }), '”'] : [];
+      const who: Words = decision.userId === 'system' ? ['The request'] : [{ user: decision.userId }];
       const verb = { approve: 'approved', reject: 'rejected', cancel: 'cancelled', expire: 'expired' }[
         decision.decision
       ];
-      await notifier.replyInThread(group.parent, `${who} ${verb}${said}`);
+      await notifier.replyInThread(group.parent, [...who, ` ${verb}`, ...said]);
     }
     if (state === 'rejected' || state === 'expired' || state === 'cancelled') {
-      const reason = decision?.comment ? ` Reason: “${decision.comment}”.` : '';
+      const reason: Words = decision?.comment ? [' Reason: “', foreign(decision.comment, { max: 500 }), '”.'] : [];
       if (state !== 'cancelled') {
-        await notifier.tell(
-          { userId: group.requestedBy, channelId: group.channelId },
-          `Your WhatsApp send to ${group.recipients.length} recipient${group.recipients.length === 1 ? '' : 's'} was ${state}, so nothing was sent.${reason}`,
-        );
+        await notifier.tell({ userId: group.requestedBy, channelId: group.channelId }, [
+          `Your WhatsApp send to ${group.recipients.length} recipient${group.recipients.length === 1 ? '' : 's'} was ${state}, so nothing was sent.`,
+          ...reason,
+        ]);
       }
       await this.pending.remove(group.id);
     }

@@ -1,4 +1,5 @@
 import { type Clock, type Logger, noTelemetry, type SendNotifier, type Store, type Telemetry } from './ports.js';
+import { foreign } from './words.js';
 
 /** A device's session as WAPing last reported it (webhooks, or a send refused for a dropped session). */
 export interface DeviceState {
@@ -50,10 +51,18 @@ export class DeviceHealth {
     this.deps.onChange?.(deviceId);
     const name = await this.deps.nameOf(deviceId);
     this.deps.logger.warn({ deviceId, connected: state.connected }, 'device session changed');
+    const device = foreign(name, { max: 100, bold: true });
     await this.deps.notifier.alertOps(
       state.connected
-        ? `:large_green_circle: WhatsApp device *${name}* is connected again.`
-        : `:red_circle: WhatsApp device *${name}* is disconnected${state.reason ? ` (${state.reason})` : ''}: re-link it by QR code in WAPing. Sends from it are refused until then.`,
+        ? [{ emoji: 'large_green_circle' }, ' WhatsApp device ', device, ' is connected again.']
+        : [
+            { emoji: 'red_circle' },
+            ' WhatsApp device ',
+            device,
+            ' is disconnected',
+            ...(state.reason ? [' (', foreign(state.reason, { max: 300 }), ')'] : []),
+            ': re-link it by QR code in WAPing. Sends from it are refused until then.',
+          ],
     );
     return true;
   }

@@ -1,5 +1,6 @@
 import type { SendGroup } from './send-group.js';
 import type { DeliveryStatus, SendRecord } from './send-record.js';
+import type { Words } from './words.js';
 
 /**
  * The core's view of the world. Adapters (store, WAPing, Slack) implement these; the core never
@@ -100,13 +101,16 @@ export interface SendNotifier {
   /** Re-render a group's message with the group's state and each of its sends. */
   refreshGroup(group: SendGroup, sends: SendRecord[]): Promise<void>;
   /** Post a line in the thread of a message (approval decisions). */
-  replyInThread(parent: MessageRef, text: string): Promise<void>;
+  replyInThread(parent: MessageRef, words: Words): Promise<void>;
   /** Post one status change as a reply in the parent message's thread. */
   reply(send: SendRecord, status: DeliveryStatus): Promise<void>;
   /** Post an operational alert (device sessions) to the ops channel, when one is configured. */
-  alertOps(text: string): Promise<void>;
-  /** Tell one person something privately (a duplicate, a refusal): ephemeral where possible, else a DM. */
-  tell(person: SlackPerson, text: string): Promise<void>;
+  alertOps(words: Words): Promise<void>;
+  /**
+   * Tell one person something privately (a duplicate, a refusal): ephemeral where possible, else a DM.
+   * A string is the bot's own mrkdwn; `Words` may carry foreign parts.
+   */
+  tell(person: SlackPerson, said: string | Words): Promise<void>;
 }
 
 /**

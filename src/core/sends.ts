@@ -60,15 +60,15 @@ export type SendDraft = Pick<
 
 export type SendRequestOutcome = { accepted: true; send: SendRecord } | { accepted: false; send: SendRecord };
 
-/** Plain words for WAPing's refusals, shown in Slack next to a Retry button. */
+/** Plain words (no markup: Slack shows them literally) for WAPing's refusals, shown next to a Retry button. */
 export function reasonFor(result: Extract<WapingSendResult, { ok: false }>, deviceName: string): string {
   switch (result.code) {
     case 'SESSION_DISCONNECTED':
-      return `Device *${deviceName}* is disconnected: re-link it by QR code in WAPing, then press Retry.`;
+      return `Device “${deviceName}” is disconnected: re-link it by QR code in WAPing, then press Retry.`;
     case 'VALIDATION':
       return 'WAPing refused the message as invalid (check the number and the text), so nothing was sent.';
     case 'UNKNOWN_DEVICE':
-      return `WAPing does not know device *${deviceName}*: choose another device and send again.`;
+      return `WAPing does not know device “${deviceName}”: choose another device and send again.`;
     case 'IDEMPOTENCY_CONFLICT':
       return 'WAPing already holds a different message under this send id, so nothing was sent. Send it again as a new message.';
     case 'UNAUTHORIZED':

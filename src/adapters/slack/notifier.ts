@@ -10,7 +10,9 @@ import {
 } from '../../core/ports.js';
 import type { SendGroup } from '../../core/send-group.js';
 import type { DeliveryStatus, SendRecord } from '../../core/send-record.js';
+import type { Words } from '../../core/words.js';
 import { groupMessage } from './blocks/group-message.js';
+import { fallbackText, wordsMessage } from './blocks/literal.js';
 import { sendMessage, statusReply } from './blocks/send-message.js';
 
 /** Slack errors that mean "the bot may not post in this conversation", as opposed to an outage. */
@@ -66,14 +68,18 @@ export class SlackNotifier implements SendNotifier {
     const parent = send.parent;
     if (!parent) return;
     await onExistingMessage(() =>
-      this.client.chat.postMessage({ channel: parent.channel, thread_ts: parent.ts, text: statusReply(send, status) }),
+      this.client.chat.postMessage({
+        channel: parent.channel,
+        thread_ts: parent.ts,
+        text: fallbackText(statusReply(send, status)),
+      }),
     );
   }
 
-  async alertOps(text: string): Promise<void> {
+  async alertOps(words: Words): Promise<void> {
     if (!this.opsChannel) return;
     try {
-      await this.client.chat.postMessage({ channel: this.opsChannel, text });
+      await this.client.chat.postMessage({ channel: this.opsChannel, ...wordsMessage(words), unfurl_links: false });
     } catch (error) {
       this.logger.error({ err: error, slackError: slackError(error) }, 'could not alert the ops channel');
     }
@@ -106,9 +112,14 @@ export class SlackNotifier implements SendNotifier {
     );
   }
 
-  async replyInThread(parent: MessageRef, text: string): Promise<void> {
+  async replyInThread(parent: MessageRef, words: Words): Promise<void> {
     try {
-      await this.client.chat.postMessage({ channel: parent.channel, thread_ts: parent.ts, text });
+      await this.client.chat.postMessage({
+        channel: parent.channel,
+        thread_ts: parent.ts,
+        ...wordsMessage(words),
+        unfurl_links: false,
+      });
     } catch (error) {
       this.logger.error({ err: error, slackError: slackError(error) }, 'could not reply in the thread');
     }
@@ -158,10 +169,13 @@ export class SlackNotifier implements SendNotifier {
     );
   }
 
-  async tell(person: SlackPerson, text: string): Promise<void> {
-    if (person.responseUrl && (await this.respond(person.responseUrl, text))) return;
+  async tell(person: SlackPerson, said: string | Words): Promise<void> {
+    // A string is the bot's own mrkdwn; Words carry foreign parts, shown literally in a rich_text block.
+    const message: { text: string; blocks?: KnownBlock[] } =
+      typeof said === 'string' ? { text: fallbackText(said) } : wordsMessage(said);
+    if (person.responseUrl && (await this.respond(person.responseUrl, message))) return;
     try {
-      await this.client.chat.postEphemeral({ channel: person.channelId, user: person.userId, text });
+      await this.client.chat.postEphemeral({ channel: person.channelId, user: person.userId, ...message });
       return;
     } catch (error) {
       this.logger.warn(
@@ -170,19 +184,19 @@ export class SlackNotifier implements SendNotifier {
       );
     }
     try {
-      await this.client.chat.postMessage({ channel: person.userId, text });
+      await this.client.chat.postMessage({ channel: person.userId, ...message, unfurl_links: false });
     } catch (error) {
       this.logger.error({ err: error, user: person.userId }, 'could not reach the user at all');
     }
   }
 
   /** Ephemeral reply through the slash command's response_url, which works where the bot is not a member. */
-  private async respond(responseUrl: string, text: string): Promise<boolean> {
+  private async respond(responseUrl: string, message: { text: string; blocks?: KnownBlock[] }): Promise<boolean> {
     try {
       const response = await request(responseUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message }),
         headersTimeout: 5_000,
         bodyTimeout: 5_000,
       });

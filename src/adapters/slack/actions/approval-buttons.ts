@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { approvalModal } from '../blocks/approval-modal.js';
+import { approvalModal, cannotShowInFull } from '../blocks/approval-modal.js';
 import type { SlackDeps } from '../deps.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -14,6 +14,15 @@ export function reviewApprovalAction(deps: SlackDeps) {
         response_type: 'ephemeral',
         replace_original: false,
         text: allowed.ok ? 'Not found.' : allowed.reason,
+      });
+      return;
+    }
+    const problem = cannotShowInFull(allowed.group);
+    if (problem) {
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: `This request cannot be reviewed: Slack could not show its whole text and every recipient (${problem}). Ask the requester to cancel it and send a shorter one.`,
       });
       return;
     }

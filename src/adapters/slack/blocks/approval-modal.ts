@@ -1,7 +1,16 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import { displayNumber } from '../../../core/recipient.js';
 import type { SendGroup } from '../../../core/send-group.js';
-import { quote } from './send-message.js';
+import { groupMessage } from './group-message.js';
+import {
+  literalBlock,
+  MAX_MESSAGE_BLOCKS,
+  MAX_MODAL_BLOCKS,
+  MAX_TEXT_OBJECT,
+  mrkdwn,
+  overLimit,
+  wordsBlock,
+} from './literal.js';
 
 export const APPROVAL_MODAL = 'approval_modal';
 export const DECISION_BLOCK = 'decision';
@@ -14,25 +23,46 @@ export interface ApprovalModalMetadata {
   groupId: string;
 }
 
-/** The approval modal: the full message and recipients, a decision and an optional comment. */
+/** The recipients, every one of them, in sections within Slack's 3,000 characters each. */
+export function recipientSections(recipients: string[]): KnownBlock[] {
+  const title = `*To ${recipients.length} recipient${recipients.length === 1 ? '' : 's'}:*`;
+  const sections: string[] = [title];
+  for (const to of recipients.map(displayNumber)) {
+    const last = sections.length - 1;
+    const current = sections[last] as string;
+    if (current.length + 1 + to.length > MAX_TEXT_OBJECT) sections.push(to);
+    else sections[last] = `${current}\n${to}`;
+  }
+  return sections.map((text) => ({ type: 'section', text: mrkdwn(text) }));
+}
+
+/**
+ * The approval modal: the whole message (literally, never cut), every recipient, a decision and an
+ * optional comment.
+ */
 export function approvalModal(group: SendGroup): ModalView {
-  const recipients = group.recipients.map(displayNumber).join('\n');
-  const blocks: KnownBlock[] = [
-    {
-      type: 'section',
-      text: { type: 'mrkdwn', text: `<@${group.requestedBy}> asks to send this from *${group.deviceName}*:` },
-    },
-    { type: 'section', text: { type: 'mrkdwn', text: quote(group.text) } },
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `*To ${group.recipients.length} recipient${group.recipients.length === 1 ? '' : 's'}:*\n${recipients}`.slice(
-          0,
-          3000,
-        ),
-      },
-    },
+  const metadata: ApprovalModalMetadata = { groupId: group.id };
+  return {
+    type: 'modal',
+    callback_id: APPROVAL_MODAL,
+    title: { type: 'plain_text', text: 'Review a WhatsApp send' },
+    submit: { type: 'plain_text', text: 'Submit' },
+    close: { type: 'plain_text', text: 'Close' },
+    private_metadata: JSON.stringify(metadata),
+    blocks: approvalModalBlocks(group),
+  };
+}
+
+function approvalModalBlocks(group: SendGroup): KnownBlock[] {
+  return [
+    wordsBlock([
+      { user: group.requestedBy },
+      ' asks to send this from ',
+      { foreign: group.deviceName, max: 100, bold: true },
+      ':',
+    ]),
+    literalBlock(group.text),
+    ...recipientSections(group.recipients),
     {
       type: 'input',
       block_id: DECISION_BLOCK,
@@ -54,14 +84,16 @@ export function approvalModal(group: SendGroup): ModalView {
       element: { type: 'plain_text_input', action_id: COMMENT_INPUT, multiline: true, max_length: 500 },
     },
   ];
-  const metadata: ApprovalModalMetadata = { groupId: group.id };
-  return {
-    type: 'modal',
-    callback_id: APPROVAL_MODAL,
-    title: { type: 'plain_text', text: 'Review a WhatsApp send' },
-    submit: { type: 'plain_text', text: 'Submit' },
-    close: { type: 'plain_text', text: 'Close' },
-    private_metadata: JSON.stringify(metadata),
-    blocks,
-  };
+}
+
+/**
+ * Why a group's message or its approval modal could not show the whole text and every recipient
+ * within Slack's limits (blocks per message and modal, characters per text), or undefined when both
+ * can. Such a group is refused at the send form's submit and can never be approved.
+ */
+export function cannotShowInFull(group: SendGroup): string | undefined {
+  return (
+    overLimit(groupMessage(group, []).blocks, MAX_MESSAGE_BLOCKS) ??
+    overLimit(approvalModalBlocks(group), MAX_MODAL_BLOCKS)
+  );
 }

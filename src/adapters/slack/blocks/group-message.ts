@@ -2,10 +2,19 @@ import type { KnownBlock } from '@slack/types';
 import { displayNumber } from '../../../core/recipient.js';
 import { approvalsSoFar, type SendGroup } from '../../../core/send-group.js';
 import type { SendRecord } from '../../../core/send-record.js';
-import { quote, statusLine } from './send-message.js';
+import { fallbackText, literalBlock, mrkdwn, wordsBlock } from './literal.js';
+import { headlineBlock, headlineText, statusLine } from './send-message.js';
 
 export const REVIEW_APPROVAL = 'review_approval';
 export const CANCEL_APPROVAL = 'cancel_approval';
+
+/**
+ * Recipient lines per section. Each line is bounded (a number, and a status whose WAPing words are
+ * cut at GROUP_REASON_MAX), so 15 lines stay within a section's 3,000 characters, and the 500
+ * recipients `maxRecipients` allows take 34 sections: the message stays within 50 blocks.
+ */
+const LINES_PER_SECTION = 15;
+const GROUP_REASON_MAX = 120;
 
 /** `<@U…>` for users, `<!subteam^S…>` for user groups. */
 export function mention(id: string): string {
@@ -16,7 +25,6 @@ function approvalLine(group: SendGroup): string | undefined {
   const approval = group.approval;
   if (!approval) return undefined;
   const last = approval.decisions.at(-1);
-  const comment = last?.comment ? `: “${last.comment}”` : '';
   switch (approval.state) {
     case 'pending':
       return `:hourglass_flowing_sand: *Needs approval* from ${approval.rule.approvers.map(mention).join(', ')} (${approvalsSoFar(approval)} of ${approval.rule.minApprovals}).`;
@@ -25,7 +33,7 @@ function approvalLine(group: SendGroup): string | undefined {
       return `:white_check_mark: *Approved* by ${by.join(', ')}.`;
     }
     case 'rejected':
-      return `:no_entry: *Rejected* by ${mention(last?.userId ?? '')}${comment}. Nothing was sent.`;
+      return `:no_entry: *Rejected* by ${mention(last?.userId ?? '')}${last?.comment ? ' (comment below)' : ''}. Nothing was sent.`;
     case 'cancelled':
       return ':heavy_multiplication_x: *Cancelled* by the requester. Nothing was sent.';
     case 'expired':
@@ -37,27 +45,33 @@ function approvalLine(group: SendGroup): string | undefined {
 function recipientLines(group: SendGroup, sends: SendRecord[]): string[] {
   return group.recipients.map((to, index) => {
     const send = sends.find((s) => s.key === group.keys[index]);
-    const state = send ? statusLine(send) : group.launched ? ':hourglass_flowing_sand: Sending…' : '—';
+    const state = send
+      ? statusLine(send, GROUP_REASON_MAX)
+      : group.launched
+        ? ':hourglass_flowing_sand: Sending…'
+        : '—';
     return `${displayNumber(to)}: ${state}`;
   });
 }
 
-/** The message of a group: the request for approval (while pending), then each recipient's status. */
+/**
+ * The message of a group: the request for approval (while pending), then each recipient's status.
+ * The text is always shown in full and literally, and every recipient is listed.
+ */
 export function groupMessage(group: SendGroup, sends: SendRecord[]): { text: string; blocks: KnownBlock[] } {
   const who =
     group.recipients.length === 1
       ? displayNumber(group.recipients[0] as string)
       : `${group.recipients.length} recipients`;
-  const headline = `WhatsApp to ${who} via ${group.deviceName}`;
-  const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*${headline}*\nRequested by <@${group.requestedBy}>` } },
-    { type: 'section', text: { type: 'mrkdwn', text: quote(group.text) } },
-  ];
+  const lead = `WhatsApp to ${who}`;
+  const blocks: KnownBlock[] = [headlineBlock(lead, group.deviceName, group.requestedBy), literalBlock(group.text)];
   const approval = approvalLine(group);
-  if (approval) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: approval }] });
+  if (approval) blocks.push({ type: 'context', elements: [mrkdwn(approval)] });
+  const comment = group.approval?.state === 'rejected' ? group.approval.decisions.at(-1)?.comment : undefined;
+  if (comment) blocks.push(wordsBlock(['Comment: “', { foreign: comment, max: 500 }, '”']));
   const lines = recipientLines(group, sends);
-  for (let i = 0; i < lines.length; i += 10) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines.slice(i, i + 10).join('\n') } });
+  for (let i = 0; i < lines.length; i += LINES_PER_SECTION) {
+    blocks.push({ type: 'section', text: mrkdwn(lines.slice(i, i + LINES_PER_SECTION).join('\n')) });
   }
   if (group.approval?.state === 'pending') {
     blocks.push({
@@ -76,5 +90,5 @@ export function groupMessage(group: SendGroup, sends: SendRecord[]): { text: str
     });
   }
   const state = group.approval ? ` (${group.approval.state})` : '';
-  return { text: `${headline}${state}`, blocks };
+  return { text: fallbackText(`${headlineText(lead, group.deviceName)}${state}`), blocks };
 }

@@ -1,6 +1,7 @@
-import type { KnownBlock } from '@slack/types';
+import type { KnownBlock, RichTextBlock } from '@slack/types';
 import { displayNumber } from '../../../core/recipient.js';
 import { type DeliveryStatus, hasFailed, type SendRecord } from '../../../core/send-record.js';
+import { fallbackText, inline, literalBlock, mrkdwn, wordsBlock } from './literal.js';
 
 export const RETRY_SEND = 'retry_send';
 
@@ -12,17 +13,23 @@ const STATUS_LABEL: Record<DeliveryStatus, string> = {
   failed: ':x: Failed',
 };
 
-/** A one-line summary of where a send stands, in plain words. */
-export function statusLine(send: SendRecord): string {
-  if (send.state === 'failed') return `:x: *Failed:* ${escapeMrkdwn(send.failure?.reason ?? 'unknown reason')}`;
+/** How much of WAPing's words (a failure reason) a status line shows; a group's lines show less. */
+export const REASON_MAX = 500;
+
+/**
+ * A one-line summary of where a send stands, in plain words (mrkdwn). WAPing's words, codes and ids
+ * are foreign: escaped and bounded.
+ */
+export function statusLine(send: SendRecord, reasonMax = REASON_MAX): string {
+  if (send.state === 'failed') return `:x: *Failed:* ${inline(send.failure?.reason ?? 'unknown reason', reasonMax)}`;
   if (send.state === 'pending') {
     return send.lastError
-      ? `:hourglass_flowing_sand: Still trying: WAPing did not answer yet (${send.lastError}, ${send.attempts} attempt${send.attempts === 1 ? '' : 's'}).`
+      ? `:hourglass_flowing_sand: Still trying: WAPing did not answer yet (${inline(send.lastError, 60)}, ${send.attempts} attempt${send.attempts === 1 ? '' : 's'}).`
       : ':hourglass_flowing_sand: Sending…';
   }
   if (send.status === 'failed')
-    return `:x: *Failed:* ${escapeMrkdwn(send.deliveryFailure?.reason ?? 'WhatsApp could not deliver it.')}`;
-  return `${STATUS_LABEL[send.status ?? 'queued']} · WAPing id \`${send.messageId}\``;
+    return `:x: *Failed:* ${inline(send.deliveryFailure?.reason ?? 'WhatsApp could not deliver it.', reasonMax)}`;
+  return `${STATUS_LABEL[send.status ?? 'queued']} · WAPing id \`${inline(send.messageId ?? '', 80)}\``;
 }
 
 /** Slack renders the time in each reader's own time zone; the fallback is UTC. */
@@ -43,7 +50,7 @@ export function statusReply(send: SendRecord, status: DeliveryStatus): string {
   const when = at === undefined ? '' : ` at ${slackTime(at)}`;
   const to = send.groupId ? `${displayNumber(send.to)}: ` : '';
   if (status === 'failed')
-    return `${to}${STATUS_LABEL.failed}${when}: ${escapeMrkdwn(send.deliveryFailure?.reason ?? '')}`.trim();
+    return `${to}${STATUS_LABEL.failed}${when}: ${inline(send.deliveryFailure?.reason ?? '', REASON_MAX)}`.trim();
   return `${to}${STATUS_LABEL[status]}${when}`;
 }
 
@@ -52,31 +59,47 @@ export function withoutEmoji(line: string): string {
   return line.replace(/:[a-z_]+:\s?/g, '');
 }
 
-/** Slack's three control characters, escaped so a text cannot ping `<!channel>` or disguise a link. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** The headline of a send's or a group's message: to whom and via which device (its name shown literally), and who asked. */
+export function headlineBlock(lead: string, deviceName: string, requestedBy: string): RichTextBlock {
+  return wordsBlock([
+    { type: 'text', text: `${lead} via `, style: { bold: true } },
+    { foreign: deviceName, max: 100, bold: true },
+    '\nRequested by ',
+    { user: requestedBy },
+  ]);
 }
 
-/** Quote a message for mrkdwn, within one section's 3000 characters whatever its lines. */
-export function quote(text: string): string {
-  const quoted = escapeMrkdwn(text)
-    .split('\n')
-    .map((line) => `>${line}`)
-    .join('\n');
-  return quoted.length > 2900 ? `${quoted.slice(0, 2900)}…` : quoted;
+/** The headline for a message's top-level text: escaped and bounded. */
+export function headlineText(lead: string, deviceName: string): string {
+  return `${lead} via ${inline(deviceName, 100)}`;
 }
 
-/** The parent message of a send: to whom, via which device, who asked, the text, and its status. */
+/** A failed send's reason (WAPing's words among ours), shown literally in rich text; undefined when it has not failed. */
+function failureBlock(send: SendRecord): RichTextBlock | undefined {
+  const reason =
+    send.state === 'failed'
+      ? (send.failure?.reason ?? 'unknown reason')
+      : send.status === 'failed'
+        ? (send.deliveryFailure?.reason ?? 'WhatsApp could not deliver it.')
+        : undefined;
+  if (reason === undefined) return undefined;
+  return wordsBlock([
+    { type: 'emoji', name: 'x' },
+    { type: 'text', text: ' Failed: ', style: { bold: true } },
+    { foreign: reason, max: REASON_MAX },
+  ]);
+}
+
+/** The parent message of a send: to whom, via which device, who asked, the whole text (literally), and its status. */
 export function sendMessage(send: SendRecord): { text: string; blocks: KnownBlock[] } {
-  const to = displayNumber(send.to);
-  const headline = `${send.state === 'pending' ? 'Sending' : 'WhatsApp'} to ${to} via ${send.deviceName}`;
+  const lead = `${send.state === 'pending' ? 'Sending' : 'WhatsApp'} to ${displayNumber(send.to)}`;
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*${headline}*\nRequested by <@${send.requestedBy}>` } },
-    { type: 'section', text: { type: 'mrkdwn', text: quote(send.text) } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: statusLine(send) }] },
+    headlineBlock(lead, send.deviceName, send.requestedBy),
+    literalBlock(send.text),
+    failureBlock(send) ?? { type: 'context', elements: [mrkdwn(statusLine(send))] },
   ];
   const timeline = timelineLine(send);
-  if (timeline) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: timeline }] });
+  if (timeline) blocks.push({ type: 'context', elements: [mrkdwn(timeline)] });
   if (hasFailed(send)) {
     blocks.push({
       type: 'actions',
@@ -86,5 +109,8 @@ export function sendMessage(send: SendRecord): { text: string; blocks: KnownBloc
       ],
     });
   }
-  return { text: `${headline}: ${withoutEmoji(statusLine(send))}`, blocks };
+  return {
+    text: fallbackText(`${headlineText(lead, send.deviceName)}: ${withoutEmoji(statusLine(send))}`),
+    blocks,
+  };
 }

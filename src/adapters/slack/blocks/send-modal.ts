@@ -1,6 +1,7 @@
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import type { Device } from '../../../core/ports.js';
 import { MAX_TEXT_LENGTH } from '../../../core/send-form.js';
+import { bound } from './literal.js';
 
 export const SEND_MODAL = 'send_modal';
 export const RECIPIENT_BLOCK = 'recipient';
@@ -26,8 +27,14 @@ export interface SendModalInput {
 
 function deviceOption(device: Device): PlainTextOption {
   const state = device.known === false ? 'state unknown' : device.connected ? 'connected' : 'disconnected';
+  const suffix = ` (${state})`;
   return {
-    text: { type: 'plain_text', text: `${device.name} (${state})`.slice(0, 75) },
+    // plain_text shows a device name literally; an option takes 75 characters, the marker of a cut name up to 26.
+    text: {
+      type: 'plain_text',
+      text: `${device.name.length + suffix.length <= 75 ? device.name : bound(device.name, 75 - suffix.length - 26)}${suffix}`,
+      emoji: false,
+    },
     value: device.id,
   };
 }

@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { maySend } from '../../../core/access.js';
 import type { Device } from '../../../core/ports.js';
 import { helpText } from '../blocks/help.js';
+import { inline } from '../blocks/literal.js';
 import { sendModal } from '../blocks/send-modal.js';
 import { REFUSAL, type SlackDeps, STORE_DOWN } from '../deps.js';
 import { slackError } from '../notifier.js';
@@ -32,7 +33,10 @@ export function whatsappCommand(deps: SlackDeps) {
       return;
     }
     if (verb !== 'send') {
-      await ack({ response_type: 'ephemeral', text: helpText(command.command, `I don't know \`${subcommand}\`.`) });
+      await ack({
+        response_type: 'ephemeral',
+        text: helpText(command.command, `I don't know \`${inline(subcommand, 40)}\`.`),
+      });
       return;
     }
     if (!(await maySend(deps.access, deps.groups, command.user_id, command.channel_id))) {

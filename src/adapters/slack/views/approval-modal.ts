@@ -1,6 +1,12 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { z } from 'zod';
-import { COMMENT_BLOCK, COMMENT_INPUT, DECISION_BLOCK, DECISION_CHOICE } from '../blocks/approval-modal.js';
+import {
+  COMMENT_BLOCK,
+  COMMENT_INPUT,
+  cannotShowInFull,
+  DECISION_BLOCK,
+  DECISION_CHOICE,
+} from '../blocks/approval-modal.js';
 import type { SlackDeps } from '../deps.js';
 
 const metadataSchema = z.object({ groupId: z.string().min(1) });
@@ -30,7 +36,18 @@ export function approvalModalSubmission(deps: SlackDeps) {
       return;
     }
     const comment = state.success ? (state.data[COMMENT_BLOCK]?.[COMMENT_INPUT].value ?? undefined) : undefined;
-    const outcome = await deps.approvals.decide(groupId, body.user.id, decision, comment?.trim() || undefined);
+    const outcome = await deps.approvals.decide(
+      groupId,
+      body.user.id,
+      decision,
+      comment?.trim() || undefined,
+      (group) => {
+        const problem = cannotShowInFull(group);
+        return problem
+          ? `This request cannot be approved: Slack could not show its whole text and every recipient (${problem}). Reject it and ask for a shorter send.`
+          : undefined;
+      },
+    );
     if (!outcome.ok) {
       await ack({ response_action: 'errors', errors: { [DECISION_BLOCK]: outcome.reason } });
       return;

@@ -4,6 +4,8 @@ import { maySend } from '../../../core/access.js';
 import { approvalNeeded, groupIdForView } from '../../../core/approvals.js';
 import { idempotencyKeyForView } from '../../../core/idempotency.js';
 import { checkSendForm } from '../../../core/send-form.js';
+import { cannotShowInFull } from '../blocks/approval-modal.js';
+import { bound } from '../blocks/literal.js';
 import { statusLine, withoutEmoji } from '../blocks/send-message.js';
 import {
   DEVICE_BLOCK,
@@ -95,9 +97,9 @@ function submitSendForm(deps: SlackDeps) {
       await ack({
         response_action: 'errors',
         errors: {
-          ...(recipient ? { [RECIPIENT_BLOCK]: recipient } : {}),
-          ...(device ? { [DEVICE_BLOCK]: device } : {}),
-          ...(message ? { [MESSAGE_BLOCK]: message } : {}),
+          ...(recipient ? { [RECIPIENT_BLOCK]: bound(recipient, MAX_ERROR) } : {}),
+          ...(device ? { [DEVICE_BLOCK]: bound(device, MAX_ERROR) } : {}),
+          ...(message ? { [MESSAGE_BLOCK]: bound(message, MAX_ERROR) } : {}),
         },
       });
       return;
@@ -122,6 +124,38 @@ function submitSendForm(deps: SlackDeps) {
         },
       });
       return;
+    }
+    if (check.needed || checked.to.length > 1) {
+      // The approvers must see the whole text and every recipient: refuse here what Slack could not show.
+      const problem = cannotShowInFull({
+        id: 'unsent',
+        teamId,
+        requestedBy: body.user.id,
+        channelId: metadata.channelId,
+        deviceId: checked.device.id,
+        deviceName: checked.device.name,
+        text: checked.text,
+        recipients: checked.to,
+        keys: [],
+        approval:
+          check.needed && check.rule
+            ? { rule: check.rule, state: 'pending', decisions: [], expiresAt: Number.MAX_SAFE_INTEGER }
+            : undefined,
+        launched: false,
+        version: 1,
+        renderedVersion: 1,
+        createdAt: 0,
+      });
+      if (problem) {
+        deps.logger.warn({ viewId: view.id, problem }, 'send refused: it could not be shown in full in Slack');
+        await ack({
+          response_action: 'errors',
+          errors: {
+            [MESSAGE_BLOCK]: `This message and its ${checked.to.length} recipients are too long for Slack to show in full (${problem}), and ${check.needed ? 'an approver must see all of it' : 'every send must be shown in full'}: shorten the text or send to fewer recipients.`,
+          },
+        });
+        return;
+      }
     }
     const asked = { to: checked.to, device: checked.device.id, text: checked.text, approval: check.needed };
     if ((await deps.sends.claimSubmission(teamId, view.id, asked)) === 'different') {
@@ -177,6 +211,9 @@ function submitSendForm(deps: SlackDeps) {
     else await deps.notifier.tell(requester, ALREADY_SUBMITTED);
   };
 }
+
+/** An inline error is plain text (shown literally); it may quote a device name or a typed line, so it is bounded. */
+const MAX_ERROR = 1_000;
 
 const ALREADY_SUBMITTED = 'This form was already submitted, so nothing was sent again.';
 

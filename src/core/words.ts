@@ -1,0 +1,28 @@
+/**
+ * Words for Slack that mix the bot's own text with strings it did not write. The core marks which
+ * is which; the Slack adapter shows foreign parts literally (never as markup) and bounds their length.
+ */
+export type Words = ReadonlyArray<string | WordsUser | WordsEmoji | WordsForeign>;
+
+/** A mention of a Slack user the bot knows by id (an approver, the requester). */
+export interface WordsUser {
+  user: string;
+}
+
+/** An emoji by its Slack name, e.g. `red_circle`. */
+export interface WordsEmoji {
+  emoji: string;
+}
+
+/** A string the bot did not write: a comment, WAPing's words or ids, a device name. */
+export interface WordsForeign {
+  foreign: string;
+  /** At most this many characters are shown (the rest is counted, not shown). */
+  max?: number;
+  bold?: boolean;
+}
+
+/** A foreign string, to be shown literally. */
+export function foreign(text: string, options: { max?: number; bold?: boolean } = {}): WordsForeign {
+  return { foreign: text, ...options };
+}

@@ -1,0 +1,72 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bound, inline, literalBlock, pieces, wordsMessage } from '../src/adapters/slack/blocks/literal.js';
+import { readable, unescapeMrkdwn } from './support/slack-reader.js';
+
+/** Strings rich in what Slack would read as markup, plus emoji (surrogate pairs), RTL marks and newlines. */
+const hostile = fc.oneof(
+  fc
+    .array(
+      fc.constantFrom('&', '<', '>', '<!channel>', '<@U123>', '*', '_', '~', '`', '\n', '👩‍💻', '😀', '\u200F', 'a'),
+      {
+        maxLength: 400,
+      },
+    )
+    .map((parts) => parts.join('')),
+  fc.string({ unit: 'binary', maxLength: 2_000 }),
+);
+
+const MARKER = /…\((\d+) more characters\)$/;
+
+describe('the one rendering path for strings the bot did not write', () => {
+  it('inline: escaped, never longer than asked plus its marker, and what it shows is the start of the string', () => {
+    fc.assert(
+      fc.property(hostile, fc.integer({ min: 1, max: 600 }), (text, max) => {
+        const shown = inline(text, max);
+        expect(shown).not.toMatch(/[<>]/);
+        expect(shown.replace(/&(amp|lt|gt);/g, '')).not.toContain('&');
+        const marker = MARKER.exec(shown);
+        const body = marker ? shown.slice(0, marker.index) : shown;
+        expect(body.length).toBeLessThanOrEqual(max);
+        const visible = unescapeMrkdwn(body);
+        expect(text.startsWith(visible)).toBe(true);
+        expect(Number(marker?.[1] ?? 0)).toBe(text.length - visible.length);
+        expect(/[\uD800-\uDBFF]$/.test(visible)).toBe(false); // never half an emoji
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('bound and pieces never cut an emoji in half, and pieces lose nothing', () => {
+    fc.assert(
+      fc.property(hostile, fc.integer({ min: 1, max: 300 }), (text, size) => {
+        const cut = pieces(text, size);
+        expect(cut.join('')).toBe(text);
+        let at = 0;
+        for (const piece of cut) {
+          expect(piece.length).toBeLessThanOrEqual(Math.max(size, 2));
+          at += piece.length;
+          const splitsPair = /[\uD800-\uDBFF]/.test(text[at - 1] ?? '') && /[\uDC00-\uDFFF]/.test(text[at] ?? '');
+          expect(splitsPair).toBe(false);
+        }
+        const bounded = bound(text, size);
+        const marker = MARKER.exec(bounded);
+        expect(text.startsWith(marker ? bounded.slice(0, marker.index) : bounded)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('literalBlock shows the whole text as is; Words show foreign parts literally and the fallback escaped', () => {
+    fc.assert(
+      fc.property(hostile.filter(Boolean), (text) => {
+        expect(readable([literalBlock(text)])).toBe(text);
+        const message = wordsMessage(['Said: ', { foreign: text, max: 5_000 }]);
+        expect(readable(message.blocks)).toBe(`Said: ${text}`);
+        expect(message.text).not.toMatch(/[<>]/);
+        expect(unescapeMrkdwn(message.text).startsWith('Said: ')).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
