@@ -1,8 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, type CustomRoute, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Logger as Pino } from 'pino';
+import { limitServer, SLACK_BODY_LIMIT_BYTES, serverOptions, slackRequestGuard } from './adapters/http/limits.js';
 import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
@@ -134,26 +136,35 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     timeout: 10_000,
     retryConfig: { retries: 4, factor: 2, minTimeout: 500, maxTimeout: 8_000, maxRetryTime: 45_000 },
   };
-  const app = config.slack.appToken
-    ? new App({
-        token: config.slack.botToken,
-        appToken: config.slack.appToken,
-        socketMode: true,
-        customRoutes: routes,
-        installerOptions: { port: config.port },
-        logger: slackLogger,
-        clientOptions,
-      })
-    : new App({
-        token: config.slack.botToken,
-        logger: slackLogger,
-        clientOptions,
-        receiver: new HTTPReceiver({
-          signingSecret: config.slack.signingSecret as string,
-          customRoutes: routes,
-          logger: slackLogger,
-        }),
-      });
+  // Both receivers' HTTP servers get the bounds of adapters/http/limits.ts: time-outs, a connection cap and, on
+  // /slack/events, a body limit and checks Bolt lacks (see slackRequestGuard).
+  let app: App;
+  if (config.slack.appToken) {
+    const receiver = new SocketModeReceiver({
+      appToken: config.slack.appToken,
+      customRoutes: routes,
+      installerOptions: { port: config.port },
+      logger: slackLogger,
+    });
+    // Bolt keeps the custom-route server private; it exists (and is bounded here) before it listens.
+    const routeServer = (receiver as unknown as { httpServer?: Server }).httpServer;
+    if (routeServer) limitServer(routeServer);
+    app = new App({ token: config.slack.botToken, receiver, logger: slackLogger, clientOptions });
+  } else {
+    const receiver = new HTTPReceiver({
+      signingSecret: config.slack.signingSecret as string,
+      customRoutes: routes,
+      logger: slackLogger,
+      bodyLimit: SLACK_BODY_LIMIT_BYTES,
+    });
+    receiver.requestListener = slackRequestGuard({
+      next: receiver.requestListener,
+      signingSecret: config.slack.signingSecret as string,
+      clock,
+      logger,
+    });
+    app = new App({ token: config.slack.botToken, logger: slackLogger, clientOptions, receiver });
+  }
 
   const notifier = new SlackNotifier(app.client, logger, config.opsChannel);
   const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 2 * 60_000 });
@@ -220,7 +231,8 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     logger,
   });
 
-  const server = await app.start(config.port);
+  const server = await app.start(config.port, serverOptions());
+  if (!config.slack.appToken) limitServer(server as Server);
   const port = config.slack.appToken ? config.port : (server as { address(): AddressInfo }).address().port;
   sandbox?.setWebhookUrl(`http://127.0.0.1:${port}/waping/webhooks`);
 
