@@ -8,6 +8,7 @@ import { limitServer, SLACK_BODY_LIMIT_BYTES, serverOptions, slackRequestGuard }
 import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
+import { slackOnlyFetch, slackUrlPolicy } from './adapters/slack/slack-urls.js';
 import { createStore } from './adapters/store/create-store.js';
 import { WapingClient } from './adapters/waping/client.js';
 import { webhookHandler } from './adapters/waping/webhook-route.js';
@@ -127,6 +128,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     },
   ];
   const slackLogger = boltLogger(logger);
+  const isSlackUrl = slackUrlPolicy(config.slack.apiUrl);
   // Bounded Slack calls: the client's default retries a failing call for ~30 minutes, which would hold
   // a send's lease and the sweep hostage to a Slack outage. Work left undone is resumed by the sweep.
   const clientOptions = {
@@ -135,6 +137,8 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     logLevel: LogLevel.INFO,
     timeout: 10_000,
     retryConfig: { retries: 4, factor: 2, minTimeout: 500, maxTimeout: 8_000, maxRetryTime: 45_000 },
+    // Bolt's respond() shares this fetch: a response_url outside Slack is never followed.
+    fetch: slackOnlyFetch(isSlackUrl),
   };
   // Both receivers' HTTP servers get the bounds of adapters/http/limits.ts: time-outs, a connection cap and, on
   // /slack/events, a body limit and checks Bolt lacks (see slackRequestGuard).
@@ -166,7 +170,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     app = new App({ token: config.slack.botToken, logger: slackLogger, clientOptions, receiver });
   }
 
-  const notifier = new SlackNotifier(app.client, logger, config.opsChannel);
+  const notifier = new SlackNotifier(app.client, logger, config.opsChannel, isSlackUrl);
   const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 2 * 60_000 });
   let devices: DeviceDirectory | undefined;
   const health = new DeviceHealth({
@@ -194,7 +198,9 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     health,
     clock,
     logger,
-    replyMode: (channelId) => config.file.channels[channelId]?.statusReplies ?? config.file.statusReplies,
+    replyMode: (channelId) =>
+      (Object.hasOwn(config.file.channels, channelId) ? config.file.channels[channelId]?.statusReplies : undefined) ??
+      config.file.statusReplies,
   });
   const sends = new SendService({
     store,
