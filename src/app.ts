@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Logger as Pino } from 'pino';
-import { limitServer, SLACK_BODY_LIMIT_BYTES, serverOptions, slackRequestGuard } from './adapters/http/limits.js';
+import {
+  answerUnreadableEvents,
+  limitServer,
+  SLACK_BODY_LIMIT_BYTES,
+  serverOptions,
+  slackRequestGuard,
+} from './adapters/http/limits.js';
 import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
@@ -160,6 +166,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
       customRoutes: routes,
       logger: slackLogger,
       bodyLimit: SLACK_BODY_LIMIT_BYTES,
+      processEventErrorHandler: answerUnreadableEvents(logger),
     });
     receiver.requestListener = slackRequestGuard({
       next: receiver.requestListener,

@@ -67,6 +67,26 @@ describe.each(DEPLOYED_STORES)('signed but malformed Slack requests on the %s st
     expect(h.waping.requests).toHaveLength(sendsBefore);
   });
 
+  it('answers 400, not 500, to signed payloads Bolt itself cannot read', async () => {
+    const click = {
+      type: 'block_actions',
+      user: { id: 'U0ALICE' },
+      actions: [{ action_id: 'retry_send', value: 'x' }],
+    };
+    for (const payload of [
+      { ...click, channel: null },
+      { ...click, team: { id: 'constructor' } },
+      { ...click, team: { id: '__proto__' } },
+    ]) {
+      const res = await sendSigned(
+        h.eventsUrl,
+        SIGNING_SECRET,
+        new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+      );
+      expect(res.status, JSON.stringify(payload)).toBe(400);
+    }
+  });
+
   it('refuses a timestamp more than 5 minutes in the future as it refuses a stale one', async () => {
     const now = Math.floor(Date.now() / 1000);
     const args = { text: 'help', user_id: 'U0ALICE', channel_id: 'C0SUPPORT' };

@@ -1,6 +1,6 @@
 import type { IncomingMessage, RequestListener, Server, ServerOptions, ServerResponse } from 'node:http';
 import { parse as parseForm } from 'node:querystring';
-import { isValidSlackRequest } from '@slack/bolt';
+import { HTTPModuleFunctions, isValidSlackRequest, type ReceiverProcessEventErrorHandlerArgs } from '@slack/bolt';
 import type { Clock, Logger } from '../../core/ports.js';
 
 /**
@@ -226,5 +226,23 @@ export function slackRequestGuard(options: SlackGuardOptions): RequestListener {
       options.logger.error({ err: error }, 'Slack request failed before Bolt saw it');
       refuse(req, res, 400, 'request could not be handled');
     });
+  };
+}
+
+/**
+ * HTTPReceiver's `processEventErrorHandler`. Listener errors end in `app.error()`; what reaches this handler was
+ * thrown by Bolt itself before any listener ran, reading a signed body Slack would never send (`"team": null`, a team
+ * id `constructor` that Bolt looks up in a plain object). That is the client's fault: 400, not Bolt's 500.
+ */
+export function answerUnreadableEvents(logger: Logger) {
+  return async (args: ReceiverProcessEventErrorHandlerArgs): Promise<boolean> => {
+    const { error, response } = args;
+    if (response.headersSent || (error as { code?: string }).code === 'slack_bolt_authorization_error') {
+      return HTTPModuleFunctions.defaultProcessEventErrorHandler(args);
+    }
+    logger.warn({ err: error }, 'Bolt could not read a signed Slack request; answered 400');
+    response.writeHead(400, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ error: 'not a request Slack sends' }));
+    return true;
   };
 }
