@@ -1,15 +1,24 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
+import { type FetchFunction, WebClient } from '@slack/web-api';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Logger as Pino } from 'pino';
+import {
+  answerUnreadableEvents,
+  limitServer,
+  SLACK_BODY_LIMIT_BYTES,
+  serverOptions,
+  slackRequestGuard,
+} from './adapters/http/limits.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { fetchReportingSlackErrors } from './adapters/slack/api-errors.js';
 import { SlackAuth } from './adapters/slack/auth.js';
 import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
+import { slackOnlyFetch, slackUrlPolicy } from './adapters/slack/slack-urls.js';
 import { SocketModeConnection } from './adapters/slack/socket-mode.js';
 import { createStore } from './adapters/store/create-store.js';
 import { WapingClient } from './adapters/waping/client.js';
@@ -145,37 +154,57 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     { path: '/metrics', method: ['GET'], handler: metrics.handler() },
   ];
   const slackLogger = boltLogger(logger);
+  const isSlackUrl = slackUrlPolicy(config.slack.apiUrl);
   // Bounded Slack calls: the client's default retries a failing call for ~30 minutes, which would hold
   // a send's lease and the sweep hostage to a Slack outage. Work left undone is resumed by the sweep.
   const clientOptions = {
     slackApiUrl: config.slack.apiUrl,
     logger: slackLogger,
     logLevel: LogLevel.INFO,
-    fetch: fetchReportingSlackErrors(metrics),
     timeout: 10_000,
     retryConfig: { retries: 4, factor: 2, minTimeout: 500, maxTimeout: 8_000, maxRetryTime: 45_000 },
+    // Bolt's respond() shares this fetch: a response_url outside Slack is never followed. Failed Web API calls
+    // are counted by method for /metrics.
+    fetch: fetchReportingSlackErrors(metrics, slackOnlyFetch(isSlackUrl) as unknown as FetchFunction),
   };
   // Our own authorize instead of `token`: Bolt's keeps a failed auth.test for good (see SlackAuth).
+  // Both receivers' HTTP servers get the bounds of adapters/http/limits.ts: time-outs, a connection cap and, on
+  // /slack/events, a body limit and checks Bolt lacks (see slackRequestGuard).
   const slackAuth = new SlackAuth({ token: config.slack.botToken, clientOptions, logger });
-  const receiver = config.slack.appToken
-    ? new SocketModeReceiver({
-        appToken: config.slack.appToken,
-        customRoutes: routes,
-        installerOptions: { port: config.port, clientOptions },
-        logger: slackLogger,
-      })
-    : new HTTPReceiver({
-        signingSecret: config.slack.signingSecret as string,
-        customRoutes: routes,
-        logger: slackLogger,
-      });
+  let receiver: SocketModeReceiver | HTTPReceiver;
+  if (config.slack.appToken) {
+    receiver = new SocketModeReceiver({
+      appToken: config.slack.appToken,
+      customRoutes: routes,
+      installerOptions: { port: config.port, clientOptions },
+      logger: slackLogger,
+    });
+    // Bolt keeps the custom-route server private; it exists (and is bounded here) before it listens.
+    const routeServer = (receiver as unknown as { httpServer?: Server }).httpServer;
+    if (routeServer) limitServer(routeServer);
+  } else {
+    const httpReceiver = new HTTPReceiver({
+      signingSecret: config.slack.signingSecret as string,
+      customRoutes: routes,
+      logger: slackLogger,
+      bodyLimit: SLACK_BODY_LIMIT_BYTES,
+      processEventErrorHandler: answerUnreadableEvents(logger),
+    });
+    httpReceiver.requestListener = slackRequestGuard({
+      next: httpReceiver.requestListener,
+      signingSecret: config.slack.signingSecret as string,
+      clock,
+      logger,
+    });
+    receiver = httpReceiver;
+  }
   const app = new App({ authorize: slackAuth.authorize, receiver, logger: slackLogger, clientOptions });
   // With `authorize`, Bolt's public client has no token; the notifier and the group directory post as the bot.
   app.client = new WebClient(config.slack.botToken, clientOptions);
   const socketMode =
     receiver instanceof SocketModeReceiver ? new SocketModeConnection(receiver, () => app.start(), logger) : undefined;
 
-  const notifier = new SlackNotifier(app.client, logger, config.opsChannel);
+  const notifier = new SlackNotifier(app.client, logger, config.opsChannel, isSlackUrl);
   const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 2 * 60_000 });
   let devices: DeviceDirectory | undefined;
   const health = new DeviceHealth({
@@ -204,7 +233,9 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     health,
     clock,
     logger,
-    replyMode: (channelId) => config.file.channels[channelId]?.statusReplies ?? config.file.statusReplies,
+    replyMode: (channelId) =>
+      (Object.hasOwn(config.file.channels, channelId) ? config.file.channels[channelId]?.statusReplies : undefined) ??
+      config.file.statusReplies,
     parkedEventsCap: overrides.parkedEventsCap,
     telemetry: metrics,
   });
@@ -255,8 +286,9 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   // Neither waits for Slack: both keep trying in the background, and /readyz says when they succeeded.
   void slackAuth.start();
   void socketMode?.start();
-  const server = socketMode ? undefined : await app.start(config.port);
-  const port = socketMode ? config.port : (server as { address(): AddressInfo }).address().port;
+  const server = socketMode ? undefined : ((await app.start(config.port, serverOptions())) as Server);
+  if (server) limitServer(server);
+  const port = server ? (server.address() as AddressInfo).port : config.port;
   sandbox?.setWebhookUrl(`http://127.0.0.1:${port}/waping/webhooks`);
 
   // The sweep: sends whose owner died, webhooks recorded but not applied, Slack messages left behind.

@@ -38,7 +38,8 @@ export function approvalNeeded(
   send: { deviceId: string; channelId: string; recipients: number },
 ): RuleCheck {
   const many = send.recipients > policy.maxRecipientsWithoutApproval;
-  const rules = [policy.devices[send.deviceId], policy.channels[send.channelId], many ? policy.teamSends : undefined];
+  const rules = [ownRule(policy.devices, send.deviceId), ownRule(policy.channels, send.channelId)];
+  if (many) rules.push(policy.teamSends);
   const applying = rules.filter((rule): rule is ApprovalRule => rule !== undefined);
   if (applying.length === 0) return many ? { needed: true, rule: undefined } : { needed: false };
   return {
@@ -48,6 +49,14 @@ export function approvalNeeded(
       minApprovals: Math.max(...applying.map((rule) => rule.minApprovals)),
     },
   };
+}
+
+/**
+ * The rule configured for an id. Ids come from Slack and from the modal: `constructor` or `__proto__` must find
+ * nothing, not a member every object inherits.
+ */
+function ownRule(rules: Readonly<Record<string, ApprovalRule>>, id: string): ApprovalRule | undefined {
+  return Object.hasOwn(rules, id) ? rules[id] : undefined;
 }
 
 /** The id of a group (and of its approval request) started by a modal submission. */

@@ -10,7 +10,7 @@
  * test/slack-rig.test.ts):
  * - bad signature, missing signature/timestamp headers, or a timestamp older than 5 minutes → 401 with an empty body
  *   (it logs a warning "Failed to parse and verify the request data: …"). Only *old* timestamps are stale: Bolt does not
- *   reject timestamps in the future;
+ *   reject timestamps in the future (the bot does, in front of Bolt: src/adapters/http/limits.ts);
  * - `content-type` must be exactly `application/x-www-form-urlencoded` (no `; charset`), otherwise Bolt JSON-parses the
  *   body and answers 400;
  * - `ack()` → 200 with an empty body; `ack('text')` → 200 with that text and no content-type; `ack({...})` → 200,

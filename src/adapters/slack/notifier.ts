@@ -14,6 +14,7 @@ import type { Words } from '../../core/words.js';
 import { groupMessage } from './blocks/group-message.js';
 import { fallbackText, wordsMessage } from './blocks/literal.js';
 import { sendMessage, statusReply } from './blocks/send-message.js';
+import { originOf, slackUrlPolicy } from './slack-urls.js';
 
 /** Slack errors that mean "the bot may not post in this conversation", as opposed to an outage. */
 const REFUSED = new Set([
@@ -61,6 +62,8 @@ export class SlackNotifier implements SendNotifier {
     private readonly logger: Logger,
     /** OPS_CHANNEL: where device session alerts go; none when unset. */
     private readonly opsChannel?: string,
+    /** Which URLs are Slack's: a response_url anywhere else is not followed (see slack-urls.ts). */
+    private readonly isSlackUrl: (url: string) => boolean = slackUrlPolicy(),
   ) {}
 
   /** One reply in the parent's thread. Errors propagate so that MessageSync retries the reply later (or gives up on a thread that is gone). */
@@ -192,6 +195,10 @@ export class SlackNotifier implements SendNotifier {
 
   /** Ephemeral reply through the slash command's response_url, which works where the bot is not a member. */
   private async respond(responseUrl: string, message: { text: string; blocks?: KnownBlock[] }): Promise<boolean> {
+    if (!this.isSlackUrl(responseUrl)) {
+      this.logger.warn({ origin: originOf(responseUrl) }, 'response_url is not on a Slack host; not followed');
+      return false;
+    }
     try {
       const response = await request(responseUrl, {
         method: 'POST',

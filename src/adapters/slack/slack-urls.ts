@@ -1,0 +1,56 @@
+/**
+ * Where the bot may send HTTP requests on Slack's behalf. A `response_url` arrives inside a request (a slash command,
+ * a button click) and the bot posts replies to it: it is followed only to Slack's own host for them, never wherever
+ * it points.
+ */
+
+/** Slack's host for `response_url` (https://api.slack.com/interactivity/handling#message_responses). */
+const RESPONSE_URL_ORIGIN = 'https://hooks.slack.com';
+/** Slack's Web API when SLACK_API_URL is not set. */
+const DEFAULT_API_ORIGIN = 'https://slack.com';
+
+/** A URL outside Slack was about to be followed; the request was not made. */
+export class ForeignUrlError extends Error {
+  readonly code = 'foreign_url';
+  constructor(readonly origin: string) {
+    super(`refused to follow a URL outside Slack (origin ${origin}); response_url must be on ${RESPONSE_URL_ORIGIN}`);
+    this.name = 'ForeignUrlError';
+  }
+}
+
+/**
+ * Whether a URL is Slack's: `https://hooks.slack.com` (response_url) or the Web API's origin, which is `apiUrl`'s
+ * (SLACK_API_URL, so tests can point both at a local fake) or https://slack.com.
+ */
+export function slackUrlPolicy(apiUrl?: string): (url: string) => boolean {
+  const allowed = new Set([RESPONSE_URL_ORIGIN, apiUrl ? new URL(apiUrl).origin : DEFAULT_API_ORIGIN]);
+  return (url) => {
+    try {
+      const parsed = new URL(url);
+      return allowed.has(parsed.origin) && parsed.username === '' && parsed.password === '';
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** The origin of a URL for logs (never the whole URL: a response_url is a bearer credential). */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'unparsable URL';
+  }
+}
+
+/**
+ * `fetch` for the Slack clients (Bolt's `respond()` and the Web API client share it): it refuses, without a request,
+ * any URL `isSlack` does not accept.
+ */
+export function slackOnlyFetch(isSlack: (url: string) => boolean, fetchFn: typeof fetch = globalThis.fetch) {
+  return (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (!isSlack(url)) return Promise.reject(new ForeignUrlError(originOf(url)));
+    return fetchFn(input, init);
+  };
+}
