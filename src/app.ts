@@ -19,6 +19,7 @@ import { type Clock, type Store, systemClock } from './core/ports.js';
 import { defaultSendPolicy, type SendPolicy, SendService } from './core/sends.js';
 import { boltLogger, createLogger } from './logger.js';
 import { createWapingSandbox, type WapingSandbox } from './sandbox/waping-sandbox.js';
+import { version } from './version.js';
 
 /** What tests and embedders may replace; production uses the defaults. */
 export interface BotOverrides {
@@ -254,6 +255,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
       port,
       store: config.store.url ? new URL(config.store.url).protocol : 'embedded',
       socketMode: Boolean(config.slack.appToken),
+      version: version(),
     },
     'bot started',
   );
