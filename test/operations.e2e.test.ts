@@ -1,0 +1,156 @@
+/**
+ * What an operator sees of the compiled bot as a process: how it stops, how a start that cannot succeed ends,
+ * and that stdout carries JSON lines only.
+ */
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type BotProcess, sandboxEnv, startBotProcess } from './support/bot-process.js';
+import { slashCommand } from './support/slack-requests.js';
+
+const REPO = resolve(import.meta.dirname, '..');
+
+function listen(port = 0): Promise<Server> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(port, () => done(server));
+  });
+}
+
+function portOf(server: Server): number {
+  return (server.address() as { port: number }).port;
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((done) => server.close(() => done()));
+}
+
+/** A loopback port that nothing listens on (taken and released). */
+async function closedPort(): Promise<number> {
+  const server = await listen();
+  const port = portOf(server);
+  await close(server);
+  return port;
+}
+
+function freshDir(): string {
+  return mkdtempSync(join(tmpdir(), 'bot-ops-'));
+}
+
+/** The start fails: one fatal line naming the problem, no stack, a non-zero code, nothing on stderr. */
+async function expectOneLineStartFailure(bot: BotProcess, problem: RegExp, exitCode: number) {
+  const bounded = new Promise<'still running'>((done) => setTimeout(done, 15_000, 'still running').unref());
+  const exit = await Promise.race([bot.exited, bounded]);
+  expect(exit).not.toBe('still running');
+  expect(exit).toEqual({ code: exitCode, signal: null });
+  const lines = bot.lines();
+  const fatal = lines.filter((line) => line.level === 60);
+  expect(fatal).toHaveLength(1);
+  expect(lines.at(-1)).toBe(fatal[0]);
+  expect(fatal[0]?.msg).toBe('start failed');
+  expect(fatal[0]?.problem).toMatch(problem);
+  expect(JSON.stringify(fatal[0])).not.toMatch(/\bat .*\(|stack/);
+  expect(lines.filter((line) => 'notJson' in line)).toEqual([]);
+  expect(bot.stderr()).toBe('');
+}
+
+describe('starting and stopping the compiled bot', () => {
+  let bot: BotProcess | undefined;
+  let blocker: Server | undefined;
+  afterEach(async () => {
+    await bot?.stop('SIGKILL');
+    bot = undefined;
+    if (blocker) await close(blocker);
+    blocker = undefined;
+  });
+
+  it('frees its port within 10 s when the npm start process gets SIGTERM', async () => {
+    bot = startBotProcess({ env: sandboxEnv(freshDir()), cwd: REPO, command: ['npm', 'start'] });
+    const port = await bot.port(30_000);
+    const exit = await bot.stop('SIGTERM', 10_000);
+    expect(exit.signal).toBeNull();
+    expect(bot.lines().some((line) => line.msg === 'stopped')).toBe(true);
+    // The port is free again: nothing of the bot kept running behind npm.
+    blocker = await listen(port);
+    expect(portOf(blocker)).toBe(port);
+  });
+
+  it('names the version in its start line', async () => {
+    bot = startBotProcess({ env: sandboxEnv(freshDir()) });
+    const started = await bot.waitForLog((line) => line.msg === 'bot started');
+    expect(started.version).toMatch(/^0\.1\.0(\+[0-9a-f]{7,12})?$/);
+  });
+
+  it('ends the start with one line when the port is taken', async () => {
+    blocker = await listen();
+    const port = portOf(blocker);
+    bot = startBotProcess({ env: { ...sandboxEnv(freshDir()), PORT: String(port) } });
+    await expectOneLineStartFailure(bot, new RegExp(`PORT ${port} is already in use`), 75);
+  });
+
+  it('ends the start with one line when Redis cannot be reached', async () => {
+    const port = await closedPort();
+    bot = startBotProcess({ env: { ...sandboxEnv(freshDir()), STORE_URL: `redis://127.0.0.1:${port}` } });
+    await expectOneLineStartFailure(bot, new RegExp(`Cannot connect to Redis at 127\\.0\\.0\\.1:${port}`), 69);
+  });
+
+  it('ends the start with one line when STORE_URL has an unknown scheme', async () => {
+    bot = startBotProcess({ env: { ...sandboxEnv(freshDir()), STORE_URL: 'mongodb://127.0.0.1/bot' } });
+    await expectOneLineStartFailure(bot, /STORE_URL must be .*; got mongodb:/, 78);
+  });
+
+  it('ends the start with one line when DATA_DIR cannot be created', async () => {
+    // As in the container: the working directory belongs to someone else and DATA_DIR=./data is relative to it.
+    const cwd = freshDir();
+    const asRoot = process.getuid?.() === 0;
+    chmodSync(cwd, asRoot ? 0o755 : 0o555);
+    bot = startBotProcess({
+      env: sandboxEnv('./data'),
+      cwd,
+      ...(asRoot ? { user: { uid: 65534, gid: 65534 } } : {}),
+    });
+    await expectOneLineStartFailure(bot, /DATA_DIR \.\/data cannot be created or written \(EACCES\)/, 73);
+  });
+
+  it('ends the start with one line when DATA_DIR is an existing directory it may not write', async () => {
+    const cwd = freshDir();
+    const asRoot = process.getuid?.() === 0;
+    mkdirSync(join(cwd, 'data'), { mode: 0o555 });
+    chmodSync(cwd, 0o755);
+    bot = startBotProcess({
+      env: sandboxEnv('./data'),
+      cwd,
+      ...(asRoot ? { user: { uid: 65534, gid: 65534 } } : {}),
+    });
+    await expectOneLineStartFailure(bot, /DATA_DIR \.\/data cannot be created or written \(EACCES\)/, 73);
+  });
+
+  it('ends the start with one line when DATA_DIR is under /proc', async () => {
+    bot = startBotProcess({ env: sandboxEnv('/proc/waping-bot') });
+    await expectOneLineStartFailure(bot, /DATA_DIR \/proc\/waping-bot is under \/proc/, 73);
+  });
+
+  it('writes only JSON lines to stdout and nothing to stderr while Slack is unreachable', async () => {
+    bot = startBotProcess({ env: sandboxEnv(freshDir()) });
+    const port = await bot.port();
+    // Bolt's start-up auth.test fails once the WebClient's retries against the closed port end (about 8 s)...
+    await bot.waitForLog((line) => line.level >= 50, 12_000).catch(() => undefined);
+    // ...and a command then makes Bolt await that old rejection: Node's PromiseRejectionHandledWarning.
+    await slashCommand(`http://127.0.0.1:${port}/slack/events`, 'test-signing-secret', {
+      text: 'help',
+      user_id: 'U0SENDER',
+      channel_id: 'C0CHANNEL',
+    });
+    await bot.waitForLog((line) => line.warning === 'PromiseRejectionHandledWarning', 5_000).catch(() => undefined);
+    const exit = await bot.stop('SIGTERM', 10_000);
+    expect(exit.code).toBe(0);
+    expect(bot.lines().filter((line) => 'notJson' in line)).toEqual([]);
+    expect(bot.stderr()).toBe('');
+    const failed = bot.lines().filter((line) => line.component === 'bolt' && line.level === 40);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const line of bot.lines()) expect(line).not.toHaveProperty('detail');
+  }, 40_000);
+});
