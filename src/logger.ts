@@ -46,7 +46,7 @@ export function boltLogger(logger: Logger): BoltLogger {
       const message = parts.filter((p) => typeof p === 'string').join(' ');
       // Objects may carry payloads and are left out; an error keeps its type and code, which say what failed.
       const error = parts.find((p): p is Error & { code?: unknown } => p instanceof Error);
-      const fields = error ? { err: { type: error.name, code: error.code, message: scrub(error.message) } } : {};
+      const fields = error ? { error: { name: error.name, code: error.code, message: scrub(error.message) } } : {};
       child[method](fields, scrub(message));
     };
   return {
