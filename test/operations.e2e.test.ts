@@ -6,8 +6,12 @@ import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { idempotencyKeyForView } from '../src/core/idempotency.js';
+import { createWapingSandbox, type WapingSandbox } from '../src/sandbox/waping-sandbox.js';
+import { BOT_TOKEN, SIGNING_SECRET, submitSendModal, WAPING_KEY, waitFor } from './support/bot-harness.js';
 import { type BotProcess, sandboxEnv, startBotProcess } from './support/bot-process.js';
+import { type SlackFake, startSlackFake } from './support/slack-fake.js';
 import { slashCommand } from './support/slack-requests.js';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -152,5 +156,75 @@ describe('starting and stopping the compiled bot', () => {
     const failed = bot.lines().filter((line) => line.component === 'bolt' && line.level === 40);
     expect(failed.length).toBeGreaterThan(0);
     for (const line of bot.lines()) expect(line).not.toHaveProperty('detail');
+  }, 40_000);
+});
+
+describe('draining on SIGTERM', () => {
+  let slack: SlackFake;
+  let waping: WapingSandbox;
+  let bot: BotProcess | undefined;
+  beforeAll(async () => {
+    slack = await startSlackFake();
+    waping = createWapingSandbox({ apiKey: WAPING_KEY, emitWebhooks: false });
+    await waping.listen(0);
+  });
+  afterAll(async () => {
+    await bot?.stop('SIGKILL');
+    await waping.close();
+    await slack.close();
+  });
+
+  it('finishes a send that is waiting for WAPing before it exits, within 10 s', async () => {
+    bot = startBotProcess({
+      env: {
+        ...sandboxEnv(freshDir()),
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: slack.apiUrl,
+        WAPING_SANDBOX: 'false',
+        WAPING_API_URL: waping.url,
+        WAPING_API_KEY: WAPING_KEY,
+      },
+    });
+    const port = await bot.port();
+    // WAPing answers the send after 3 s: the signal arrives while the bot waits for it.
+    waping.script({ delayMs: 3_000 });
+    const viewId = 'V0DRAIN';
+    const key = idempotencyKeyForView('T0TEAM', viewId);
+    const submitted = await submitSendModal({ eventsUrl: `http://127.0.0.1:${port}/slack/events` }, { viewId });
+    expect(submitted.status).toBe(200);
+    await waitFor(() => waping.requests.some((r) => r.key === key), 10_000, 'the send to reach WAPing');
+    const exit = await bot.stop('SIGTERM', 10_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    // WAPing took the message once, and the bot saw its answer through before exiting: Slack shows it queued.
+    expect(waping.sendsFor(key)).toBe(1);
+    expect(bot.lines().some((line) => line.msg === 'stopped')).toBe(true);
+    expect(slack.callsTo('chat.update').some((call) => String(call.args.text).includes('Queued'))).toBe(true);
+  });
+
+  it('exits after 10 s of draining when a send is still waiting, and says it left work for the next start', async () => {
+    const dataDir = freshDir();
+    bot = startBotProcess({
+      env: {
+        ...sandboxEnv(dataDir),
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: slack.apiUrl,
+        WAPING_SANDBOX: 'false',
+        WAPING_API_URL: waping.url,
+        WAPING_API_KEY: WAPING_KEY,
+        WAPING_TIMEOUT_MS: '60000',
+        SEND_LEASE_MS: '130000',
+      },
+    });
+    const port = await bot.port();
+    waping.script({ delayMs: 40_000 });
+    const key = idempotencyKeyForView('T0TEAM', 'V0DRAINLONG');
+    await submitSendModal({ eventsUrl: `http://127.0.0.1:${port}/slack/events` }, { viewId: 'V0DRAINLONG' });
+    await waitFor(() => waping.requests.some((r) => r.key === key), 10_000, 'the send to reach WAPing');
+    const exit = await bot.stop('SIGTERM', 15_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    const unfinished = bot.lines().find((line) => line.msg.includes('did not finish in time'));
+    expect(unfinished).toMatchObject({ drainMs: 10_000 });
   }, 40_000);
 });
