@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Logger as Pino } from 'pino';
+import { fetchNamingFailedCalls } from './adapters/slack/fetch-naming-calls.js';
 import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
@@ -130,6 +131,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   // a send's lease and the sweep hostage to a Slack outage. Work left undone is resumed by the sweep.
   const clientOptions = {
     slackApiUrl: config.slack.apiUrl,
+    fetch: fetchNamingFailedCalls(),
     logger: slackLogger,
     logLevel: LogLevel.INFO,
     timeout: 10_000,

@@ -169,8 +169,12 @@ describe('starting and stopping the compiled bot', () => {
     expect(exit.code).toBe(0);
     expect(bot.lines().filter((line) => 'notJson' in line)).toEqual([]);
     expect(bot.stderr()).toBe('');
-    const failed = bot.lines().filter((line) => line.component === 'bolt' && line.level === 40);
+    // Each failed Slack call says which method failed against which host.
+    const failed = bot
+      .lines()
+      .filter((line) => line.component === 'bolt' && line.msg.startsWith('http request failed'));
     expect(failed.length).toBeGreaterThan(0);
+    for (const line of failed) expect(line.msg).toMatch(/^http request failed auth\.test at 127\.0\.0\.1:9: /);
     for (const line of bot.lines()) expect(line).not.toHaveProperty('detail');
   }, 40_000);
 });
