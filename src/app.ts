@@ -15,6 +15,7 @@ import {
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { fetchReportingSlackErrors } from './adapters/slack/api-errors.js';
 import { SlackAuth } from './adapters/slack/auth.js';
+import { fetchNamingFailedCalls } from './adapters/slack/fetch-naming-calls.js';
 import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
@@ -34,6 +35,7 @@ import { defaultSendPolicy, type SendPolicy, SendService } from './core/sends.js
 import { boltLogger, createLogger } from './logger.js';
 import { Heartbeat, Readiness, storeCheck } from './readiness.js';
 import { createWapingSandbox, type WapingSandbox } from './sandbox/waping-sandbox.js';
+import { version } from './version.js';
 
 /** What tests and embedders may replace; production uses the defaults. */
 export interface BotOverrides {
@@ -122,11 +124,14 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   let deliveries: DeliveryService | undefined;
   // Readiness: the store answers, Slack took the token (and, in Socket Mode, the socket is open), the sweep runs.
   const sweepBeat = new Heartbeat(clock, Math.max(3 * config.timing.sweepIntervalMs, 60_000), 'sweep');
-  const readiness = new Readiness({
-    store: storeCheck(store),
-    slack: () => slackAuth.problem() ?? socketMode?.problem(),
-    sweep: sweepBeat.check,
-  });
+  const readiness = new Readiness(
+    {
+      store: storeCheck(store),
+      slack: () => slackAuth.problem() ?? socketMode?.problem(),
+      sweep: sweepBeat.check,
+    },
+    version(),
+  );
   const routes: CustomRoute[] = [
     {
       path: '/healthz',
@@ -163,9 +168,12 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     logLevel: LogLevel.INFO,
     timeout: 10_000,
     retryConfig: { retries: 4, factor: 2, minTimeout: 500, maxTimeout: 8_000, maxRetryTime: 45_000 },
-    // Bolt's respond() shares this fetch: a response_url outside Slack is never followed. Failed Web API calls
-    // are counted by method for /metrics.
-    fetch: fetchReportingSlackErrors(metrics, slackOnlyFetch(isSlackUrl) as unknown as FetchFunction),
+    // Bolt's respond() shares this fetch: a response_url outside Slack is never followed; a failed call's error
+    // names its method and host; failed Web API calls are counted by method for /metrics.
+    fetch: fetchReportingSlackErrors(
+      metrics,
+      fetchNamingFailedCalls(slackOnlyFetch(isSlackUrl) as unknown as FetchFunction),
+    ),
   };
   // Our own authorize instead of `token`: Bolt's keeps a failed auth.test for good (see SlackAuth).
   // Both receivers' HTTP servers get the bounds of adapters/http/limits.ts: time-outs, a connection cap and, on
@@ -327,6 +335,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
       port,
       store: config.store.url ? new URL(config.store.url).protocol : 'embedded',
       socketMode: Boolean(config.slack.appToken),
+      version: version(),
     },
     'bot started',
   );

@@ -44,7 +44,10 @@ export function boltLogger(logger: Logger): BoltLogger {
     (method: 'debug' | 'info' | 'warn' | 'error') =>
     (...parts: unknown[]) => {
       const message = parts.filter((p) => typeof p === 'string').join(' ');
-      child[method]({ detail: parts.filter((p) => typeof p !== 'string').length }, scrub(message));
+      // Objects may carry payloads and are left out; an error keeps its type and code, which say what failed.
+      const error = parts.find((p): p is Error & { code?: unknown } => p instanceof Error);
+      const fields = error ? { error: { name: error.name, code: error.code, message: scrub(error.message) } } : {};
+      child[method](fields, scrub(message));
     };
   return {
     debug: write('debug'),
@@ -59,6 +62,9 @@ export function boltLogger(logger: Logger): BoltLogger {
   };
 }
 
+/** An IPv4 address (`127.0.0.1`) is where a call went, not a phone number. */
+const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
+
 /**
  * Bolt's and the WebClient's messages quote whole request and response bodies at debug level, with
  * message text and numbers in them: everything from the first JSON bracket on is dropped, and tokens
@@ -70,5 +76,5 @@ export function scrub(message: string): string {
   return kept
     .replace(/xox[abposr]-[A-Za-z0-9-]+/g, 'xox?-[redacted]')
     .replace(/xapp-[A-Za-z0-9-]+/g, 'xapp-[redacted]')
-    .replace(/\+?\d[\d\s().-]{6,}\d/g, '[number]');
+    .replace(/\+?\d[\d\s().-]{6,}\d/g, (run) => (IPV4.test(run) ? run : '[number]'));
 }

@@ -7,6 +7,8 @@ export type ReadinessCheck = () => Promise<string | undefined> | string | undefi
 /** The body of `/readyz`: every check by name, and the names of those failing. */
 export interface ReadinessReport {
   ok: boolean;
+  /** The bot's version (package.json, plus the commit when known), to tell replicas apart during a rollout. */
+  version: string;
   failing: string[];
   checks: Record<string, { ok: boolean; error?: string }>;
 }
@@ -18,6 +20,7 @@ export interface ReadinessReport {
 export class Readiness {
   constructor(
     private readonly checks: Record<string, ReadinessCheck>,
+    private readonly version: string,
     private readonly timeoutMs = 1_000,
   ) {}
 
@@ -49,7 +52,7 @@ export class Readiness {
       checks[name] = error === undefined ? { ok: true } : { ok: false, error };
       if (error !== undefined) failing.push(name);
     });
-    return { ok: failing.length === 0, failing, checks };
+    return { ok: failing.length === 0, version: this.version, failing, checks };
   }
 
   /** `GET /readyz`: 200 when every check passes, else 503; the body is the report either way. */

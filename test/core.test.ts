@@ -277,8 +277,27 @@ describe('logging', () => {
     const bolt = boltLogger(createLogger('debug', capture.stream));
     bolt.debug(`http request body: {"channel":"C0SUP","text":"${TEXT} ${NUMBER}"}`, { token: TOKEN });
     const [line] = capture.lines();
-    expect(line).toMatchObject({ component: 'bolt', msg: 'http request body: [payload omitted]', detail: 1 });
+    expect(line).toMatchObject({ component: 'bolt', msg: 'http request body: [payload omitted]' });
+    expect(line).not.toHaveProperty('detail');
     for (const secret of [NUMBER, TEXT, TOKEN]) expect(capture.text()).not.toContain(secret);
+  });
+
+  it('scrub leaves IPv4 addresses alone, so a failed call still says where it went', () => {
+    expect(scrub('connect ECONNREFUSED 127.0.0.1:9')).toBe('connect ECONNREFUSED 127.0.0.1:9');
+    expect(scrub(`call to 10.0.12.7 about ${NUMBER}`)).toBe('call to 10.0.12.7 about [number]');
+  });
+
+  it("keeps the type and code of an error Bolt logs, with its message scrubbed, and nothing else of Bolt's objects", () => {
+    const capture = createLogCapture();
+    const bolt = boltLogger(createLogger('debug', capture.stream));
+    const error = Object.assign(new Error(`refused for ${NUMBER}`), { code: 'slack_webapi_request_error' });
+    bolt.error('An API error occurred', error, { channel: 'C0SUP', text: TEXT });
+    const [line] = capture.lines();
+    expect(line).toMatchObject({
+      msg: 'An API error occurred',
+      error: { name: 'Error', code: 'slack_webapi_request_error', message: 'refused for [number]' },
+    });
+    for (const secret of [NUMBER, TEXT]) expect(capture.text()).not.toContain(secret);
   });
 });
 

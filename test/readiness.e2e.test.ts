@@ -19,6 +19,7 @@ const nextViewId = () => `V0READY${++views}${Math.random().toString(36).slice(2,
 
 interface ReadyBody {
   ok: boolean;
+  version: string;
   failing: string[];
   checks: Record<string, { ok: boolean; error?: string }>;
 }
@@ -93,6 +94,7 @@ describe('the readiness probe and a store that goes away', () => {
     expect(status).toBe(200);
     expect(body).toEqual({
       ok: true,
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
       failing: [],
       checks: { store: { ok: true }, slack: { ok: true }, sweep: { ok: true } },
     });

@@ -118,16 +118,21 @@ describe('WapingClient against the WAPing sandbox', () => {
     expect(sandbox.sendsFor('key-drop')).toBe(1);
   });
 
-  it('reports a refused connection as a retryable network error', async () => {
+  it('reports a refused connection as a retryable network error that names the call and the host', async () => {
     const closed = createWapingSandbox({ apiKey });
     const url = await closed.listen();
     await closed.close();
     const unreachable = new WapingClient({ baseUrl: url, apiKey });
+    const host = new URL(url).host;
     try {
       expect(expectFailure(await unreachable.sendMessage('key-refused', body()))).toMatchObject({
         code: 'NETWORK',
         retryable: true,
+        message: `WAPing could not be reached (POST v1/messages at ${host})`,
       });
+      await expect(unreachable.listDevices()).rejects.toThrow(
+        `WAPing could not be reached (GET v1/devices at ${host})`,
+      );
     } finally {
       await unreachable.close();
     }

@@ -30,6 +30,8 @@ export interface BotProcessOptions {
   cwd?: string;
   /** What to run; `node dist/main.js` by default (e.g. `['npm', 'start']`). */
   command?: string[];
+  /** Run as this user and group (only root may ask), e.g. an unprivileged user as in the container. */
+  user?: { uid: number; gid: number };
 }
 
 export interface BotProcess {
@@ -54,6 +56,7 @@ export function startBotProcess(options: BotProcessOptions): BotProcess {
     cwd: options.cwd ?? mkdtempSync(join(tmpdir(), 'bot-process-')),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...options.user,
   });
   const parsed: LogLine[] = [];
   const waiters = new Set<() => void>();

@@ -1,7 +1,9 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { Keyv } from 'keyv';
 import type { Logger, Store } from '../../core/ports.js';
+import { StoreError } from './errors.js';
 import { KeyvStore } from './keyv-store.js';
 import { RedisStore } from './redis-store.js';
 import { SqliteAdapter } from './sqlite-adapter.js';
@@ -41,8 +43,8 @@ function ownedKeyv(store?: SqliteAdapter): Keyv {
 export async function createStore(options: CreateStoreOptions): Promise<Store> {
   const url = options.url?.trim() ?? '';
   if (url === '') {
-    await mkdir(options.dataDir, { recursive: true });
-    return new KeyvStore(ownedKeyv(new SqliteAdapter({ path: join(options.dataDir, 'state.sqlite') })));
+    await prepareDataDir(options.dataDir);
+    return new KeyvStore(ownedKeyv(openSqlite(join(options.dataDir, 'state.sqlite'))));
   }
   if (url === 'memory://') return new KeyvStore(ownedKeyv());
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
@@ -58,7 +60,48 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     });
   }
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? 'a value without a scheme';
-  throw new Error(
+  throw new StoreError(
+    'STORE_URL_SCHEME',
     `STORE_URL must be empty (embedded store in DATA_DIR), memory://, redis://… or rediss://…; got ${scheme}`,
   );
+}
+
+/** What the file system says when a directory cannot be created or written, as opposed to a bug of ours. */
+const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'ENOSPC', 'EDQUOT']);
+
+/**
+ * Creates DATA_DIR and checks that this process may write there, so a bad DATA_DIR fails at start with its
+ * name instead of a stack from SQLite. `/proc` is refused up front: Node's recursive mkdir loops forever there.
+ */
+async function prepareDataDir(dataDir: string): Promise<void> {
+  const absolute = resolve(dataDir);
+  if (absolute === '/proc' || absolute.startsWith(`/proc${sep}`)) {
+    throw new StoreError('DATA_DIR_UNUSABLE', `DATA_DIR ${dataDir} is under /proc, which cannot hold files`);
+  }
+  try {
+    await mkdir(absolute, { recursive: true });
+    await access(absolute, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!code || !UNWRITABLE.has(code)) throw error;
+    throw new StoreError('DATA_DIR_UNUSABLE', `DATA_DIR ${dataDir} cannot be created or written (${code})`, {
+      cause: error,
+    });
+  }
+}
+
+/** The SQLite file, or a StoreError that says the native module is missing (installed with --ignore-scripts). */
+function openSqlite(path: string): SqliteAdapter {
+  try {
+    return new SqliteAdapter({ path });
+  } catch (error) {
+    if (/Could not locate the bindings file|better_sqlite3\.node/.test(String((error as Error)?.message))) {
+      throw new StoreError(
+        'NATIVE_MODULE_MISSING',
+        "better-sqlite3's native module is not built (was the install run with --ignore-scripts?): run `npm rebuild better-sqlite3`",
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }

@@ -73,7 +73,7 @@ export class WapingClient implements WapingPort {
         body,
       });
     } catch (error) {
-      return failure(this.#thrownToError(error));
+      return failure(this.#thrownToError(error, 'POST v1/messages'));
     }
     if (exchange.status < 200 || exchange.status >= 300) return failure(responseError(exchange));
 
@@ -97,7 +97,7 @@ export class WapingClient implements WapingPort {
     try {
       exchange = await this.#exchange('GET', 'v1/devices', { headers: {} });
     } catch (error) {
-      throw this.#thrownToError(error);
+      throw this.#thrownToError(error, 'GET v1/devices');
     }
     if (exchange.status < 200 || exchange.status >= 300) throw responseError(exchange);
 
@@ -171,13 +171,19 @@ export class WapingClient implements WapingPort {
     }
   }
 
-  #thrownToError(error: unknown): WapingError {
+  /** `call` is the method and path (`POST v1/messages`): with the host, the message says which call failed where. */
+  #thrownToError(error: unknown, call: string): WapingError {
+    const where = `${call} at ${this.#base.host}`;
     if (error instanceof TimedOut || isTimeoutCode(errorCode(error))) {
-      return new WapingUnavailableError(WapingErrorCode.timeout, `WAPing did not answer within ${this.#timeoutMs} ms`, {
-        cause: error instanceof TimedOut ? error.cause : error,
-      });
+      return new WapingUnavailableError(
+        WapingErrorCode.timeout,
+        `WAPing did not answer within ${this.#timeoutMs} ms (${where})`,
+        { cause: error instanceof TimedOut ? error.cause : error },
+      );
     }
-    return new WapingUnavailableError(WapingErrorCode.network, 'WAPing could not be reached', { cause: error });
+    return new WapingUnavailableError(WapingErrorCode.network, `WAPing could not be reached (${where})`, {
+      cause: error,
+    });
   }
 }
 
