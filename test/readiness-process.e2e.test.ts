@@ -73,7 +73,13 @@ describe('the compiled bot, unattended', () => {
     expect(Date.now() - backAt).toBeLessThan(30_000);
     expect(await readyz(port)).toEqual({
       status: 200,
-      body: { ok: true, failing: [], checks: { store: { ok: true }, slack: { ok: true }, sweep: { ok: true } } },
+      body: {
+        ok: true,
+        // The same version the start line named.
+        version: (await bot.waitForLog((l) => l.msg === 'bot started')).version,
+        failing: [],
+        checks: { store: { ok: true }, slack: { ok: true }, sweep: { ok: true } },
+      },
     });
     expect(bot.lines().some((l) => l.msg === 'Slack auth verified')).toBe(true);
     expect(bot.lines().filter((l) => 'notJson' in l)).toEqual([]);
