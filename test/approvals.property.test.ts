@@ -371,9 +371,7 @@ async function expectSendsMatch(h: Harness, scenario: Scenario, group: SendGroup
     else expect(send).toBeUndefined();
   }
   expect(group.launched).toBe(approved);
-  expect(await h.store.pendingList('groups:pending')).toEqual(
-    group.approval?.state === 'pending' ? [GROUP_ID] : [],
-  );
+  expect(await h.store.pendingList('groups:pending')).toEqual(group.approval?.state === 'pending' ? [GROUP_ID] : []);
   // Two launches racing (the sweep's and the approver's) may leave a finished send's key in the outbox; the
   // recovery sweep drops it and resumes nothing.
   expect(await (h.replicas[0] as Replica).sends.resumeStale()).toBe(0);
