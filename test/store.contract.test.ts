@@ -449,6 +449,16 @@ describe('the embedded SQLite store', () => {
     await store.close();
   });
 
+  it('keeps pending lists in the file also when its KeyvStore is built by hand', async () => {
+    const path = join(await tempDir(), 'state.sqlite');
+    const first = new KeyvStore(new Keyv({ store: new SqliteAdapter({ path }), useKeyPrefix: false }));
+    await first.pendingAdd('outbox', 'kept', 1);
+    await first.close();
+    const second = new KeyvStore(new Keyv({ store: new SqliteAdapter({ path }), useKeyPrefix: false }));
+    expect(await second.pendingList('outbox')).toEqual(['kept']);
+    await second.close();
+  });
+
   it('clears only the keys of its Keyv namespace', async () => {
     const adapter = new SqliteAdapter({ path: join(await tempDir(), 'state.sqlite') });
     const keyv = new Keyv({ store: adapter, namespace: 'ours' });

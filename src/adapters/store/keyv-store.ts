@@ -47,8 +47,8 @@ export class KeyedMutex {
  *
  * `update` without a ttl keeps the remaining life of the value it replaces, as Redis's KEEPTTL does.
  *
- * Pending lists bypass Keyv, whose key-value interface cannot order or count: they live in `pending` (the
- * embedded file's `pending` table) or, by default, in memory.
+ * Pending lists bypass Keyv, whose key-value interface cannot order or count: they live in `pending`, else in
+ * the backend's own (the embedded file's `pending` table), else in memory.
  */
 export class KeyvStore implements Store {
   readonly #keyv: Keyv;
@@ -56,12 +56,13 @@ export class KeyvStore implements Store {
   readonly #locks = new KeyedMutex();
   #closed = false;
 
-  constructor(keyv: Keyv, pending: PendingSets = new MemoryPendingSets()) {
+  constructor(keyv: Keyv, pending?: PendingSets) {
     // Keyv swallows backend errors by default (get resolves undefined, set resolves false): a caller
     // must be able to tell "absent" from "the store is broken".
     keyv.throwOnErrors = true;
     this.#keyv = keyv;
-    this.#pending = pending;
+    // A backend with pending lists of its own (the SQLite file) keeps them durable beside its keys.
+    this.#pending = pending ?? (keyv.store as { pendingSets?: PendingSets }).pendingSets ?? new MemoryPendingSets();
   }
 
   /** Keys currently locked or waited on; zero when idle. For diagnostics and tests. */
