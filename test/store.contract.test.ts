@@ -351,6 +351,70 @@ describe.each(backends)('two handles on one $name store', ({ openPair }) => {
   });
 });
 
+describe('a PendingIndex', () => {
+  /** `store`, recording each call it passes on and how many characters of JSON each carried. */
+  function recording(store: Store): { store: Store; calls: Array<[string, number]> } {
+    const calls: Array<[string, number]> = [];
+    const size = (value: unknown) => (value === undefined ? 0 : JSON.stringify(value).length);
+    const call = <T>(name: string, carried: unknown, result: Promise<T>): Promise<T> => {
+      calls.push([name, size(carried)]);
+      return result;
+    };
+    return {
+      calls,
+      store: {
+        get: (key) => call('get', key, store.get(key)),
+        set: (key, value, ttlMs) => call('set', value, store.set(key, value, ttlMs)),
+        delete: (key) => call('delete', key, store.delete(key)),
+        claim: (key, value, ttlMs) => call('claim', value, store.claim(key, value, ttlMs)),
+        update: (key, change, ttlMs) =>
+          call(
+            'update',
+            key,
+            store.update(
+              key,
+              (current) => {
+                const next = change(current);
+                calls.push(['update wrote', size(next)]);
+                return next;
+              },
+              ttlMs,
+            ),
+          ),
+        pendingAdd: (list, id, score) => call('pendingAdd', id, store.pendingAdd(list, id, score)),
+        pendingRemove: (list, id) => call('pendingRemove', id, store.pendingRemove(list, id)),
+        pendingList: (list, limit) => call('pendingList', limit, store.pendingList(list, limit)),
+        pendingSize: (list) => call('pendingSize', list, store.pendingSize(list)),
+        pendingOldest: (list) => call('pendingOldest', list, store.pendingOldest(list)),
+        ping: () => call('ping', undefined, store.ping()),
+        close: () => store.close(),
+      },
+    };
+  }
+
+  it('asks the store for the same small calls to add and remove an id whether 0 or 10,000 ids are pending', async () => {
+    const backend = await createStore({ url: 'memory://', dataDir: await tempDir() });
+    const clock = manualClock();
+    const callsWith = async (list: string, backlog: number) => {
+      const filling = new PendingIndex(backend, list, clock);
+      for (let i = 0; i < backlog; i++) await filling.add(`send-${String(i).padStart(6, '0')}`);
+      const { store, calls } = recording(backend);
+      const index = new PendingIndex(store, list, clock);
+      await index.add('warm-up'); // the first use looks for a legacy array once
+      await index.remove('warm-up');
+      calls.length = 0;
+      await index.add('fresh-send-key');
+      await index.remove('fresh-send-key');
+      return calls;
+    };
+    const empty = await callsWith('outbox-a', 0);
+    const full = await callsWith('outbox-b', 10_000);
+    expect(full).toEqual(empty);
+    expect(full.map(([name]) => name)).toEqual(['pendingAdd', 'pendingRemove']);
+    await backend.close();
+  });
+});
+
 describe.each(backends)('a PendingIndex over the $name store', ({ open }) => {
   let store: Store;
 
