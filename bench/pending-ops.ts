@@ -20,8 +20,8 @@ import { type Store, systemClock } from '../src/core/ports.js';
 import { type RedisServer, startRedisServer } from '../test/support/redis-server.js';
 
 const BACKLOGS = [0, 10_000];
-const WARMUP_MS = 100;
-const MEASURE_MS = 700;
+const WARMUP_MS = 300;
+const MEASURE_MS = 1_500;
 
 /** One way of keeping a pending list: enqueue, dequeue, and filling it with a backlog first. */
 interface Approach {
