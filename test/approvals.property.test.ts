@@ -371,13 +371,11 @@ async function expectSendsMatch(h: Harness, scenario: Scenario, group: SendGroup
     else expect(send).toBeUndefined();
   }
   expect(group.launched).toBe(approved);
-  expect((await h.store.get<string[]>('groups:pending')) ?? []).toEqual(
-    group.approval?.state === 'pending' ? [GROUP_ID] : [],
-  );
+  expect(await h.store.pendingList('groups:pending')).toEqual(group.approval?.state === 'pending' ? [GROUP_ID] : []);
   // Two launches racing (the sweep's and the approver's) may leave a finished send's key in the outbox; the
   // recovery sweep drops it and resumes nothing.
   expect(await (h.replicas[0] as Replica).sends.resumeStale()).toBe(0);
-  expect((await h.store.get<string[]>('outbox:pending')) ?? []).toEqual([]);
+  expect(await h.store.pendingList('outbox:pending')).toEqual([]);
   // Changes mark their message behind before they are tried (a refused decision leaves a mark behind it); the
   // sweep's catch-up clears every mark.
   for (const replica of h.replicas) await replica.sync.resumeBehind();

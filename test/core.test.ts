@@ -440,8 +440,8 @@ describe('SendService', () => {
     });
   }
 
-  /** The outbox the recovery sweep reads; the service keeps it under this store key. */
-  const outbox = async () => (await store.get<string[]>('outbox:pending')) ?? [];
+  /** The outbox the recovery sweep reads; the service keeps it as this pending list of the store. */
+  const outbox = () => store.pendingList('outbox:pending');
 
   beforeEach(async () => {
     store = await createStore({ url: 'memory://', dataDir });

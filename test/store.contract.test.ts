@@ -9,7 +9,8 @@ import { StoreError, StoreUnavailableError } from '../src/adapters/store/errors.
 import { KeyvStore } from '../src/adapters/store/keyv-store.js';
 import { RedisStore } from '../src/adapters/store/redis-store.js';
 import { SqliteAdapter } from '../src/adapters/store/sqlite-adapter.js';
-import type { Store } from '../src/core/ports.js';
+import { PendingIndex } from '../src/core/pending-index.js';
+import type { Clock, Store } from '../src/core/ports.js';
 import { type RedisServer, startRedisServer, testRedisUrl, uniqueNamespace } from './support/redis.js';
 
 const tempDirs: string[] = [];
@@ -27,16 +28,54 @@ afterAll(async () => {
 interface Backend {
   name: string;
   open(): Promise<Store>;
+  /**
+   * Two stores over one backend, as two replicas (Redis: one namespace) or two handles on one file (SQLite)
+   * see it; the memory store cannot be shared, so both are the same instance.
+   */
+  openPair(): Promise<[Store, Store]>;
 }
 
 const backends: Backend[] = [
-  { name: 'memory', open: async () => createStore({ url: 'memory://', dataDir: await tempDir() }) },
-  { name: 'embedded SQLite', open: async () => createStore({ dataDir: await tempDir() }) },
+  {
+    name: 'memory',
+    open: async () => createStore({ url: 'memory://', dataDir: await tempDir() }),
+    openPair: async () => {
+      const store = await createStore({ url: 'memory://', dataDir: await tempDir() });
+      return [store, store];
+    },
+  },
+  {
+    name: 'embedded SQLite',
+    open: async () => createStore({ dataDir: await tempDir() }),
+    openPair: async () => {
+      const dataDir = await tempDir();
+      return [await createStore({ dataDir }), await createStore({ dataDir })];
+    },
+  },
   {
     name: 'Redis',
     open: () => createStore({ url: testRedisUrl(), dataDir: '/nonexistent', namespace: uniqueNamespace('contract') }),
+    openPair: async () => {
+      const namespace = uniqueNamespace('contract-pair');
+      const open = () => createStore({ url: testRedisUrl(), dataDir: '/nonexistent', namespace });
+      return [await open(), await open()];
+    },
   },
 ];
+
+/** A clock the test moves by hand. */
+function manualClock(start = 1_000_000): Clock & { advance(ms: number): void } {
+  let now = start;
+  return {
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+    },
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}
 
 const increment = (current: number | undefined) => (current ?? 0) + 1;
 
@@ -158,21 +197,304 @@ describe.each(backends)('the $name store', ({ open }) => {
   it('refuses operations after close', async () => {
     await store.close();
     await expect(store.get('key')).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+    await expect(store.pendingAdd('outbox', 'a')).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+    await expect(store.pendingList('outbox')).rejects.toMatchObject({ code: 'STORE_CLOSED' });
     store = await open();
+  });
+
+  it('adds a pending id once and keeps the score it was first added with', async () => {
+    expect(await store.pendingAdd('outbox', 'a', 200)).toBe(true);
+    expect(await store.pendingAdd('outbox', 'b', 300)).toBe(true);
+    expect(await store.pendingAdd('outbox', 'a', 400)).toBe(false);
+    expect(await store.pendingSize('outbox')).toBe(2);
+    expect(await store.pendingOldest('outbox')).toEqual({ id: 'a', score: 200 });
+    expect(await store.pendingList('outbox')).toEqual(['a', 'b']);
+  });
+
+  it('scores a pending id with the current time when given no score', async () => {
+    const before = Date.now();
+    await store.pendingAdd('outbox', 'a');
+    const oldest = await store.pendingOldest('outbox');
+    expect(oldest?.id).toBe('a');
+    expect(oldest?.score).toBeGreaterThanOrEqual(before);
+    expect(oldest?.score).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('lists pending ids lowest score first, ties by id, whatever order they were added in', async () => {
+    const scores: Array<[string, number]> = [
+      ['late', 1_700_000_000_900],
+      ['early', 1_700_000_000_100],
+      ['tie-b', 1_700_000_000_500],
+      ['tie-a', 1_700_000_000_500],
+      ['middle', 1_700_000_000_400.5],
+    ];
+    for (const [id, score] of scores) await store.pendingAdd('inbox', id, score);
+    expect(await store.pendingList('inbox')).toEqual(['early', 'middle', 'tie-a', 'tie-b', 'late']);
+    expect(await store.pendingOldest('inbox')).toEqual({ id: 'early', score: 1_700_000_000_100 });
+  });
+
+  it('lists at most the limit it is given, from the oldest', async () => {
+    for (let i = 0; i < 30; i++) await store.pendingAdd('outbox', `id-${String(i).padStart(2, '0')}`, 1_000 + i);
+    expect(await store.pendingList('outbox', 3)).toEqual(['id-00', 'id-01', 'id-02']);
+    expect(await store.pendingList('outbox', 100)).toHaveLength(30);
+    expect(await store.pendingList('outbox')).toHaveLength(30);
+    await store.pendingRemove('outbox', 'id-00');
+    expect(await store.pendingList('outbox', 2)).toEqual(['id-01', 'id-02']);
+  });
+
+  it('removes a pending id and says whether it was there', async () => {
+    await store.pendingAdd('outbox', 'a', 1);
+    await store.pendingAdd('outbox', 'b', 2);
+    expect(await store.pendingRemove('outbox', 'a')).toBe(true);
+    expect(await store.pendingRemove('outbox', 'a')).toBe(false);
+    expect(await store.pendingRemove('never', 'a')).toBe(false);
+    expect(await store.pendingList('outbox')).toEqual(['b']);
+    expect(await store.pendingOldest('outbox')).toEqual({ id: 'b', score: 2 });
+    await store.pendingRemove('outbox', 'b');
+    expect(await store.pendingSize('outbox')).toBe(0);
+    expect(await store.pendingOldest('outbox')).toBeUndefined();
+    expect(await store.pendingList('outbox')).toEqual([]);
+  });
+
+  it('adds an id removed earlier again, with its new score', async () => {
+    await store.pendingAdd('outbox', 'a', 1);
+    await store.pendingAdd('outbox', 'b', 2);
+    await store.pendingRemove('outbox', 'a');
+    await store.pendingAdd('outbox', 'a', 3);
+    expect(await store.pendingList('outbox')).toEqual(['b', 'a']);
+  });
+
+  it('keeps pending lists apart from each other and from the key of the same name', async () => {
+    await store.set('outbox', ['legacy']);
+    await store.pendingAdd('outbox', 'a', 1);
+    await store.pendingAdd('inbox', 'b', 1);
+    expect(await store.pendingList('outbox')).toEqual(['a']);
+    expect(await store.pendingList('inbox')).toEqual(['b']);
+    expect(await store.get('outbox')).toEqual(['legacy']);
+    await store.delete('outbox');
+    expect(await store.pendingList('outbox')).toEqual(['a']);
+  });
+
+  it('refuses empty pending ids and list names, scores that are not finite and limits that are not positive integers', async () => {
+    await expect(store.pendingAdd('outbox', '')).rejects.toMatchObject({ code: 'STORE_INVALID_INPUT' });
+    await expect(store.pendingAdd('', 'a')).rejects.toMatchObject({ code: 'STORE_INVALID_INPUT' });
+    await expect(store.pendingAdd('outbox', 'a', Number.NaN)).rejects.toMatchObject({ code: 'STORE_INVALID_INPUT' });
+    await expect(store.pendingAdd('outbox', 'a', Infinity)).rejects.toMatchObject({ code: 'STORE_INVALID_INPUT' });
+    await expect(store.pendingList('outbox', 0)).rejects.toMatchObject({ code: 'STORE_INVALID_INPUT' });
+    await expect(store.pendingList('outbox', 1.5)).rejects.toMatchObject({ code: 'STORE_INVALID_INPUT' });
+    expect(await store.pendingSize('outbox')).toBe(0);
+  });
+
+  it('ends with exactly the expected pending ids after 8 writers race 200 adds and removes each', async () => {
+    // Writer w adds its ids w-0..w-199, re-adds every id of its neighbour's it can (contention on the same
+    // members), and removes its own odd ids: the even ids of every writer must remain, each exactly once.
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        for (let i = 0; i < 200; i++) {
+          await store.pendingAdd('race', `${w}-${i}`, i);
+          if (i % 10 === 0) await store.pendingAdd('race', `${(w + 1) % 8}-${i}`, 10_000 + i);
+          if (i % 2 === 1) await store.pendingRemove('race', `${w}-${i}`);
+        }
+      }),
+    );
+    const expected = Array.from({ length: 8 }, (_, w) => Array.from({ length: 100 }, (_, j) => `${w}-${j * 2}`)).flat();
+    const listed = await store.pendingList('race');
+    expect([...listed].sort()).toEqual([...expected].sort());
+    expect(await store.pendingSize('race')).toBe(800);
+    // Every even id kept the score of its first add (i), whoever added it first, or the neighbour's 10_000 + i.
+    const oldest = await store.pendingOldest('race');
+    expect(oldest?.score).toBe(0);
+  });
+});
+
+describe.each(backends)('two handles on one $name store', ({ openPair }) => {
+  let stores: [Store, Store];
+
+  beforeEach(async () => {
+    stores = await openPair();
+  });
+
+  afterEach(async () => {
+    await Promise.all([...new Set(stores)].map((store) => store.close()));
+  });
+
+  it('end with exactly the expected pending ids when 8 writers race over both', async () => {
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        const store = stores[w % 2] as Store;
+        const other = stores[(w + 1) % 2] as Store;
+        for (let i = 0; i < 200; i++) {
+          await store.pendingAdd('race', `${w}-${i}`, w * 1_000 + i);
+          // The other handle removes what this one added, for the odd ids.
+          if (i % 2 === 1) await other.pendingRemove('race', `${w}-${i}`);
+        }
+      }),
+    );
+    const expected = Array.from({ length: 8 }, (_, w) => Array.from({ length: 100 }, (_, j) => `${w}-${j * 2}`)).flat();
+    for (const store of stores) {
+      expect(await store.pendingList('race')).toEqual(expected);
+      expect(await store.pendingSize('race')).toBe(800);
+      expect(await store.pendingOldest('race')).toEqual({ id: '0-0', score: 0 });
+    }
+  });
+
+  it('see the score of the first add when both add the same ids at once', async () => {
+    const [a, b] = stores;
+    const added = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => [
+        a.pendingAdd('race', `id-${i}`, i),
+        b.pendingAdd('race', `id-${i}`, i),
+      ]).flat(),
+    );
+    expect(added.filter(Boolean)).toHaveLength(100);
+    expect(await b.pendingSize('race')).toBe(100);
+  });
+});
+
+describe('a PendingIndex', () => {
+  /** `store`, recording each call it passes on and how many characters of JSON each carried. */
+  function recording(store: Store): { store: Store; calls: Array<[string, number]> } {
+    const calls: Array<[string, number]> = [];
+    const size = (value: unknown) => (value === undefined ? 0 : JSON.stringify(value).length);
+    const call = <T>(name: string, carried: unknown, result: Promise<T>): Promise<T> => {
+      calls.push([name, size(carried)]);
+      return result;
+    };
+    return {
+      calls,
+      store: {
+        get: (key) => call('get', key, store.get(key)),
+        set: (key, value, ttlMs) => call('set', value, store.set(key, value, ttlMs)),
+        delete: (key) => call('delete', key, store.delete(key)),
+        claim: (key, value, ttlMs) => call('claim', value, store.claim(key, value, ttlMs)),
+        update: (key, change, ttlMs) =>
+          call(
+            'update',
+            key,
+            store.update(
+              key,
+              (current) => {
+                const next = change(current);
+                calls.push(['update wrote', size(next)]);
+                return next;
+              },
+              ttlMs,
+            ),
+          ),
+        pendingAdd: (list, id, score) => call('pendingAdd', id, store.pendingAdd(list, id, score)),
+        pendingRemove: (list, id) => call('pendingRemove', id, store.pendingRemove(list, id)),
+        pendingList: (list, limit) => call('pendingList', limit, store.pendingList(list, limit)),
+        pendingSize: (list) => call('pendingSize', list, store.pendingSize(list)),
+        pendingOldest: (list) => call('pendingOldest', list, store.pendingOldest(list)),
+        ping: () => call('ping', undefined, store.ping()),
+        close: () => store.close(),
+      },
+    };
+  }
+
+  it('asks the store for the same small calls to add and remove an id whether 0 or 10,000 ids are pending', async () => {
+    const backend = await createStore({ url: 'memory://', dataDir: await tempDir() });
+    const clock = manualClock();
+    const callsWith = async (list: string, backlog: number) => {
+      const filling = new PendingIndex(backend, list, clock);
+      for (let i = 0; i < backlog; i++) await filling.add(`send-${String(i).padStart(6, '0')}`);
+      const { store, calls } = recording(backend);
+      const index = new PendingIndex(store, list, clock);
+      await index.add('warm-up'); // the first use looks for a legacy array once
+      await index.remove('warm-up');
+      calls.length = 0;
+      await index.add('fresh-send-key');
+      await index.remove('fresh-send-key');
+      return calls;
+    };
+    const empty = await callsWith('outbox-a', 0);
+    const full = await callsWith('outbox-b', 10_000);
+    expect(full).toEqual(empty);
+    expect(full.map(([name]) => name)).toEqual(['pendingAdd', 'pendingRemove']);
+    await backend.close();
+  });
+});
+
+describe.each(backends)('a PendingIndex over the $name store', ({ open }) => {
+  let store: Store;
+
+  beforeEach(async () => {
+    store = await open();
+  });
+
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('lists its ids in the order they were first added, once each', async () => {
+    const clock = manualClock();
+    const index = new PendingIndex(store, 'outbox:pending', clock);
+    for (const id of ['c', 'a', 'b', 'a']) {
+      await index.add(id);
+      clock.advance(1);
+    }
+    expect(await index.list()).toEqual(['c', 'a', 'b']);
+    expect(await index.size()).toBe(3);
+    expect(await index.oldest()).toEqual({ id: 'c', score: 1_000_000 });
+    await index.remove('c');
+    expect(await index.list()).toEqual(['a', 'b']);
+  });
+
+  it('moves the ids of a legacy JSON array into the pending list on first use, in their order', async () => {
+    await store.set('outbox:pending', ['k-3', 'k-1', 'k-2']);
+    const index = new PendingIndex(store, 'outbox:pending', manualClock());
+    await index.add('k-new');
+    expect(await store.pendingList('outbox:pending')).toEqual(['k-3', 'k-1', 'k-2', 'k-new']);
+    expect(await store.get('outbox:pending')).toEqual([]);
+    expect(await index.list()).toEqual(['k-3', 'k-1', 'k-2', 'k-new']);
+  });
+
+  it('moves ids an older replica still appends to the legacy array on its next list', async () => {
+    const index = new PendingIndex(store, 'groups:pending', manualClock());
+    await index.add('g-1');
+    await store.update<string[]>('groups:pending', (ids = []) => [...ids, 'g-2']);
+    // An id moved from the array is scored just before the move: its real enqueue time is not known.
+    expect(await index.list()).toEqual(['g-2', 'g-1']);
+    expect(await store.get('groups:pending')).toEqual([]);
+  });
+
+  it('drops an id whose record stays missing for the grace period, and keeps one whose record appears', async () => {
+    const clock = manualClock();
+    const index = new PendingIndex(store, 'webhooks:inbox', clock, 60_000);
+    await index.add('dangling');
+    await index.add('late');
+    const records = new Map<string, string>();
+    const sweep = async () => {
+      const found: string[] = [];
+      for await (const [id] of index.withRecords(async (id) => records.get(id))) found.push(id);
+      return found;
+    };
+    expect(await sweep()).toEqual([]);
+    clock.advance(30_000);
+    records.set('late', 'written');
+    expect(await sweep()).toEqual(['late']);
+    clock.advance(30_000);
+    expect(await sweep()).toEqual(['late']);
+    expect(await index.list()).toEqual(['late']);
   });
 });
 
 describe('the embedded SQLite store', () => {
-  it('keeps its values when the file is closed and opened again', async () => {
+  it('keeps its values and pending lists when the file is closed and opened again', async () => {
     const dataDir = await tempDir();
     const first = await createStore({ dataDir });
     await first.set('kept', { n: 1 });
     await first.claim('claimed', 'mine');
     await first.update('counter', increment);
     await first.set('expiring', 'soon', 60_000);
+
+    await first.pendingAdd('outbox', 'pending-b', 20);
+    await first.pendingAdd('outbox', 'pending-a', 10);
     await first.close();
 
     const second = await createStore({ dataDir });
+    expect(await second.pendingList('outbox')).toEqual(['pending-a', 'pending-b']);
+    expect(await second.pendingOldest('outbox')).toEqual({ id: 'pending-a', score: 10 });
     expect(await second.get('kept')).toEqual({ n: 1 });
     expect(await second.claim('claimed', 'yours')).toEqual({ claimed: false, value: 'mine' });
     expect(await second.update('counter', increment)).toBe(2);
@@ -189,6 +511,16 @@ describe('the embedded SQLite store', () => {
     expect(adapter.purgeExpired()).toBe(1);
     expect(await store.get('kept')).toBe(2);
     await store.close();
+  });
+
+  it('keeps pending lists in the file also when its KeyvStore is built by hand', async () => {
+    const path = join(await tempDir(), 'state.sqlite');
+    const first = new KeyvStore(new Keyv({ store: new SqliteAdapter({ path }), useKeyPrefix: false }));
+    await first.pendingAdd('outbox', 'kept', 1);
+    await first.close();
+    const second = new KeyvStore(new Keyv({ store: new SqliteAdapter({ path }), useKeyPrefix: false }));
+    expect(await second.pendingList('outbox')).toEqual(['kept']);
+    await second.close();
   });
 
   it('clears only the keys of its Keyv namespace', async () => {
@@ -249,6 +581,16 @@ describe('two RedisStore replicas sharing one Redis', () => {
     const other = await RedisStore.connect({ url: testRedisUrl(), namespace: uniqueNamespace('other') });
     await replicas[0]?.set('key', 'ours');
     expect(await other.get('key')).toBeUndefined();
+    await other.close();
+  });
+
+  it('keep pending lists of different namespaces apart', async () => {
+    const other = await RedisStore.connect({ url: testRedisUrl(), namespace: uniqueNamespace('other') });
+    await replicas[0]?.pendingAdd('outbox', 'ours', 1);
+    await other.pendingAdd('outbox', 'theirs', 1);
+    expect(await replicas[1]?.pendingList('outbox')).toEqual(['ours']);
+    expect(await other.pendingList('outbox')).toEqual(['theirs']);
+    expect(await other.pendingSize('outbox')).toBe(1);
     await other.close();
   });
 });

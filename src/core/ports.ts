@@ -10,7 +10,18 @@ import type { Words } from './words.js';
 /** Outcome of an atomic create-unless-present. */
 export type Claim<T> = { claimed: true; value: T } | { claimed: false; value: T };
 
-/** Durable key-value state shared by every replica of the bot. Values are JSON-serialisable. */
+/** One id of a pending list, with the score (its enqueue time in ms, unless the caller chose another) it was added with. */
+export interface PendingEntry {
+  id: string;
+  score: number;
+}
+
+/**
+ * Durable key-value state shared by every replica of the bot. Values are JSON-serialisable.
+ *
+ * Pending lists (the outbox, the webhook inbox, …) are sets of ids ordered by score, kept apart from the keys
+ * and natively per backend, so adding or removing one id costs the same however many are pending.
+ */
 export interface Store {
   /** Read a value; undefined when absent or expired. */
   get<T>(key: string): Promise<T | undefined>;
@@ -26,6 +37,16 @@ export interface Store {
    * so it must be pure. Returns the value stored afterwards.
    */
   update<T>(key: string, change: (current: T | undefined) => T | undefined, ttlMs?: number): Promise<T | undefined>;
+  /** Add `id` to the pending list `list` unless it is there already (keeping its first score, default now); true when added. */
+  pendingAdd(list: string, id: string, score?: number): Promise<boolean>;
+  /** Remove `id` from the pending list `list`; true when it was there. */
+  pendingRemove(list: string, id: string): Promise<boolean>;
+  /** The ids of the pending list `list`, lowest score (oldest) first, ties by id; at most `limit` when given. */
+  pendingList(list: string, limit?: number): Promise<string[]>;
+  /** How many ids the pending list `list` holds. */
+  pendingSize(list: string): Promise<number>;
+  /** The entry of the pending list `list` with the lowest score (the oldest), or undefined when it is empty. */
+  pendingOldest(list: string): Promise<PendingEntry | undefined>;
   /** Resolve when the backend answers a cheap read; reject (StoreUnavailableError) when it cannot be reached. */
   ping(): Promise<void>;
   /** Release connections and file handles. */

@@ -23,6 +23,11 @@ export function slowed(store: Store, pause: () => Promise<void>): Store {
     delete: (key) => later(() => store.delete(key)),
     claim: (key, value, ttlMs) => later(() => store.claim(key, value, ttlMs)),
     update: (key, change, ttlMs) => later(() => store.update(key, change, ttlMs)),
+    pendingAdd: (list, id, score) => later(() => store.pendingAdd(list, id, score)),
+    pendingRemove: (list, id) => later(() => store.pendingRemove(list, id)),
+    pendingList: (list, limit) => later(() => store.pendingList(list, limit)),
+    pendingSize: (list) => later(() => store.pendingSize(list)),
+    pendingOldest: (list) => later(() => store.pendingOldest(list)),
     ping: () => later(() => store.ping()),
     close: () => store.close(),
   };

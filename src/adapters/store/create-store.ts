@@ -44,7 +44,8 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
   const url = options.url?.trim() ?? '';
   if (url === '') {
     await prepareDataDir(options.dataDir);
-    return new KeyvStore(ownedKeyv(openSqlite(join(options.dataDir, 'state.sqlite'))));
+    const sqlite = openSqlite(join(options.dataDir, 'state.sqlite'));
+    return new KeyvStore(ownedKeyv(sqlite), sqlite.pendingSets);
   }
   if (url === 'memory://') return new KeyvStore(ownedKeyv());
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {

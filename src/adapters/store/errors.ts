@@ -67,3 +67,29 @@ export function assertStorable(key: string, value: unknown): void {
     throw new StoreInvalidInputError(`The value for "${key}" is not JSON-serialisable (got ${typeof value})`);
   }
 }
+
+/** Checks a pending-list call's arguments, so every store refuses the same ones; returns the score to use. */
+export function checkedPending(list: string, id: string, score?: number): number {
+  checkedList(list);
+  if (typeof id !== 'string' || id === '')
+    throw new StoreInvalidInputError(`An id in "${list}" must be a non-empty string`);
+  const chosen = score ?? Date.now();
+  if (!Number.isFinite(chosen))
+    throw new StoreInvalidInputError(`A score in "${list}" must be a finite number, got ${score}`);
+  return chosen;
+}
+
+/** Checks a pending-list limit: a positive integer, or none for every id. */
+export function checkedLimit(limit: number | undefined): number | undefined {
+  if (limit === undefined) return undefined;
+  if (!Number.isInteger(limit) || limit <= 0) {
+    throw new StoreInvalidInputError(`A pending-list limit must be a positive integer, got ${limit}`);
+  }
+  return limit;
+}
+
+/** Checks a pending list's name: a non-empty string. */
+export function checkedList(list: string): void {
+  if (typeof list !== 'string' || list === '')
+    throw new StoreInvalidInputError('A pending list needs a non-empty name');
+}

@@ -1,6 +1,15 @@
 import type { Keyv } from 'keyv';
-import type { Claim, Store } from '../../core/ports.js';
-import { assertStorable, checkedTtl, StoreClosedError, StoreUnavailableError } from './errors.js';
+import type { Claim, PendingEntry, Store } from '../../core/ports.js';
+import {
+  assertStorable,
+  checkedLimit,
+  checkedList,
+  checkedPending,
+  checkedTtl,
+  StoreClosedError,
+  StoreUnavailableError,
+} from './errors.js';
+import { MemoryPendingSets, type PendingSets } from './pending-sets.js';
 
 /**
  * One promise chain per key: whoever holds a key runs alone, the others queue in arrival order. A key's
@@ -37,17 +46,23 @@ export class KeyedMutex {
  * because no other process writes the same backend; several replicas need RedisStore.
  *
  * `update` without a ttl keeps the remaining life of the value it replaces, as Redis's KEEPTTL does.
+ *
+ * Pending lists bypass Keyv, whose key-value interface cannot order or count: they live in `pending`, else in
+ * the backend's own (the embedded file's `pending` table), else in memory.
  */
 export class KeyvStore implements Store {
   readonly #keyv: Keyv;
+  readonly #pending: PendingSets;
   readonly #locks = new KeyedMutex();
   #closed = false;
 
-  constructor(keyv: Keyv) {
+  constructor(keyv: Keyv, pending?: PendingSets) {
     // Keyv swallows backend errors by default (get resolves undefined, set resolves false): a caller
     // must be able to tell "absent" from "the store is broken".
     keyv.throwOnErrors = true;
     this.#keyv = keyv;
+    // A backend with pending lists of its own (the SQLite file) keeps them durable beside its keys.
+    this.#pending = pending ?? (keyv.store as { pendingSets?: PendingSets }).pendingSets ?? new MemoryPendingSets();
   }
 
   /** Keys currently locked or waited on; zero when idle. For diagnostics and tests. */
@@ -110,6 +125,37 @@ export class KeyvStore implements Store {
       await this.#backend(() => this.#keyv.set(key, next, ttl ?? keptTtl));
       return next;
     });
+  }
+
+  async pendingAdd(list: string, id: string, score?: number): Promise<boolean> {
+    this.#assertOpen();
+    const chosen = checkedPending(list, id, score);
+    return this.#backend(async () => this.#pending.add(list, id, chosen));
+  }
+
+  async pendingRemove(list: string, id: string): Promise<boolean> {
+    this.#assertOpen();
+    checkedPending(list, id, 0);
+    return this.#backend(async () => this.#pending.remove(list, id));
+  }
+
+  async pendingList(list: string, limit?: number): Promise<string[]> {
+    this.#assertOpen();
+    checkedList(list);
+    const bound = checkedLimit(limit);
+    return this.#backend(async () => this.#pending.ids(list, bound));
+  }
+
+  async pendingSize(list: string): Promise<number> {
+    this.#assertOpen();
+    checkedList(list);
+    return this.#backend(async () => this.#pending.size(list));
+  }
+
+  async pendingOldest(list: string): Promise<PendingEntry | undefined> {
+    this.#assertOpen();
+    checkedList(list);
+    return this.#backend(async () => this.#pending.oldest(list));
   }
 
   async ping(): Promise<void> {

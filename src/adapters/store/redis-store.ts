@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import KeyvRedis, { createClient } from '@keyv/redis';
-import type { Claim, Logger, Store } from '../../core/ports.js';
+import type { Claim, Logger, PendingEntry, Store } from '../../core/ports.js';
 import {
   assertStorable,
+  checkedLimit,
+  checkedList,
+  checkedPending,
   checkedTtl,
   StoreClosedError,
   StoreConflictError,
@@ -94,6 +97,9 @@ function isServerReply(error: unknown): error is Error {
  *
  * Built on @keyv/redis: its KeyvRedis adapter does the plain get/set/delete (values are our own JSON text,
  * keys `<namespace>:<key>`), and its node-redis client runs the scripts under the same key names.
+ *
+ * A pending list is one sorted set, `<namespace>:pending:<list>` (score = enqueue time): ZADD NX, ZREM, ZRANGE
+ * and ZCARD are single atomic commands costing O(log n) at most, so replicas never contend on a whole list.
  *
  * When Redis is down every operation rejects with StoreUnavailableError at once (no offline queue) or at
  * the latest after `operationTimeoutMs`; the client keeps reconnecting in the background.
@@ -214,6 +220,41 @@ export class RedisStore implements Store {
     });
   }
 
+  async pendingAdd(list: string, id: string, score?: number): Promise<boolean> {
+    const chosen = checkedPending(list, id, score);
+    const key = this.#pendingKey(list);
+    const added = await this.#redis('ZADD', () =>
+      this.#client.zAdd(key, { score: chosen, value: id }, { condition: 'NX' }),
+    );
+    return added > 0;
+  }
+
+  async pendingRemove(list: string, id: string): Promise<boolean> {
+    checkedPending(list, id, 0);
+    const key = this.#pendingKey(list);
+    return (await this.#redis('ZREM', () => this.#client.zRem(key, id))) > 0;
+  }
+
+  async pendingList(list: string, limit?: number): Promise<string[]> {
+    checkedList(list);
+    const bound = checkedLimit(limit);
+    const key = this.#pendingKey(list);
+    return this.#redis('ZRANGE', () => this.#client.zRange(key, 0, bound === undefined ? -1 : bound - 1));
+  }
+
+  async pendingSize(list: string): Promise<number> {
+    checkedList(list);
+    const key = this.#pendingKey(list);
+    return this.#redis('ZCARD', () => this.#client.zCard(key));
+  }
+
+  async pendingOldest(list: string): Promise<PendingEntry | undefined> {
+    checkedList(list);
+    const key = this.#pendingKey(list);
+    const [first] = await this.#redis('ZRANGE', () => this.#client.zRangeWithScores(key, 0, 0));
+    return first && { id: first.value, score: first.score };
+  }
+
   async ping(): Promise<void> {
     await this.#redis('PING', () => this.#client.ping());
   }
@@ -232,6 +273,10 @@ export class RedisStore implements Store {
 
   #key(key: string): string {
     return this.#adapter.createKeyPrefix(key, this.#namespace);
+  }
+
+  #pendingKey(list: string): string {
+    return this.#key(`pending:${list}`);
   }
 
   /** EVALSHA, falling back to EVAL the first time a server has not seen the script. */

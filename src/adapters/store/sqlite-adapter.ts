@@ -7,10 +7,14 @@
  * process that owns the file.
  *
  * Durability: WAL journal with `synchronous = FULL`, so a value is on disk once set() resolves.
+ *
+ * Pending lists live beside the key-value rows, in the same file, in their own indexed table (`pendingSets`).
  */
 import { EventEmitter } from 'node:events';
 import Database from 'better-sqlite3';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
+import type { PendingEntry } from '../../core/ports.js';
+import type { PendingSets } from './pending-sets.js';
 
 export interface SqliteAdapterOptions {
   /** Database file; created when missing. */
@@ -27,6 +31,8 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
   /** Set by Keyv; used only to scope clear(). */
   namespace?: string | undefined;
   readonly opts: { path: string; dialect: 'sqlite' };
+  /** This file's pending lists, for KeyvStore. */
+  readonly pendingSets: PendingSets;
   readonly #db: Database.Database;
   readonly #purgeTimer: NodeJS.Timeout;
   readonly #statements: {
@@ -48,6 +54,7 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
       CREATE TABLE IF NOT EXISTS keyv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER);
       CREATE INDEX IF NOT EXISTS keyv_expires ON keyv (expires) WHERE expires IS NOT NULL;
     `);
+    this.pendingSets = new SqlitePendingSets(this.#db);
     this.#statements = {
       get: this.#db.prepare('SELECT value FROM keyv WHERE key = ? AND (expires IS NULL OR expires > ?)'),
       upsert: this.#db.prepare(
@@ -120,5 +127,61 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
       // EventEmitter would throw it from this timer and take the process down.
       if (this.listenerCount('error') > 0) this.emit('error', error);
     }
+  }
+}
+
+/**
+ * Pending lists as rows of `pending(list, id, score)`: the primary key makes an add idempotent (INSERT OR
+ * IGNORE keeps the first score), the `(list, score, id)` index serves the ordered reads, so every call costs
+ * O(log n) whatever the backlog. Each statement is its own transaction, written under the file's WAL and
+ * `synchronous = FULL`.
+ */
+class SqlitePendingSets implements PendingSets {
+  readonly #statements: {
+    add: Database.Statement<[string, string, number]>;
+    remove: Database.Statement<[string, string]>;
+    all: Database.Statement<[string], { id: string }>;
+    head: Database.Statement<[string, number], { id: string }>;
+    size: Database.Statement<[string], { n: number }>;
+    oldest: Database.Statement<[string], PendingEntry>;
+  };
+
+  constructor(db: Database.Database) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS pending (
+        list TEXT NOT NULL, id TEXT NOT NULL, score REAL NOT NULL, PRIMARY KEY (list, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS pending_by_score ON pending (list, score, id);
+    `);
+    this.#statements = {
+      add: db.prepare('INSERT OR IGNORE INTO pending (list, id, score) VALUES (?, ?, ?)'),
+      remove: db.prepare('DELETE FROM pending WHERE list = ? AND id = ?'),
+      all: db.prepare('SELECT id FROM pending WHERE list = ? ORDER BY score, id'),
+      head: db.prepare('SELECT id FROM pending WHERE list = ? ORDER BY score, id LIMIT ?'),
+      size: db.prepare('SELECT count(*) AS n FROM pending WHERE list = ?'),
+      oldest: db.prepare('SELECT id, score FROM pending WHERE list = ? ORDER BY score, id LIMIT 1'),
+    };
+  }
+
+  add(list: string, id: string, score: number): boolean {
+    return this.#statements.add.run(list, id, score).changes > 0;
+  }
+
+  remove(list: string, id: string): boolean {
+    return this.#statements.remove.run(list, id).changes > 0;
+  }
+
+  ids(list: string, limit?: number): string[] {
+    const rows = limit === undefined ? this.#statements.all.all(list) : this.#statements.head.all(list, limit);
+    return rows.map((row) => row.id);
+  }
+
+  size(list: string): number {
+    return this.#statements.size.get(list)?.n ?? 0;
+  }
+
+  oldest(list: string): PendingEntry | undefined {
+    const row = this.#statements.oldest.get(list);
+    return row && { id: row.id, score: row.score };
   }
 }
