@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import KeyvRedis, { createClient } from '@keyv/redis';
+import KeyvRedis from '@keyv/redis';
 import type { Claim, Logger, PendingEntry, Store } from '../../core/ports.js';
 import {
   assertStorable,
@@ -10,10 +9,20 @@ import {
   checkedTtl,
   StoreClosedError,
   StoreConflictError,
-  StoreError,
   StoreUnavailableError,
 } from './errors.js';
 import { KeyedMutex } from './keyv-store.js';
+import {
+  CLAIM,
+  COMPARE_AND_SET,
+  isServerReply,
+  type RedisClient,
+  reconnectingClient,
+  redisAddress,
+  redisStoreError,
+  type Script,
+  withDeadline,
+} from './redis-protocol.js';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` URL, credentials included. */
@@ -27,67 +36,6 @@ export interface RedisStoreOptions {
   operationTimeoutMs?: number;
   /** How many optimistic attempts update() makes before it throws StoreConflictError. Default 50. */
   maxUpdateAttempts?: number;
-}
-
-type RedisClient = ReturnType<typeof createClient>;
-
-interface Script {
-  source: string;
-  sha: string;
-}
-
-function script(source: string): Script {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
-
-/** SET NX (with PX when there is a ttl); on loss, the value already there, read in the same atomic step. */
-const CLAIM = script(`
-if ARGV[2] == '' then
-  if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return false end
-else
-  if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
-end
-return redis.call('GET', KEYS[1])
-`);
-
-/**
- * Compare-and-set on the raw text: writes only if the key still holds exactly what the caller read
- * (ARGV[1] = '0' means "read nothing"). Without a ttl the remaining one is kept (KEEPTTL, Redis >= 6).
- */
-const COMPARE_AND_SET = script(`
-local current = redis.call('GET', KEYS[1])
-if ARGV[1] == '1' then
-  if current ~= ARGV[2] then return 0 end
-elseif current then
-  return 0
-end
-if ARGV[4] == '' then
-  redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
-else
-  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
-end
-return 1
-`);
-
-/** Server replies that mean "not now" rather than "never": the caller should treat them as an outage. */
-const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)\b/;
-
-/** `host:port` of a Redis URL, never its credentials. */
-export function redisAddress(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || '6379'}`;
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
-/** node-redis does not name its error classes; a reply from the server is an ErrorReply (or a subclass). */
-function isServerReply(error: unknown): error is Error {
-  for (let proto = Object.getPrototypeOf(error); proto; proto = Object.getPrototypeOf(proto)) {
-    if (proto.constructor?.name === 'ErrorReply') return true;
-  }
-  return false;
 }
 
 /**
@@ -123,24 +71,7 @@ export class RedisStore implements Store {
     this.#logger = options.logger;
     this.#operationTimeoutMs = options.operationTimeoutMs ?? 2_000;
     this.#maxUpdateAttempts = options.maxUpdateAttempts ?? 50;
-    const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
-    const startedAt = Date.now();
-    this.#client = createClient({
-      url: options.url,
-      // Commands sent while disconnected fail at once instead of waiting, unbounded, for a reconnect.
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: Math.min(connectTimeoutMs, 2_000),
-        // Until the first connection, give up after connectTimeoutMs so start-up fails clearly. After it,
-        // never give up: a node-redis client whose strategy says "stop" closes for good.
-        reconnectStrategy: (retries) => {
-          if (!this.#everReady && Date.now() - startedAt >= connectTimeoutMs) {
-            return new Error(`gave up connecting after ${connectTimeoutMs} ms`);
-          }
-          return Math.min(50 * 2 ** retries, 1_000) + Math.floor(Math.random() * 100);
-        },
-      },
-    });
+    this.#client = reconnectingClient(options.url, options.connectTimeoutMs ?? 5_000, () => this.#everReady);
     // An EventEmitter 'error' with no listener would crash the process; connection errors are expected
     // while Redis is away, and operations report them to their callers.
     this.#client.on('error', (error: Error) => this.#onConnectionError(error));
@@ -244,8 +175,7 @@ export class RedisStore implements Store {
 
   async pendingSize(list: string): Promise<number> {
     checkedList(list);
-    const key = this.#pendingKey(list);
-    return this.#redis('ZCARD', () => this.#client.zCard(key));
+    return this.#redis('ZCARD', () => this.#client.zCard(this.#pendingKey(list)));
   }
 
   async pendingOldest(list: string): Promise<PendingEntry | undefined> {
@@ -295,36 +225,12 @@ export class RedisStore implements Store {
   /** One call to Redis, bounded by the operation deadline, with its failure told as a StoreError. */
   async #redis<T>(command: string, call: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new StoreClosedError();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(
-          new StoreUnavailableError(
-            `Redis at ${this.#address} did not answer ${command} within ${this.#operationTimeoutMs} ms`,
-          ),
-        );
-      }, this.#operationTimeoutMs);
-    });
+    const late = `Redis at ${this.#address} did not answer ${command} within ${this.#operationTimeoutMs} ms`;
     try {
-      return await Promise.race([call(), deadline]);
+      return await withDeadline(call(), this.#operationTimeoutMs, () => new StoreUnavailableError(late));
     } catch (error) {
-      throw this.#storeError(command, error);
-    } finally {
-      clearTimeout(timer);
+      throw redisStoreError(this.#address, command, error);
     }
-  }
-
-  #storeError(command: string, error: unknown): StoreError {
-    if (error instanceof StoreError) return error;
-    const message = (error as Error)?.message ?? String(error);
-    if (isServerReply(error) && !TRANSIENT_REPLY.test(message)) {
-      return new StoreError('STORE_FAILED', `Redis at ${this.#address} refused ${command}: ${message}`, {
-        cause: error,
-      });
-    }
-    return new StoreUnavailableError(`Redis at ${this.#address} is unavailable (${command}): ${message}`, {
-      cause: error,
-    });
   }
 
   #onConnectionError(error: Error): void {

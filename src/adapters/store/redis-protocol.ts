@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { createClient } from '@keyv/redis';
+import { StoreError, StoreUnavailableError } from './errors.js';
+
+/*
+ * How RedisStore talks to Redis: the Lua scripts behind `claim` and `update`, how Redis's answers and failures
+ * become the store's errors, and the client's reconnect policy.
+ */
+
+export interface Script {
+  source: string;
+  sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/** SET NX (with PX when there is a ttl); on loss, the value already there, read in the same atomic step. */
+export const CLAIM = script(`
+if ARGV[2] == '' then
+  if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return false end
+else
+  if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+end
+return redis.call('GET', KEYS[1])
+`);
+
+/**
+ * Compare-and-set on the raw text: writes only if the key still holds exactly what the caller read
+ * (ARGV[1] = '0' means "read nothing"). Without a ttl the remaining one is kept (KEEPTTL, Redis >= 6).
+ */
+export const COMPARE_AND_SET = script(`
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if current ~= ARGV[2] then return 0 end
+elseif current then
+  return 0
+end
+if ARGV[4] == '' then
+  redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+else
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+end
+return 1
+`);
+
+/** Server replies that mean "not now" rather than "never": the caller should treat them as an outage. */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)\b/;
+
+/** `host:port` of a Redis URL, never its credentials. */
+export function redisAddress(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '6379'}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** node-redis does not name its error classes; a reply from the server is an ErrorReply (or a subclass). */
+export function isServerReply(error: unknown): error is Error {
+  for (let proto = Object.getPrototypeOf(error); proto; proto = Object.getPrototypeOf(proto)) {
+    if (proto.constructor?.name === 'ErrorReply') return true;
+  }
+  return false;
+}
+
+/** A failed Redis call as a StoreError: a refusal by the server is final, anything else an outage. */
+export function redisStoreError(address: string, command: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  const message = (error as Error)?.message ?? String(error);
+  if (isServerReply(error) && !TRANSIENT_REPLY.test(message)) {
+    return new StoreError('STORE_FAILED', `Redis at ${address} refused ${command}: ${message}`, { cause: error });
+  }
+  return new StoreUnavailableError(`Redis at ${address} is unavailable (${command}): ${message}`, { cause: error });
+}
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+/**
+ * A node-redis client that fails fast while disconnected and reconnects in the background. Until the first
+ * connection it gives up after `connectTimeoutMs`, so a start fails clearly; after it (`everReady()`), it never
+ * gives up: a node-redis client whose strategy says "stop" closes for good.
+ */
+export function reconnectingClient(url: string, connectTimeoutMs: number, everReady: () => boolean): RedisClient {
+  const startedAt = Date.now();
+  return createClient({
+    url,
+    // Commands sent while disconnected fail at once instead of waiting, unbounded, for a reconnect.
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: Math.min(connectTimeoutMs, 2_000),
+      reconnectStrategy: (retries) => {
+        if (!everReady() && Date.now() - startedAt >= connectTimeoutMs) {
+          return new Error(`gave up connecting after ${connectTimeoutMs} ms`);
+        }
+        return Math.min(50 * 2 ** retries, 1_000) + Math.floor(Math.random() * 100);
+      },
+    },
+  });
+}
+
+/** What `call` resolves to, or the error `late()` makes once `ms` pass without an answer. */
+export async function withDeadline<T>(call: Promise<T>, ms: number, late: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late()), ms);
+  });
+  try {
+    return await Promise.race([call, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
