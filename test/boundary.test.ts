@@ -100,3 +100,55 @@ describe('the environment', () => {
     expect(readers).toEqual(['main.ts', 'sandbox/main.ts']);
   });
 });
+
+describe('the import graph of src', () => {
+  const srcFiles = filesUnder(SRC);
+  const key = (file: string) =>
+    relative(SRC, file)
+      .split(sep)
+      .join('/')
+      .replace(/\.[cm]?[jt]s$/, '');
+
+  /** Each src file (without extension) and the src files it imports, type-only imports included. */
+  const graph = new Map(
+    srcFiles.map((file) => [
+      key(file),
+      specifiersOf(file).flatMap((specifier) => {
+        const target = localTarget(file, specifier);
+        return target === undefined ? [] : [target];
+      }),
+    ]),
+  );
+
+  /** The first cycle found by depth-first search, as the chain of files that closes it. */
+  function firstCycle(): string[] | undefined {
+    const state = new Map<string, 'open' | 'done'>();
+    const path: string[] = [];
+    const visit = (node: string): string[] | undefined => {
+      if (state.get(node) === 'done') return undefined;
+      if (state.get(node) === 'open') return [...path.slice(path.indexOf(node)), node];
+      state.set(node, 'open');
+      path.push(node);
+      for (const next of graph.get(node) ?? []) {
+        const cycle = visit(next);
+        if (cycle) return cycle;
+      }
+      path.pop();
+      state.set(node, 'done');
+      return undefined;
+    };
+    for (const node of graph.keys()) {
+      const cycle = visit(node);
+      if (cycle) return cycle;
+    }
+    return undefined;
+  }
+
+  it('reads the imports of every src file, so the check below cannot pass on nothing', () => {
+    expect(graph.get('core/ports')).toContain('core/message-ref');
+  });
+
+  it('has no import cycle, type-only imports included', () => {
+    expect(firstCycle()?.join(' -> ')).toBeUndefined();
+  });
+});

@@ -1,3 +1,4 @@
+import type { MessageRef } from './message-ref.js';
 import type { SendGroup } from './send-group.js';
 import type { DeliveryStatus, SendRecord } from './send-record.js';
 import type { Words } from './words.js';
@@ -84,11 +85,7 @@ export interface SlackPerson {
   responseUrl?: string;
 }
 
-/** Where a send's parent message lives in Slack. */
-export interface MessageRef {
-  channel: string;
-  ts: string;
-}
+export type { MessageRef } from './message-ref.js';
 
 /** The Slack side of a send, as the core needs it. Implemented by the Slack adapter. */
 export interface SendNotifier {

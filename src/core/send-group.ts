@@ -1,4 +1,4 @@
-import type { MessageRef } from './ports.js';
+import type { MessageRef } from './message-ref.js';
 
 /** Who must approve a team send, and how many of them. */
 export interface ApprovalRule {

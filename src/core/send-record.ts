@@ -1,4 +1,4 @@
-import type { MessageRef } from './ports.js';
+import type { MessageRef } from './message-ref.js';
 
 /** WAPing's delivery states, in the order a message moves through them (failed stands apart). */
 export type DeliveryStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
