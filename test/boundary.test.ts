@@ -24,7 +24,7 @@ const FORBIDDEN_PACKAGES: Array<{ pattern: RegExp; what: string }> = [
 ];
 
 /** Parts of src/ that are adapters or wiring, named so a failure says which rule was broken. */
-const FORBIDDEN_LOCAL = ['adapters', 'app', 'config', 'sandbox'];
+const FORBIDDEN_LOCAL = ['adapters', 'app', 'config', 'sandbox', 'wiring'];
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
