@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createStore } from '../src/adapters/store/create-store.js';
 import type { GroupDirectory } from '../src/core/access.js';
-import { ApprovalService, groupIdForView, idempotencyKeyForGroupRecipient } from '../src/core/approvals.js';
+import { ApprovalService } from '../src/core/approvals.js';
 import { MessageSync } from '../src/core/message-sync.js';
 import type {
   Clock,
@@ -23,6 +23,7 @@ import type {
   WapingSendResult,
 } from '../src/core/ports.js';
 import type { ApprovalDecision, ApprovalRule, ApprovalState, SendGroup } from '../src/core/send-group.js';
+import { groupIdForView, idempotencyKeyForGroupRecipient } from '../src/core/send-groups.js';
 import { type SendRecord, sendKey } from '../src/core/send-record.js';
 import { defaultSendPolicy, SendService } from '../src/core/sends.js';
 import type { Words } from '../src/core/words.js';

@@ -5,6 +5,7 @@ import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
 import type { Clock, Logger, Store, Telemetry } from './ports.js';
 import { type DeliveryStatus, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
+import { messageIdKey, PENDING_LISTS, webhookKey } from './store-keys.js';
 
 /** A verified WAPing webhook, in the core's terms (no phone numbers: the core does not need them). */
 export type DeliveryEvent =
@@ -35,8 +36,6 @@ interface ParkingSlot {
   messageId: string;
 }
 
-/** Ids of webhooks recorded but not yet applied; what the sweep resumes after a crash. */
-const INBOX_KEY = 'webhooks:inbox';
 /** WAPing redelivers for days: ids are remembered for longer than that. */
 const WEBHOOK_ID_TTL_MS = 8 * 24 * 60 * 60 * 1000;
 /**
@@ -97,7 +96,7 @@ export class DeliveryService {
     },
   ) {
     this.background = new BackgroundWork(deps.logger);
-    this.inbox = new PendingIndex(deps.store, INBOX_KEY, deps.clock);
+    this.inbox = new PendingIndex(deps.store, PENDING_LISTS.webhookInbox, deps.clock);
     this.parkingCap = Math.max(1, Math.floor(deps.parkedEventsCap ?? PARKED_EVENTS_CAP));
   }
 
@@ -115,7 +114,7 @@ export class DeliveryService {
     // Into the inbox first, so a crash between the two writes leaves nothing unswept.
     await this.inbox.add(webhookId);
     const entry: InboxEntry = { id: webhookId, event, state: 'received', receivedAt: clock.now() };
-    const claim = await store.claim(`webhook:${webhookId}`, entry, WEBHOOK_ID_TTL_MS);
+    const claim = await store.claim(webhookKey(webhookId), entry, WEBHOOK_ID_TTL_MS);
     return claim.claimed ? 'recorded' : 'duplicate';
   }
 
@@ -131,7 +130,7 @@ export class DeliveryService {
   /** Apply one recorded event; safe to repeat. */
   async apply(webhookId: string): Promise<void> {
     const { store } = this.deps;
-    const entry = await store.get<InboxEntry>(`webhook:${webhookId}`);
+    const entry = await store.get<InboxEntry>(webhookKey(webhookId));
     if (!entry) return this.inbox.recordMissing(webhookId); // not written yet, or expired while parked
     this.inbox.recordFound(webhookId);
     if (entry.state === 'applied' || entry.state === 'dropped' || this.expired(entry))
@@ -146,7 +145,7 @@ export class DeliveryService {
       });
       return this.settle(entry);
     }
-    const key = await store.get<string>(`message:${event.messageId}`);
+    const key = await store.get<string>(messageIdKey(event.messageId));
     if (!key) return this.park(entry, event.messageId);
     // Events parked for this message came first: apply them before this one (when a send settles, the next
     // event can arrive before onMessageKnown has got round to them).
@@ -182,7 +181,7 @@ export class DeliveryService {
       const ticket = (await store.update<number>(PARKING_TICKET_KEY, (last = 0) => last + 1)) as number;
       const at = clock.now();
       const after = await store.update<InboxEntry>(
-        `webhook:${id}`,
+        webhookKey(id),
         (e) =>
           e && (e.state === 'received' || e.state === 'waiting')
             ? { ...e, state: 'parked', parked: { at, ticket } }
@@ -205,7 +204,7 @@ export class DeliveryService {
       'parked a webhook event for an unknown message',
     );
     // The send may have been saved after onMessageKnown read the parked ids: then nobody else applies this one.
-    if (await store.get<string>(`message:${messageId}`)) await this.apply(id);
+    if (await store.get<string>(messageIdKey(messageId))) await this.apply(id);
   }
 
   /** Put a parked event in its place of the ring; whoever held that place before is dropped, if still parked. */
@@ -226,7 +225,7 @@ export class DeliveryService {
   private async drop(slot: ParkingSlot): Promise<void> {
     const { store, clock, logger } = this.deps;
     let parkedAt: number | undefined;
-    await store.update<InboxEntry>(`webhook:${slot.webhookId}`, (e) => {
+    await store.update<InboxEntry>(webhookKey(slot.webhookId), (e) => {
       parkedAt = undefined;
       if (e?.state !== 'parked' || e.parked?.ticket !== slot.ticket || this.expired(e)) return undefined;
       parkedAt = e.parked.at;
@@ -280,7 +279,7 @@ export class DeliveryService {
   }
 
   private async settle(entry: InboxEntry): Promise<void> {
-    await this.deps.store.set(`webhook:${entry.id}`, { ...entry, state: 'applied' }, WEBHOOK_ID_TTL_MS);
+    await this.deps.store.set(webhookKey(entry.id), { ...entry, state: 'applied' }, WEBHOOK_ID_TTL_MS);
     await this.inbox.remove(entry.id);
   }
 }

@@ -1,4 +1,5 @@
 import { type Clock, type Logger, noTelemetry, type SendNotifier, type Store, type Telemetry } from './ports.js';
+import { deviceKey } from './store-keys.js';
 import { foreign } from './words.js';
 
 /** A device's session as WAPing last reported it (webhooks, or a send refused for a dropped session). */
@@ -14,8 +15,6 @@ export interface DeviceState {
    */
   source?: 'webhook' | 'send';
 }
-
-const deviceKey = (id: string) => `device:${id}`;
 
 /**
  * Device sessions, kept in the store so that every replica refuses a disconnected device, and the

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { GroupDirectory } from '../core/access.js';
-import { type ApprovalPolicy, ApprovalService } from '../core/approvals.js';
+import type { ApprovalPolicy } from '../core/approval-policy.js';
+import { ApprovalService } from '../core/approvals.js';
 import { DeliveryService } from '../core/deliveries.js';
 import { DeviceHealth, reportedDeviceStates } from '../core/device-health.js';
 import { DeviceDirectory } from '../core/devices.js';

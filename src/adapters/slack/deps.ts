@@ -1,6 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { AccessPolicy, GroupDirectory } from '../../core/access.js';
-import type { ApprovalPolicy, ApprovalService } from '../../core/approvals.js';
+import type { ApprovalPolicy } from '../../core/approval-policy.js';
+import type { ApprovalService } from '../../core/approvals.js';
 import type { DeviceDirectory } from '../../core/devices.js';
 import type { Logger, SendNotifier } from '../../core/ports.js';
 import type { SendService } from '../../core/sends.js';
