@@ -1,33 +1,19 @@
 import { BackgroundWork } from './background.js';
-import { nextStatus, type ReplyMode, wantsReply } from './delivery-status.js';
+import { type DeliveryEvent, type InboxEntry, type MessageEvent, withDeliveryEvent } from './delivery-events.js';
+import type { ReplyMode } from './delivery-status.js';
 import type { DeviceHealth } from './device-health.js';
 import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
 import type { Clock, Logger, Store, Telemetry } from './ports.js';
-import { type DeliveryStatus, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
-import { messageIdKey, PENDING_LISTS, webhookKey } from './store-keys.js';
-
-/** A verified WAPing webhook, in the core's terms (no phone numbers: the core does not need them). */
-export type DeliveryEvent =
-  | {
-      kind: 'message';
-      messageId: string;
-      status: DeliveryStatus;
-      /** When WAPing saw it (ms). */
-      at: number;
-      error?: { code: string; message: string };
-    }
-  | { kind: 'session'; deviceId: string; connected: boolean; at: number; reason?: string };
-
-interface InboxEntry {
-  id: string;
-  event: DeliveryEvent;
-  /** 'waiting': an event kept in the inbox for an unknown message by earlier versions; the sweep parks it. */
-  state: 'received' | 'waiting' | 'parked' | 'dropped' | 'applied';
-  receivedAt: number;
-  /** While parked: since when (the injected clock), and its ticket, which names its place in the parking ring. */
-  parked?: { at: number; ticket: number };
-}
+import { type SendRecord, sendKey, syncUnitOf } from './send-record.js';
+import {
+  messageIdKey,
+  PARKING_TICKET_KEY,
+  PENDING_LISTS,
+  parkedKey,
+  parkingSlotKey,
+  webhookKey,
+} from './store-keys.js';
 
 /** One place in the parking ring: the event that took ticket `ticket`. */
 interface ParkingSlot {
@@ -51,19 +37,8 @@ export const PARK_MS = 24 * 60 * 60 * 1000;
  * ~1 KB each in the store, and far more than our own events can ever be waiting at once.
  */
 export const PARKED_EVENTS_CAP = 10_000;
-/** The last ticket handed out; ticket `t` takes place `t % cap` of the ring. */
-const PARKING_TICKET_KEY = 'parking:ticket';
-const parkingSlotKey = (place: number) => `parking:slot:${place}`;
-/** The webhook ids parked for one WAPing message id, in the order they were parked. */
-const parkedKey = (messageId: string) => `parking:message:${messageId}`;
-const APPLIED_EVENTS_KEPT = 200;
 
-/** Plain words for WhatsApp delivery failures. */
-function failureReason(error?: { code: string; message: string }): string {
-  if (!error) return 'WhatsApp could not deliver the message.';
-  const words = (error.message || error.code).slice(0, 200); // shown in Slack only, never logged
-  return `WhatsApp could not deliver the message: ${words} (${error.code}).`;
-}
+export type { DeliveryEvent } from './delivery-events.js';
 
 /**
  * Delivery webhooks: each is recorded durably before WAPing gets its 2xx (and deduplicated on its
@@ -254,28 +229,13 @@ export class DeliveryService {
     return entry.state === 'parked' && entry.parked !== undefined && this.deps.clock.now() - entry.parked.at >= PARK_MS;
   }
 
-  private async applyToSend(key: string, webhookId: string, event: Extract<DeliveryEvent, { kind: 'message' }>) {
+  private async applyToSend(key: string, webhookId: string, event: MessageEvent) {
     const mode = this.deps.replyMode;
     const current = await this.deps.store.get<SendRecord>(sendKey(key));
     if (current) await this.deps.sync.markBehind(syncUnitOf(current));
-    return this.deps.store.update<SendRecord>(sendKey(key), (send) => {
-      if (!send || send.appliedEvents.includes(webhookId)) return undefined;
-      const appliedEvents = [...send.appliedEvents, webhookId].slice(-APPLIED_EVENTS_KEPT);
-      const status = nextStatus(send.status, event.status);
-      if (!status) return { ...send, appliedEvents };
-      return {
-        ...send,
-        appliedEvents,
-        status,
-        timeline: [...send.timeline, { status, at: event.at }],
-        deliveryFailure:
-          status === 'failed' ? { code: event.error?.code ?? 'FAILED', reason: failureReason(event.error) } : undefined,
-        replies: wantsReply(mode(send.channelId), status)
-          ? [...send.replies, { status, at: event.at, posted: false }]
-          : send.replies,
-        version: send.version + 1,
-      };
-    });
+    return this.deps.store.update<SendRecord>(sendKey(key), (send) =>
+      send ? withDeliveryEvent(send, webhookId, event, mode(send.channelId)) : undefined,
+    );
   }
 
   private async settle(entry: InboxEntry): Promise<void> {

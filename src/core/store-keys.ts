@@ -29,3 +29,11 @@ export const PENDING_LISTS = {
   /** Ids of webhooks recorded but not yet applied. */
   webhookInbox: 'webhooks:inbox',
 } as const;
+
+// The parking ring of webhook events for unknown messages (see DeliveryService).
+/** The last ticket handed out; ticket `t` takes place `t % cap` of the ring. */
+export const PARKING_TICKET_KEY = 'parking:ticket';
+/** One place of the ring. */
+export const parkingSlotKey = (place: number): string => `parking:slot:${place}`;
+/** The webhook ids parked for one WAPing message id, in the order they were parked. */
+export const parkedKey = (messageId: string): string => `parking:message:${messageId}`;
