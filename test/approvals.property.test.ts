@@ -16,8 +16,8 @@ import type {
   Logger,
   MessageRef,
   OutgoingText,
+  Person,
   SendNotifier,
-  SlackPerson,
   Store,
   WapingPort,
   WapingSendResult,
@@ -251,7 +251,7 @@ class RecordingNotifier implements SendNotifier {
   }
   async reply() {}
   async alertOps() {}
-  async tell(person: SlackPerson, said: string | Words) {
+  async tell(person: Person, said: string | Words) {
     this.told.push({ userId: person.userId, text: typeof said === 'string' ? said : asText(said) });
   }
 }
