@@ -20,9 +20,3 @@ export interface SlackDeps {
   /** Why the store cannot be used right now, or undefined when it answers (bounded to about a second). */
   storeProblem(): Promise<string | undefined>;
 }
-
-export const REFUSAL =
-  "Sorry, you're not on the list of people who may send WhatsApp messages from here. Ask whoever runs the bot to add you (or this channel).";
-
-/** Said when the store does not answer before anything was claimed: nothing was sent. */
-export const STORE_DOWN = "Nothing was sent: the bot can't reach its storage right now. Please try again in a minute.";

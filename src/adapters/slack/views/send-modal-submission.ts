@@ -17,7 +17,8 @@ import {
   RECIPIENT_INPUT,
   type SendModalMetadata,
 } from '../blocks/send-modal.js';
-import { REFUSAL, type SlackDeps, STORE_DOWN } from '../deps.js';
+import type { SlackDeps } from '../deps.js';
+import { REFUSAL, STORE_DOWN } from '../refusals.js';
 
 const metadataSchema = z.object({ channelId: z.string().min(1), responseUrl: z.string().optional() });
 
