@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalModal } from '../src/adapters/slack/blocks/approval-modal.js';
 import { groupMessage } from '../src/adapters/slack/blocks/group-message.js';
 import { WapingClient } from '../src/adapters/waping/client.js';
-import { groupIdForView, idempotencyKeyForGroupRecipient } from '../src/core/approvals.js';
 import { checkSendForm } from '../src/core/send-form.js';
 import type { SendGroup } from '../src/core/send-group.js';
+import { groupIdForView, idempotencyKeyForGroupRecipient } from '../src/core/send-groups.js';
 import {
   DEPLOYED_STORES,
   type Harness,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { groupIdForView } from '../src/core/approvals.js';
 import type { SendGroup } from '../src/core/send-group.js';
+import { groupIdForView } from '../src/core/send-groups.js';
 import {
   DEPLOYED_STORES,
   expectCleanLogs,

@@ -9,20 +9,21 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createStore } from '../src/adapters/store/create-store.js';
 import type { GroupDirectory } from '../src/core/access.js';
-import { ApprovalService, groupIdForView, idempotencyKeyForGroupRecipient } from '../src/core/approvals.js';
+import { ApprovalService } from '../src/core/approvals.js';
 import { MessageSync } from '../src/core/message-sync.js';
 import type {
   Clock,
   Logger,
   MessageRef,
   OutgoingText,
+  Person,
   SendNotifier,
-  SlackPerson,
   Store,
   WapingPort,
   WapingSendResult,
 } from '../src/core/ports.js';
 import type { ApprovalDecision, ApprovalRule, ApprovalState, SendGroup } from '../src/core/send-group.js';
+import { groupIdForView, idempotencyKeyForGroupRecipient } from '../src/core/send-groups.js';
 import { type SendRecord, sendKey } from '../src/core/send-record.js';
 import { defaultSendPolicy, SendService } from '../src/core/sends.js';
 import type { Words } from '../src/core/words.js';
@@ -250,7 +251,7 @@ class RecordingNotifier implements SendNotifier {
   }
   async reply() {}
   async alertOps() {}
-  async tell(person: SlackPerson, said: string | Words) {
+  async tell(person: Person, said: string | Words) {
     this.told.push({ userId: person.userId, text: typeof said === 'string' ? said : asText(said) });
   }
 }

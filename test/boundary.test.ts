@@ -24,7 +24,7 @@ const FORBIDDEN_PACKAGES: Array<{ pattern: RegExp; what: string }> = [
 ];
 
 /** Parts of src/ that are adapters or wiring, named so a failure says which rule was broken. */
-const FORBIDDEN_LOCAL = ['adapters', 'app', 'config', 'sandbox'];
+const FORBIDDEN_LOCAL = ['adapters', 'app', 'config', 'sandbox', 'wiring'];
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -52,7 +52,7 @@ const coreFiles = filesUnder(CORE);
 describe('the core boundary', () => {
   it('finds the core files and their imports, so the rules below cannot pass on nothing', () => {
     expect(coreFiles.map((file) => relative(SRC, file))).toContain(join('core', 'sends.ts'));
-    expect(specifiersOf(join(CORE, 'sends.ts'))).toContain('./backoff.js');
+    expect(specifiersOf(join(CORE, 'send-delivery.ts'))).toContain('./backoff.js');
   });
 
   it('imports no Slack, HTTP, store or logging library in src/core', () => {
@@ -98,5 +98,118 @@ describe('the environment', () => {
       .filter((file) => readsEnv.test(readFileSync(file, 'utf8')))
       .map((file) => relative(SRC, file).split(sep).join('/'));
     expect(readers).toEqual(['main.ts', 'sandbox/main.ts']);
+  });
+});
+
+describe('the import graph of src', () => {
+  const srcFiles = filesUnder(SRC);
+  const key = (file: string) =>
+    relative(SRC, file)
+      .split(sep)
+      .join('/')
+      .replace(/\.[cm]?[jt]s$/, '');
+
+  /** Each src file (without extension) and the src files it imports, type-only imports included. */
+  const graph = new Map(
+    srcFiles.map((file) => [
+      key(file),
+      specifiersOf(file).flatMap((specifier) => {
+        const target = localTarget(file, specifier);
+        return target === undefined ? [] : [target];
+      }),
+    ]),
+  );
+
+  /** The first cycle found by depth-first search, as the chain of files that closes it. */
+  function firstCycle(): string[] | undefined {
+    const state = new Map<string, 'open' | 'done'>();
+    const path: string[] = [];
+    const visit = (node: string): string[] | undefined => {
+      if (state.get(node) === 'done') return undefined;
+      if (state.get(node) === 'open') return [...path.slice(path.indexOf(node)), node];
+      state.set(node, 'open');
+      path.push(node);
+      for (const next of graph.get(node) ?? []) {
+        const cycle = visit(next);
+        if (cycle) return cycle;
+      }
+      path.pop();
+      state.set(node, 'done');
+      return undefined;
+    };
+    for (const node of graph.keys()) {
+      const cycle = visit(node);
+      if (cycle) return cycle;
+    }
+    return undefined;
+  }
+
+  it('reads the imports of every src file, so the check below cannot pass on nothing', () => {
+    expect(graph.get('core/ports')).toContain('core/message-ref');
+  });
+
+  it('has no import cycle, type-only imports included', () => {
+    expect(firstCycle()?.join(' -> ')).toBeUndefined();
+  });
+});
+
+describe('the size of src files', () => {
+  const MAX_LINES = 250;
+  /**
+   * Files allowed over the limit, each with its reason. Shrink this list; never grow it.
+   * redis-store.ts is being reworked by the pending-work change to the store, which owns it.
+   */
+  const OVER_LIMIT = new Set(['adapters/store/redis-store.ts']);
+
+  it(`keeps every src file at ${MAX_LINES} lines or fewer, one job per file`, () => {
+    const offences = filesUnder(SRC).flatMap((file) => {
+      const name = relative(SRC, file).split(sep).join('/');
+      const lines = readFileSync(file, 'utf8').split('\n').length - 1;
+      return lines > MAX_LINES && !OVER_LIMIT.has(name) ? [`${name}: ${lines} lines`] : [];
+    });
+    expect(offences).toEqual([]);
+  });
+});
+
+describe('Slack vocabulary in the core', () => {
+  /**
+   * The core speaks of people, conversations and messages; what Slack calls them, and how Slack formats text,
+   * belong to the Slack adapter. Read as tokens (not lines), so that prose in comments may still say "Slack":
+   * - an identifier named Slack… (`SlackPerson`, `SlackNotifier`): a Slack type or service;
+   * - an identifier `mrkdwn`, `block`, `blocks` or `blockKit`: Slack's markup and its layout;
+   * - a string holding mrkdwn (`*bold*`, `_italic_`, `<@U…>`, `<!here>`, `<url|label>`) or an emoji shortcode
+   *   (`:red_circle:`, standing alone), which only Slack would render.
+   */
+  const slackIdentifier = /^(Slack[A-Z]\w*|mrkdwn|blocks?|blockKit)$/;
+  const slackMarkup =
+    /(^|\s)[*_~][^\s*_~][^*_~]*[*_~](\s|$)|<[@#!][A-Z0-9a-z]+[^>]*>|<https?:[^|>]+\|[^>]*>|(^|\s):[a-z0-9_+-]+:(\s|$)/;
+
+  function slackTokens(file: string): string[] {
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const found: string[] = [];
+    const visit = (node: ts.Node): void => {
+      if (ts.isIdentifier(node) && slackIdentifier.test(node.text)) found.push(node.text);
+      const isText =
+        ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateLiteralToken(node);
+      if (isText && slackMarkup.test(node.text)) found.push(JSON.stringify(node.text));
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    return found;
+  }
+
+  it('recognises the vocabulary it forbids, so the check below cannot pass on nothing', () => {
+    expect(slackIdentifier.test('SlackPerson')).toBe(true);
+    expect(slackIdentifier.test('Slacker')).toBe(false);
+    expect(slackMarkup.test('Device *Support line* is down')).toBe(true);
+    expect(slackMarkup.test(':red_circle: down')).toBe(true);
+    expect(slackMarkup.test('<@U123> approved')).toBe(true);
+    expect(slackMarkup.test('at 10:30, send:1 and group:2')).toBe(false);
+    expect(slackMarkup.test('parking:slot:')).toBe(false);
+  });
+
+  it('names no Slack type, markup or block, and writes no mrkdwn or emoji shortcode, in src/core', () => {
+    const offences = coreFiles.flatMap((file) => slackTokens(file).map((token) => `${relative(ROOT, file)}: ${token}`));
+    expect(offences).toEqual([]);
   });
 });

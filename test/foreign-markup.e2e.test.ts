@@ -1,8 +1,8 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../src/adapters/waping/webhook-signature.js';
-import { groupIdForView } from '../src/core/approvals.js';
 import { idempotencyKeyForView } from '../src/core/idempotency.js';
+import { groupIdForView } from '../src/core/send-groups.js';
 import {
   DEPLOYED_STORES,
   type Harness,

@@ -1,9 +1,9 @@
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../src/adapters/waping/webhook-signature.js';
-import { groupIdForView } from '../src/core/approvals.js';
 import { idempotencyKeyForView } from '../src/core/idempotency.js';
 import type { SendGroup } from '../src/core/send-group.js';
+import { groupIdForView } from '../src/core/send-groups.js';
 import {
   DEPLOYED_STORES,
   expectCleanLogs,

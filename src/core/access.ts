@@ -5,9 +5,12 @@ export interface AccessPolicy {
   channels: string[];
 }
 
-/** Who belongs to a Slack user group (cached by the adapter; Slack rate limits the call). */
+/** Who belongs to a group of people (cached by the adapter: the chat platform rate limits the call). */
 export interface GroupDirectory {
-  /** Member user ids of a user group; empty when the group is unknown or the plan lacks user groups. */
+  /**
+   * Member user ids of a group; empty when the id names no group (a person's id, say), the group is unknown, or
+   * the plan lacks groups.
+   */
   membersOf(groupId: string): Promise<string[]>;
 }
 

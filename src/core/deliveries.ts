@@ -1,32 +1,19 @@
 import { BackgroundWork } from './background.js';
-import { nextStatus, type ReplyMode, wantsReply } from './delivery-status.js';
+import { type DeliveryEvent, type InboxEntry, type MessageEvent, withDeliveryEvent } from './delivery-events.js';
+import type { ReplyMode } from './delivery-status.js';
 import type { DeviceHealth } from './device-health.js';
 import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
 import type { Clock, Logger, Store, Telemetry } from './ports.js';
-import { type DeliveryStatus, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
-
-/** A verified WAPing webhook, in the core's terms (no phone numbers: the core does not need them). */
-export type DeliveryEvent =
-  | {
-      kind: 'message';
-      messageId: string;
-      status: DeliveryStatus;
-      /** When WAPing saw it (ms). */
-      at: number;
-      error?: { code: string; message: string };
-    }
-  | { kind: 'session'; deviceId: string; connected: boolean; at: number; reason?: string };
-
-interface InboxEntry {
-  id: string;
-  event: DeliveryEvent;
-  /** 'waiting': an event kept in the inbox for an unknown message by earlier versions; the sweep parks it. */
-  state: 'received' | 'waiting' | 'parked' | 'dropped' | 'applied';
-  receivedAt: number;
-  /** While parked: since when (the injected clock), and its ticket, which names its place in the parking ring. */
-  parked?: { at: number; ticket: number };
-}
+import { type SendRecord, sendKey, syncUnitOf } from './send-record.js';
+import {
+  messageIdKey,
+  PARKING_TICKET_KEY,
+  PENDING_LISTS,
+  parkedKey,
+  parkingSlotKey,
+  webhookKey,
+} from './store-keys.js';
 
 /** One place in the parking ring: the event that took ticket `ticket`. */
 interface ParkingSlot {
@@ -35,8 +22,6 @@ interface ParkingSlot {
   messageId: string;
 }
 
-/** Ids of webhooks recorded but not yet applied; what the sweep resumes after a crash. */
-const INBOX_KEY = 'webhooks:inbox';
 /** WAPing redelivers for days: ids are remembered for longer than that. */
 const WEBHOOK_ID_TTL_MS = 8 * 24 * 60 * 60 * 1000;
 /**
@@ -52,19 +37,8 @@ export const PARK_MS = 24 * 60 * 60 * 1000;
  * ~1 KB each in the store, and far more than our own events can ever be waiting at once.
  */
 export const PARKED_EVENTS_CAP = 10_000;
-/** The last ticket handed out; ticket `t` takes place `t % cap` of the ring. */
-const PARKING_TICKET_KEY = 'parking:ticket';
-const parkingSlotKey = (place: number) => `parking:slot:${place}`;
-/** The webhook ids parked for one WAPing message id, in the order they were parked. */
-const parkedKey = (messageId: string) => `parking:message:${messageId}`;
-const APPLIED_EVENTS_KEPT = 200;
 
-/** Plain words for WhatsApp delivery failures. */
-function failureReason(error?: { code: string; message: string }): string {
-  if (!error) return 'WhatsApp could not deliver the message.';
-  const words = (error.message || error.code).slice(0, 200); // shown in Slack only, never logged
-  return `WhatsApp could not deliver the message: ${words} (${error.code}).`;
-}
+export type { DeliveryEvent } from './delivery-events.js';
 
 /**
  * Delivery webhooks: each is recorded durably before WAPing gets its 2xx (and deduplicated on its
@@ -97,7 +71,7 @@ export class DeliveryService {
     },
   ) {
     this.background = new BackgroundWork(deps.logger);
-    this.inbox = new PendingIndex(deps.store, INBOX_KEY, deps.clock);
+    this.inbox = new PendingIndex(deps.store, PENDING_LISTS.webhookInbox, deps.clock);
     this.parkingCap = Math.max(1, Math.floor(deps.parkedEventsCap ?? PARKED_EVENTS_CAP));
   }
 
@@ -115,7 +89,7 @@ export class DeliveryService {
     // Into the inbox first, so a crash between the two writes leaves nothing unswept.
     await this.inbox.add(webhookId);
     const entry: InboxEntry = { id: webhookId, event, state: 'received', receivedAt: clock.now() };
-    const claim = await store.claim(`webhook:${webhookId}`, entry, WEBHOOK_ID_TTL_MS);
+    const claim = await store.claim(webhookKey(webhookId), entry, WEBHOOK_ID_TTL_MS);
     return claim.claimed ? 'recorded' : 'duplicate';
   }
 
@@ -131,7 +105,7 @@ export class DeliveryService {
   /** Apply one recorded event; safe to repeat. */
   async apply(webhookId: string): Promise<void> {
     const { store } = this.deps;
-    const entry = await store.get<InboxEntry>(`webhook:${webhookId}`);
+    const entry = await store.get<InboxEntry>(webhookKey(webhookId));
     if (!entry) return this.inbox.recordMissing(webhookId); // not written yet, or expired while parked
     this.inbox.recordFound(webhookId);
     if (entry.state === 'applied' || entry.state === 'dropped' || this.expired(entry))
@@ -146,7 +120,7 @@ export class DeliveryService {
       });
       return this.settle(entry);
     }
-    const key = await store.get<string>(`message:${event.messageId}`);
+    const key = await store.get<string>(messageIdKey(event.messageId));
     if (!key) return this.park(entry, event.messageId);
     // Events parked for this message came first: apply them before this one (when a send settles, the next
     // event can arrive before onMessageKnown has got round to them).
@@ -182,7 +156,7 @@ export class DeliveryService {
       const ticket = (await store.update<number>(PARKING_TICKET_KEY, (last = 0) => last + 1)) as number;
       const at = clock.now();
       const after = await store.update<InboxEntry>(
-        `webhook:${id}`,
+        webhookKey(id),
         (e) =>
           e && (e.state === 'received' || e.state === 'waiting')
             ? { ...e, state: 'parked', parked: { at, ticket } }
@@ -205,7 +179,7 @@ export class DeliveryService {
       'parked a webhook event for an unknown message',
     );
     // The send may have been saved after onMessageKnown read the parked ids: then nobody else applies this one.
-    if (await store.get<string>(`message:${messageId}`)) await this.apply(id);
+    if (await store.get<string>(messageIdKey(messageId))) await this.apply(id);
   }
 
   /** Put a parked event in its place of the ring; whoever held that place before is dropped, if still parked. */
@@ -226,7 +200,7 @@ export class DeliveryService {
   private async drop(slot: ParkingSlot): Promise<void> {
     const { store, clock, logger } = this.deps;
     let parkedAt: number | undefined;
-    await store.update<InboxEntry>(`webhook:${slot.webhookId}`, (e) => {
+    await store.update<InboxEntry>(webhookKey(slot.webhookId), (e) => {
       parkedAt = undefined;
       if (e?.state !== 'parked' || e.parked?.ticket !== slot.ticket || this.expired(e)) return undefined;
       parkedAt = e.parked.at;
@@ -255,32 +229,17 @@ export class DeliveryService {
     return entry.state === 'parked' && entry.parked !== undefined && this.deps.clock.now() - entry.parked.at >= PARK_MS;
   }
 
-  private async applyToSend(key: string, webhookId: string, event: Extract<DeliveryEvent, { kind: 'message' }>) {
+  private async applyToSend(key: string, webhookId: string, event: MessageEvent) {
     const mode = this.deps.replyMode;
     const current = await this.deps.store.get<SendRecord>(sendKey(key));
     if (current) await this.deps.sync.markBehind(syncUnitOf(current));
-    return this.deps.store.update<SendRecord>(sendKey(key), (send) => {
-      if (!send || send.appliedEvents.includes(webhookId)) return undefined;
-      const appliedEvents = [...send.appliedEvents, webhookId].slice(-APPLIED_EVENTS_KEPT);
-      const status = nextStatus(send.status, event.status);
-      if (!status) return { ...send, appliedEvents };
-      return {
-        ...send,
-        appliedEvents,
-        status,
-        timeline: [...send.timeline, { status, at: event.at }],
-        deliveryFailure:
-          status === 'failed' ? { code: event.error?.code ?? 'FAILED', reason: failureReason(event.error) } : undefined,
-        replies: wantsReply(mode(send.channelId), status)
-          ? [...send.replies, { status, at: event.at, posted: false }]
-          : send.replies,
-        version: send.version + 1,
-      };
-    });
+    return this.deps.store.update<SendRecord>(sendKey(key), (send) =>
+      send ? withDeliveryEvent(send, webhookId, event, mode(send.channelId)) : undefined,
+    );
   }
 
   private async settle(entry: InboxEntry): Promise<void> {
-    await this.deps.store.set(`webhook:${entry.id}`, { ...entry, state: 'applied' }, WEBHOOK_ID_TTL_MS);
+    await this.deps.store.set(webhookKey(entry.id), { ...entry, state: 'applied' }, WEBHOOK_ID_TTL_MS);
     await this.inbox.remove(entry.id);
   }
 }

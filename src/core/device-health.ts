@@ -1,4 +1,5 @@
 import { type Clock, type Logger, noTelemetry, type SendNotifier, type Store, type Telemetry } from './ports.js';
+import { deviceKey } from './store-keys.js';
 import { foreign } from './words.js';
 
 /** A device's session as WAPing last reported it (webhooks, or a send refused for a dropped session). */
@@ -14,8 +15,6 @@ export interface DeviceState {
    */
   source?: 'webhook' | 'send';
 }
-
-const deviceKey = (id: string) => `device:${id}`;
 
 /**
  * Device sessions, kept in the store so that every replica refuses a disconnected device, and the
@@ -76,12 +75,24 @@ export class DeviceHealth {
   }
 
   /** The last reported state of each device that has one. */
-  async states(deviceIds: string[]): Promise<Map<string, DeviceState>> {
-    const states = new Map<string, DeviceState>();
-    for (const id of deviceIds) {
-      const state = await this.deps.store.get<DeviceState>(deviceKey(id));
-      if (state) states.set(id, state);
-    }
-    return states;
+  states(deviceIds: string[]): Promise<Map<string, DeviceState>> {
+    return reportedDeviceStates(this.deps.store, deviceIds);
   }
+}
+
+/**
+ * The last reported state of each device that has one, read from the store. A function of its own so that the
+ * device directory can read states without holding the DeviceHealth that alerts (which itself names devices
+ * through the directory).
+ */
+export async function reportedDeviceStates(
+  store: Pick<Store, 'get'>,
+  deviceIds: string[],
+): Promise<Map<string, DeviceState>> {
+  const states = new Map<string, DeviceState>();
+  for (const id of deviceIds) {
+    const state = await store.get<DeviceState>(deviceKey(id));
+    if (state) states.set(id, state);
+  }
+  return states;
 }

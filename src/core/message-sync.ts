@@ -2,10 +2,10 @@ import { BackgroundWork } from './background.js';
 import { type Clock, type Logger, MessageGoneError, type SendNotifier, type Store } from './ports.js';
 import type { SendGroup } from './send-group.js';
 import { type SendRecord, sendKey } from './send-record.js';
+import { groupKey, RECORD_TTL_MS } from './store-keys.js';
 
 /** Units (send keys, `group:<id>`) whose Slack message may be behind their records; swept after a crash. */
 const BEHIND_KEY = 'sync:behind';
-const REPLY_GUARD_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** What one Slack message shows: one send, or a group and its sends. */
 interface Unit {
@@ -120,7 +120,7 @@ export class MessageSync {
         for (const [index, reply] of send.replies.entries()) {
           if (reply.posted) continue;
           const guardKey = `reply:${send.key}:${index}:${reply.status}`;
-          const guard = await store.claim(guardKey, clock.now(), REPLY_GUARD_TTL_MS);
+          const guard = await store.claim(guardKey, clock.now(), RECORD_TTL_MS);
           if (guard.claimed) {
             try {
               await notifier.reply(send, reply.status);
@@ -140,7 +140,7 @@ export class MessageSync {
       if (seen.group) {
         if (seen.group.parent) await this.giveUpIfGone(unit, notifier.refreshGroup(seen.group, seen.sends));
         const version = seen.group.version;
-        await store.update<SendGroup>(`group:${seen.group.id}`, (g) =>
+        await store.update<SendGroup>(groupKey(seen.group.id), (g) =>
           g && g.renderedVersion < version ? { ...g, renderedVersion: version } : undefined,
         );
       } else if (seen.sends[0]?.parent && !seen.sends[0].supersededBy) {

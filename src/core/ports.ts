@@ -1,3 +1,4 @@
+import type { MessageRef } from './message-ref.js';
 import type { SendGroup } from './send-group.js';
 import type { DeliveryStatus, SendRecord } from './send-record.js';
 import type { Words } from './words.js';
@@ -97,19 +98,15 @@ export interface WapingPort {
   listDevices(): Promise<Device[]>;
 }
 
-/** Someone acting in a Slack conversation, and how to answer them privately there. */
-export interface SlackPerson {
+/** Someone acting in a conversation (ids as the chat adapter gives them), and how to answer them privately there. */
+export interface Person {
   userId: string;
   channelId: string;
-  /** The interaction's response_url, which works even where the bot is not a member. */
+  /** Where to answer this interaction privately (opaque to the core), which works even where the bot is not a member. */
   responseUrl?: string;
 }
 
-/** Where a send's parent message lives in Slack. */
-export interface MessageRef {
-  channel: string;
-  ts: string;
-}
+export type { MessageRef } from './message-ref.js';
 
 /** The Slack side of a send, as the core needs it. Implemented by the Slack adapter. */
 export interface SendNotifier {
@@ -129,9 +126,9 @@ export interface SendNotifier {
   alertOps(words: Words): Promise<void>;
   /**
    * Tell one person something privately (a duplicate, a refusal): ephemeral where possible, else a DM.
-   * A string is the bot's own mrkdwn; `Words` may carry foreign parts.
+   * A string is the bot's own wording, formatted by the adapter; `Words` may carry foreign parts.
    */
-  tell(person: SlackPerson, said: string | Words): Promise<void>;
+  tell(person: Person, said: string | Words): Promise<void>;
 }
 
 /**

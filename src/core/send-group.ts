@@ -1,4 +1,4 @@
-import type { MessageRef } from './ports.js';
+import type { MessageRef } from './message-ref.js';
 
 /** Who must approve a team send, and how many of them. */
 export interface ApprovalRule {
@@ -53,7 +53,7 @@ export interface SendGroup {
   createdAt: number;
 }
 
-export const groupKey = (id: string): string => `group:${id}`;
+export { groupKey } from './store-keys.js';
 
 /** How many distinct people have approved so far. */
 export function approvalsSoFar(approval: Approval): number {

@@ -1,4 +1,5 @@
-import type { MessageRef } from './ports.js';
+import type { MessageRef } from './message-ref.js';
+import { groupKey } from './store-keys.js';
 
 /** WAPing's delivery states, in the order a message moves through them (failed stands apart). */
 export type DeliveryStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -74,7 +75,7 @@ export interface SendRecord {
   updatedAt: number;
 }
 
-export const sendKey = (key: string): string => `send:${key}`;
+export { sendKey } from './store-keys.js';
 
 /** Whether a send ended badly: WAPing refused it, or WhatsApp reported it failed and nothing proved delivery since. */
 export function hasFailed(send: SendRecord): boolean {
@@ -83,5 +84,5 @@ export function hasFailed(send: SendRecord): boolean {
 
 /** What one Slack message shows: a single send (its key), or a whole group (`group:<id>`). */
 export function syncUnitOf(send: Pick<SendRecord, 'key' | 'groupId'>): string {
-  return send.groupId ? `group:${send.groupId}` : send.key;
+  return send.groupId ? groupKey(send.groupId) : send.key;
 }

@@ -1,82 +1,15 @@
 import { BackgroundWork } from './background.js';
-import { backoffDelayMs } from './backoff.js';
-import { derivedUuid } from './idempotency.js';
-import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
-import {
-  type Clock,
-  type Logger,
-  noTelemetry,
-  type SendNotifier,
-  type Store,
-  type Telemetry,
-  type WapingPort,
-  type WapingSendResult,
-} from './ports.js';
-import { type SendFailure, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
+import { SendDelivery, type SendDeps } from './send-delivery.js';
+import { type SendRecord, sendKey } from './send-record.js';
+import { newSendRecord, type SendDraft, SendRecords } from './send-records.js';
+import { PENDING_LISTS, RECORD_TTL_MS } from './store-keys.js';
+import { claimSubmission, type SubmissionClaim } from './submissions.js';
 
-/** The outbox: keys of sends that WAPing has not answered for good yet. Read by the recovery sweep. */
-const OUTBOX_KEY = 'outbox:pending';
-/** Send records outlive any retry window by far; a month keeps them for status webhooks and support questions. */
-const RECORD_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-
-export interface SendPolicy {
-  /** How long one replica owns a send before another may take it over. Much longer than one HTTP attempt. */
-  leaseMs: number;
-  /** HTTP attempts made in one go before the send is left to the recovery sweep. */
-  attemptsPerRun: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** After this long without a definite answer from WAPing, the send is marked failed. */
-  giveUpAfterMs: number;
-}
-
-export const defaultSendPolicy: SendPolicy = {
-  leaseMs: 60_000,
-  attemptsPerRun: 5,
-  baseDelayMs: 500,
-  maxDelayMs: 30_000,
-  giveUpAfterMs: 60 * 60 * 1000,
-};
-
-/** Everything needed to create a send, before it has a state. */
-export type SendDraft = Pick<
-  SendRecord,
-  | 'key'
-  | 'teamId'
-  | 'requestedBy'
-  | 'channelId'
-  | 'responseUrl'
-  | 'origin'
-  | 'retryOf'
-  | 'groupId'
-  | 'deviceId'
-  | 'deviceName'
-  | 'to'
-  | 'text'
-  /** An existing Slack message to keep updating (a Retry reuses its parent, a group its message). */
-  | 'parent'
-> & { generation?: number };
+export { defaultSendPolicy, type SendPolicy } from './send-policy.js';
+export type { SendDraft } from './send-records.js';
 
 export type SendRequestOutcome = { accepted: true; send: SendRecord } | { accepted: false; send: SendRecord };
-
-/** Plain words (no markup: Slack shows them literally) for WAPing's refusals, shown next to a Retry button. */
-export function reasonFor(result: Extract<WapingSendResult, { ok: false }>, deviceName: string): string {
-  switch (result.code) {
-    case 'SESSION_DISCONNECTED':
-      return `Device “${deviceName}” is disconnected: re-link it by QR code in WAPing, then press Retry.`;
-    case 'VALIDATION':
-      return 'WAPing refused the message as invalid (check the number and the text), so nothing was sent.';
-    case 'UNKNOWN_DEVICE':
-      return `WAPing does not know device “${deviceName}”: choose another device and send again.`;
-    case 'IDEMPOTENCY_CONFLICT':
-      return 'WAPing already holds a different message under this send id, so nothing was sent. Send it again as a new message.';
-    case 'UNAUTHORIZED':
-      return 'WAPing refused our API key: ask whoever runs the bot to check WAPING_API_KEY, then press Retry.';
-    default:
-      return `WAPing refused the message (${result.code}${result.status ? `, HTTP ${result.status}` : ''}).`;
-  }
-}
 
 /**
  * Sends a WhatsApp message exactly once per idempotency key.
@@ -91,51 +24,22 @@ export class SendService {
   private readonly background: BackgroundWork;
   private readonly delivering = new Set<string>();
   private readonly outbox: PendingIndex;
+  private readonly records: SendRecords;
+  private readonly delivery: SendDelivery;
 
-  constructor(
-    private readonly deps: {
-      store: Store;
-      waping: WapingPort;
-      notifier: SendNotifier;
-      /** Keeps the Slack message in step with the record. */
-      sync: MessageSync;
-      clock: Clock;
-      logger: Logger;
-      /** Identifies this process as a lease owner. */
-      instanceId: string;
-      policy: SendPolicy;
-      /** Told what a send proved about its device's session: refused as disconnected, or working. */
-      onDeviceSession?: (deviceId: string, connected: boolean) => Promise<void>;
-      /** Told once WAPing's message id is saved, so status webhooks that arrived first can be applied. */
-      onMessageKnown?: (messageId: string) => Promise<void>;
-      /** Counts settled sends. */
-      telemetry?: Telemetry;
-    },
-  ) {
+  constructor(private readonly deps: SendDeps) {
     this.background = new BackgroundWork(deps.logger);
-    this.outbox = new PendingIndex(deps.store, OUTBOX_KEY, deps.clock);
+    this.outbox = new PendingIndex(deps.store, PENDING_LISTS.outbox, deps.clock);
+    this.records = new SendRecords(deps);
+    this.delivery = new SendDelivery(deps, this.records, this.outbox);
   }
 
   /** Claim the key and persist the outbox record. A key claimed before is reported, never sent again. */
   async request(draft: SendDraft): Promise<SendRequestOutcome> {
     const { store, waping, clock, instanceId, policy } = this.deps;
     const now = clock.now();
-    const record: SendRecord = {
-      ...draft,
-      generation: draft.generation ?? 0,
-      body: waping.textBody({ deviceId: draft.deviceId, to: draft.to, text: draft.text }),
-      state: 'pending',
-      attempts: 0,
-      leaseUntil: now + policy.leaseMs,
-      owner: instanceId,
-      createdAt: now,
-      updatedAt: now,
-      timeline: [],
-      replies: [],
-      appliedEvents: [],
-      version: 1,
-      renderedVersion: 0,
-    };
+    const body = waping.textBody({ deviceId: draft.deviceId, to: draft.to, text: draft.text });
+    const record = newSendRecord(draft, body, { now, owner: instanceId, leaseUntil: now + policy.leaseMs });
     // Into the outbox first: a crash between these two writes leaves a dangling outbox entry, which
     // the sweep drops, rather than a claimed send that nobody would ever resume.
     await this.outbox.add(draft.key);
@@ -147,21 +51,9 @@ export class SendService {
     return { accepted: claim.claimed, send: claim.value };
   }
 
-  /**
-   * One claim per form submission, holding a fingerprint of what it asked for. A resubmission of the
-   * same form (Slack's 3 seconds missed, the form edited meanwhile) that asks for something else is
-   * refused, so one form can never start two different sends (a single send and a group use
-   * different keys). 'same' carries on: requests are idempotent, and that repairs a crash in between.
-   */
-  async claimSubmission(teamId: string, viewId: string, asked: object): Promise<'new' | 'same' | 'different'> {
-    const fingerprint = derivedUuid('submission-content', JSON.stringify(asked));
-    const claim = await this.deps.store.claim(
-      `submission:${derivedUuid('submission', teamId, viewId)}`,
-      fingerprint,
-      RECORD_TTL_MS,
-    );
-    if (claim.claimed) return 'new';
-    return claim.value === fingerprint ? 'same' : 'different';
+  /** The form's claim (see claimSubmission): a resubmission asking for something else is refused. */
+  claimSubmission(teamId: string, viewId: string, asked: object): Promise<SubmissionClaim> {
+    return claimSubmission(this.deps.store, teamId, viewId, asked);
   }
 
   /** Run `deliver` in the background, tracked so that shutdown can wait for it. */
@@ -176,12 +68,12 @@ export class SendService {
 
   /** A Retry took over `key`'s Slack message: the old send stops rendering it. */
   async supersede(key: string, by: string): Promise<void> {
-    await this.change(key, (s) => (s.supersededBy ? undefined : { ...s, supersededBy: by }));
+    await this.records.change(key, (s) => (s.supersededBy ? undefined : { ...s, supersededBy: by }));
   }
 
   /** Read a send by key. */
   get(key: string): Promise<SendRecord | undefined> {
-    return this.deps.store.get<SendRecord>(sendKey(key));
+    return this.records.get(key);
   }
 
   /**
@@ -195,91 +87,10 @@ export class SendService {
     if (this.delivering.has(key)) return this.get(key);
     this.delivering.add(key);
     try {
-      return await this.deliverOwned(key);
+      return await this.delivery.run(key);
     } finally {
       this.delivering.delete(key);
     }
-  }
-
-  private async deliverOwned(key: string): Promise<SendRecord | undefined> {
-    const { notifier, waping, clock, policy, logger } = this.deps;
-    let send = await this.takeLease(key);
-    if (!send) return this.get(key);
-
-    if (!send.parent && !send.groupId) {
-      const shown = send.version;
-      const parent = await notifier.announce(send);
-      // Posting may have taken long (Slack retries): save the message and renew the lease in one write,
-      // or stop if another replica took the send over meanwhile.
-      const renewed = await this.takeLease(key, (s) =>
-        parent && !s.parent ? { ...s, parent, renderedVersion: shown } : s,
-      );
-      if (!renewed) {
-        // Another replica owns it now: still leave it our message, so that it does not post another.
-        if (parent) await this.change(key, (s) => (s.parent ? undefined : { ...s, parent, renderedVersion: shown }));
-        return this.get(key);
-      }
-      send = renewed;
-    } else if (send.renderedVersion < send.version) {
-      // A Retry, or a group: the message shows older news. Best effort: Slack must never stop a send.
-      this.deps.sync.syncInBackground(syncUnitOf(send));
-    }
-
-    for (let attempt = 1; attempt <= policy.attemptsPerRun; attempt++) {
-      const result = await waping.sendMessage(send.key, send.body);
-      if (result.ok) {
-        await this.deps.onDeviceSession?.(send.deviceId, true);
-        send = await this.finish(key, { state: 'accepted', messageId: result.messageId, status: 'queued' });
-        logger.info(
-          { sendKey: key, messageId: result.messageId, attempts: send?.attempts },
-          'WAPing accepted the send',
-        );
-        return send;
-      }
-      logger.warn(
-        { sendKey: key, code: result.code, status: result.status, retryable: result.retryable, attempt },
-        'WAPing send attempt failed',
-      );
-      if (!result.retryable) {
-        if (result.code === 'SESSION_DISCONNECTED') await this.deps.onDeviceSession?.(send.deviceId, false);
-        return this.finish(key, {
-          state: 'failed',
-          failure: { code: result.code, reason: reasonFor(result, send.deviceName) },
-        });
-      }
-      if (clock.now() - send.createdAt > policy.giveUpAfterMs) {
-        return this.finish(key, {
-          state: 'failed',
-          failure: {
-            code: 'UNREACHABLE',
-            reason:
-              'WAPing did not answer for too long, so the message may not have been sent. Press Retry to try again.',
-          },
-        });
-      }
-      const delay = result.retryAfterMs ?? backoffDelayMs(send.attempts + 1, policy.baseDelayMs, policy.maxDelayMs);
-      const lastOfRun = attempt === policy.attemptsPerRun || delay > policy.maxDelayMs;
-      // Record the attempt and, when giving up for now, hand the send to whichever replica sweeps first.
-      const next = await this.changeVisibly(key, (s) =>
-        s.owner !== this.deps.instanceId
-          ? undefined
-          : {
-              ...s,
-              attempts: s.attempts + 1,
-              lastError: result.code,
-              leaseUntil: clock.now() + (lastOfRun ? delay : delay + policy.leaseMs),
-              owner: lastOfRun ? '' : s.owner,
-            },
-      );
-      if (!next || next.owner !== (lastOfRun ? '' : this.deps.instanceId)) return next;
-      send = next;
-      if (lastOfRun) {
-        await this.deps.sync.sync(syncUnitOf(send));
-        return send;
-      }
-      await clock.sleep(delay);
-    }
-    return send;
   }
 
   /** Resume every pending send whose lease ran out; returns how many this replica took over. */
@@ -311,79 +122,4 @@ export class SendService {
     }
     return { pending: keys.length };
   }
-
-  /**
-   * Take (or renew) the lease on a pending send, with `alsoChange` applied in the same write;
-   * undefined when it is finished or a live replica owns it.
-   */
-  private async takeLease(
-    key: string,
-    alsoChange: (send: SendRecord) => SendRecord = (send) => send,
-  ): Promise<SendRecord | undefined> {
-    const { clock, instanceId, policy } = this.deps;
-    const after = await this.change(key, (s) => {
-      if (s.state !== 'pending') return undefined;
-      if (s.owner !== instanceId && s.leaseUntil > clock.now()) return undefined;
-      return { ...alsoChange(s), owner: instanceId, leaseUntil: clock.now() + policy.leaseMs };
-    });
-    return after && after.state === 'pending' && after.owner === instanceId ? after : undefined;
-  }
-
-  /** Settle a send for good, drop it from the outbox and re-render its Slack message. */
-  private async finish(
-    key: string,
-    outcome: Pick<SendRecord, 'state'> & Partial<Pick<SendRecord, 'messageId' | 'status'>> & { failure?: SendFailure },
-  ): Promise<SendRecord | undefined> {
-    const { store, clock } = this.deps;
-    // The message id mapping first: a status webhook may arrive the moment WAPing has answered.
-    if (outcome.messageId) await store.set(`message:${outcome.messageId}`, key, RECORD_TTL_MS);
-    let settledHere = false; // set by the update that wins, so a send is counted once
-    await this.changeVisibly(key, (s) => {
-      settledHere = s.state === 'pending';
-      return !settledHere
-        ? undefined
-        : {
-            ...s,
-            ...outcome,
-            // A status webhook may have been applied already (it can outrun WAPing's answer): keep it.
-            status: s.status ?? outcome.status,
-            attempts: s.attempts + 1,
-            leaseUntil: 0,
-            owner: '',
-            timeline:
-              outcome.status && !s.status ? [{ status: outcome.status, at: clock.now() }, ...s.timeline] : s.timeline,
-          };
-    });
-    if (settledHere)
-      (this.deps.telemetry ?? noTelemetry).sendSettled(outcome.state === 'accepted' ? 'accepted' : 'failed');
-    await this.outbox.remove(key);
-    if (outcome.messageId) await this.deps.onMessageKnown?.(outcome.messageId);
-    const settled = await this.get(key);
-    if (settled) await this.deps.sync.sync(syncUnitOf(settled));
-    return settled;
-  }
-
-  /** A change people should see in Slack: bumps the version that MessageSync catches up with. */
-  private async changeVisibly(key: string, change: (send: SendRecord) => SendRecord | undefined) {
-    // Marked behind before the change, so that a crash right after it still gets the message re-rendered.
-    const current = await this.get(key);
-    if (current) await this.deps.sync.markBehind(syncUnitOf(current));
-    return this.change(key, (s) => {
-      const next = change(s);
-      return next && { ...next, version: s.version + 1 };
-    });
-  }
-
-  /** Atomic change of a send record; `change` returns undefined to leave it as it is. */
-  private change(key: string, change: (send: SendRecord) => SendRecord | undefined): Promise<SendRecord | undefined> {
-    return this.deps.store.update<SendRecord>(
-      sendKey(key),
-      (current) => (current ? stamp(change(current), this.deps.clock) : undefined),
-      RECORD_TTL_MS,
-    );
-  }
-}
-
-function stamp(send: SendRecord | undefined, clock: Clock): SendRecord | undefined {
-  return send && { ...send, updatedAt: clock.now() };
 }

@@ -1,6 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { AccessPolicy, GroupDirectory } from '../../core/access.js';
-import type { ApprovalPolicy, ApprovalService } from '../../core/approvals.js';
+import type { ApprovalPolicy } from '../../core/approval-policy.js';
+import type { ApprovalService } from '../../core/approvals.js';
 import type { DeviceDirectory } from '../../core/devices.js';
 import type { Logger, SendNotifier } from '../../core/ports.js';
 import type { SendService } from '../../core/sends.js';
@@ -19,9 +20,3 @@ export interface SlackDeps {
   /** Why the store cannot be used right now, or undefined when it answers (bounded to about a second). */
   storeProblem(): Promise<string | undefined>;
 }
-
-export const REFUSAL =
-  "Sorry, you're not on the list of people who may send WhatsApp messages from here. Ask whoever runs the bot to add you (or this channel).";
-
-/** Said when the store does not answer before anything was claimed: nothing was sent. */
-export const STORE_DOWN = "Nothing was sent: the bot can't reach its storage right now. Please try again in a minute.";

@@ -19,6 +19,7 @@ export class SlackGroupDirectory implements GroupDirectory {
   ) {}
 
   async membersOf(groupId: string): Promise<string[]> {
+    if (!groupId.startsWith('S')) return []; // user ids (U…, W…) name no group: Slack's user group ids start with S
     const hit = this.cache.get(groupId);
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.members;
     try {

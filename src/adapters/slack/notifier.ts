@@ -1,13 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { request } from 'undici';
-import {
-  type Logger,
-  MessageGoneError,
-  type MessageRef,
-  type SendNotifier,
-  type SlackPerson,
-} from '../../core/ports.js';
+import { type Logger, MessageGoneError, type MessageRef, type Person, type SendNotifier } from '../../core/ports.js';
 import type { SendGroup } from '../../core/send-group.js';
 import type { DeliveryStatus, SendRecord } from '../../core/send-record.js';
 import type { Words } from '../../core/words.js';
@@ -133,7 +127,7 @@ export class SlackNotifier implements SendNotifier {
    * bot, tell the person privately and follow it in a DM instead.
    */
   private async postParent(
-    person: SlackPerson,
+    person: Person,
     rendered: { text: string; blocks: KnownBlock[] },
     fallbackNote: string,
   ): Promise<MessageRef | undefined> {
@@ -172,7 +166,7 @@ export class SlackNotifier implements SendNotifier {
     );
   }
 
-  async tell(person: SlackPerson, said: string | Words): Promise<void> {
+  async tell(person: Person, said: string | Words): Promise<void> {
     // A string is the bot's own mrkdwn; Words carry foreign parts, shown literally in a rich_text block.
     const message: { text: string; blocks?: KnownBlock[] } =
       typeof said === 'string' ? { text: fallbackText(said) } : wordsMessage(said);

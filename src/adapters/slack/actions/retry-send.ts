@@ -3,7 +3,8 @@ import { maySend } from '../../../core/access.js';
 import { idempotencyKeyForAction } from '../../../core/idempotency.js';
 import { hasFailed } from '../../../core/send-record.js';
 import { RETRY_SEND } from '../blocks/send-message.js';
-import { REFUSAL, type SlackDeps } from '../deps.js';
+import type { SlackDeps } from '../deps.js';
+import { REFUSAL } from '../refusals.js';
 
 /**
  * Retry on a failed send's message: a new send of the same text, keyed by the message, the action

@@ -4,8 +4,9 @@ import type { Device } from '../../../core/ports.js';
 import { helpText } from '../blocks/help.js';
 import { inline } from '../blocks/literal.js';
 import { sendModal } from '../blocks/send-modal.js';
-import { REFUSAL, type SlackDeps, STORE_DOWN } from '../deps.js';
+import type { SlackDeps } from '../deps.js';
 import { slackError } from '../notifier.js';
+import { REFUSAL, STORE_DOWN } from '../refusals.js';
 
 /** `send +14155552671 Your order is ready` → the recipient and the text, for pre-filling the modal. */
 export function parseSendArguments(rest: string): { recipient?: string; text?: string } {

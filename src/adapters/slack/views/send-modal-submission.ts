@@ -1,9 +1,10 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { z } from 'zod';
 import { maySend } from '../../../core/access.js';
-import { approvalNeeded, groupIdForView } from '../../../core/approvals.js';
+import { approvalNeeded } from '../../../core/approval-policy.js';
 import { idempotencyKeyForView } from '../../../core/idempotency.js';
 import { checkSendForm } from '../../../core/send-form.js';
+import { groupIdForView } from '../../../core/send-groups.js';
 import { cannotShowInFull } from '../blocks/approval-modal.js';
 import { bound } from '../blocks/literal.js';
 import { statusLine, withoutEmoji } from '../blocks/send-message.js';
@@ -16,7 +17,8 @@ import {
   RECIPIENT_INPUT,
   type SendModalMetadata,
 } from '../blocks/send-modal.js';
-import { REFUSAL, type SlackDeps, STORE_DOWN } from '../deps.js';
+import type { SlackDeps } from '../deps.js';
+import { REFUSAL, STORE_DOWN } from '../refusals.js';
 
 const metadataSchema = z.object({ channelId: z.string().min(1), responseUrl: z.string().optional() });
 

@@ -1,0 +1,109 @@
+import type { WapingRequestOutcome, WapingSendResult } from '../../core/ports.js';
+import {
+  IdempotencyConflictError,
+  RateLimitedError,
+  SessionDisconnectedError,
+  WapingError,
+  WapingErrorCode,
+  WapingUnavailableError,
+  WapingValidationError,
+} from './errors.js';
+import { errorBodySchema } from './schemas.js';
+
+/* How WAPing's HTTP answers read in our terms: statuses, error bodies and Retry-After, mapped to typed errors. */
+
+export /** What one HTTP exchange came to, body already read so the connection goes back to the pool. */
+interface Exchange {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** A WAPing `error.code` we may repeat in our own words: a plain token, never an echo of the input. */
+const safeCodePattern = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/** How an exchange ended, for the request metrics. */
+export function outcomeOf(status: number): WapingRequestOutcome {
+  if (status >= 200 && status < 300) return 'ok';
+  if (status === 429) return 'rate_limited';
+  return status >= 500 ? 'http_5xx' : 'http_4xx';
+}
+
+/** A send's typed error as the result the core reads (sendMessage never throws). */
+export function failure(error: WapingError): WapingSendResult {
+  return {
+    ok: false,
+    retryable: error.retryable,
+    code: error.code,
+    message: error.message,
+    ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+  };
+}
+
+/**
+ * Map a non-2xx answer to a typed error. WAPing's `error.message` may echo the input (the number, the
+ * text), so it is never copied: we keep its `code` and say what happened in fixed words.
+ */
+export function responseError({ status, headers, text }: Exchange): WapingError {
+  const body = errorBodySchema.safeParse(parseJson(text));
+  const rawCode = body.success ? body.data.error.code : undefined;
+  const wapingCode = rawCode !== undefined && safeCodePattern.test(rawCode) ? rawCode : undefined;
+  const upperCode = wapingCode?.toUpperCase() ?? '';
+  const retryAfterMs = parseRetryAfter(headers['retry-after']);
+  const common = {
+    status,
+    ...(wapingCode === undefined ? {} : { wapingCode }),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
+  if (status >= 500) {
+    return new WapingUnavailableError(`HTTP_${status}`, `WAPing failed on its side (HTTP ${status})`, common);
+  }
+  // The session check comes first: WAPing's page names the code, not the status ("4xx session").
+  if (upperCode.includes('SESSION')) return new SessionDisconnectedError(common);
+  if (status === 429) return new RateLimitedError(common);
+  if (upperCode.includes('QUOTA')) {
+    return new WapingError(WapingErrorCode.quotaExceeded, "The WAPing workspace's message quota is used up", {
+      ...common,
+      retryable: false,
+    });
+  }
+  if (status === 409) {
+    const inFlight = upperCode.includes('IN_FLIGHT') || upperCode.includes('IN_PROGRESS');
+    return new IdempotencyConflictError(inFlight, common);
+  }
+  if (status === 401 || status === 403) {
+    return new WapingError(WapingErrorCode.unauthorized, 'WAPing refused the API key', {
+      ...common,
+      retryable: false,
+    });
+  }
+  if (status === 400 || status === 422) {
+    if (upperCode === 'UNKNOWN_DEVICE' || upperCode === 'DEVICE_NOT_FOUND') {
+      return new WapingValidationError(WapingErrorCode.unknownDevice, 'WAPing does not know this device', common);
+    }
+    return new WapingValidationError(
+      WapingErrorCode.validation,
+      'WAPing rejected the message as invalid; check the number is in E.164 form (+ and country code)',
+      common,
+    );
+  }
+  return new WapingError(`HTTP_${status}`, `WAPing answered HTTP ${status}`, { ...common, retryable: false });
+}
+
+/** `Retry-After` as milliseconds from now: delta seconds, or an HTTP date. Undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
+  const raw = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!raw) return undefined;
+  if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

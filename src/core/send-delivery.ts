@@ -1,0 +1,167 @@
+import { backoffDelayMs } from './backoff.js';
+import type { MessageSync } from './message-sync.js';
+import type { PendingIndex } from './pending-index.js';
+import {
+  type Clock,
+  type Logger,
+  noTelemetry,
+  type SendNotifier,
+  type Store,
+  type Telemetry,
+  type WapingPort,
+} from './ports.js';
+import { reasonFor, UNREACHABLE_REASON } from './send-failure-reasons.js';
+import type { SendPolicy } from './send-policy.js';
+import { type SendFailure, type SendRecord, syncUnitOf } from './send-record.js';
+import type { SendRecords } from './send-records.js';
+import { messageIdKey, RECORD_TTL_MS } from './store-keys.js';
+
+/** What sends are made with. */
+export interface SendDeps {
+  store: Store;
+  waping: WapingPort;
+  notifier: SendNotifier;
+  /** Keeps the Slack message in step with the record. */
+  sync: MessageSync;
+  clock: Clock;
+  logger: Logger;
+  /** Identifies this process as a lease owner. */
+  instanceId: string;
+  policy: SendPolicy;
+  /** Told what a send proved about its device's session: refused as disconnected, or working. */
+  onDeviceSession?: (deviceId: string, connected: boolean) => Promise<void>;
+  /** Told once WAPing's message id is saved, so status webhooks that arrived first can be applied. */
+  onMessageKnown?: (messageId: string) => Promise<void>;
+  /** Counts settled sends. */
+  telemetry?: Telemetry;
+}
+
+/**
+ * The delivery engine: under the send's lease, post its parent message, then call WAPing with the same key and
+ * body on every attempt, backing off on network errors, timeouts, 5xx and 429, and settle it for good (accepted or
+ * failed) or hand it to the sweep for later.
+ */
+export class SendDelivery {
+  constructor(
+    private readonly deps: SendDeps,
+    private readonly records: SendRecords,
+    /** The sends WAPing has not answered for good yet. */
+    private readonly outbox: PendingIndex,
+  ) {}
+
+  /** Deliver a send this process may own (see SendService.deliver); the caller keeps one run per key. */
+  async run(key: string): Promise<SendRecord | undefined> {
+    const { notifier, waping, clock, policy, logger } = this.deps;
+    let send = await this.records.takeLease(key);
+    if (!send) return this.records.get(key);
+
+    if (!send.parent && !send.groupId) {
+      const shown = send.version;
+      const parent = await notifier.announce(send);
+      // Posting may have taken long (Slack retries): save the message and renew the lease in one write,
+      // or stop if another replica took the send over meanwhile.
+      const renewed = await this.records.takeLease(key, (s) =>
+        parent && !s.parent ? { ...s, parent, renderedVersion: shown } : s,
+      );
+      if (!renewed) {
+        // Another replica owns it now: still leave it our message, so that it does not post another.
+        if (parent)
+          await this.records.change(key, (s) => (s.parent ? undefined : { ...s, parent, renderedVersion: shown }));
+        return this.records.get(key);
+      }
+      send = renewed;
+    } else if (send.renderedVersion < send.version) {
+      // A Retry, or a group: the message shows older news. Best effort: Slack must never stop a send.
+      this.deps.sync.syncInBackground(syncUnitOf(send));
+    }
+
+    for (let attempt = 1; attempt <= policy.attemptsPerRun; attempt++) {
+      const result = await waping.sendMessage(send.key, send.body);
+      if (result.ok) {
+        await this.deps.onDeviceSession?.(send.deviceId, true);
+        send = await this.finish(key, { state: 'accepted', messageId: result.messageId, status: 'queued' });
+        logger.info(
+          { sendKey: key, messageId: result.messageId, attempts: send?.attempts },
+          'WAPing accepted the send',
+        );
+        return send;
+      }
+      logger.warn(
+        { sendKey: key, code: result.code, status: result.status, retryable: result.retryable, attempt },
+        'WAPing send attempt failed',
+      );
+      if (!result.retryable) {
+        if (result.code === 'SESSION_DISCONNECTED') await this.deps.onDeviceSession?.(send.deviceId, false);
+        return this.finish(key, {
+          state: 'failed',
+          failure: { code: result.code, reason: reasonFor(result, send.deviceName) },
+        });
+      }
+      if (clock.now() - send.createdAt > policy.giveUpAfterMs) {
+        return this.finish(key, {
+          state: 'failed',
+          failure: {
+            code: 'UNREACHABLE',
+            reason: UNREACHABLE_REASON,
+          },
+        });
+      }
+      const delay = result.retryAfterMs ?? backoffDelayMs(send.attempts + 1, policy.baseDelayMs, policy.maxDelayMs);
+      const lastOfRun = attempt === policy.attemptsPerRun || delay > policy.maxDelayMs;
+      // Record the attempt and, when giving up for now, hand the send to whichever replica sweeps first.
+      const next = await this.records.changeVisibly(key, (s) =>
+        s.owner !== this.deps.instanceId
+          ? undefined
+          : {
+              ...s,
+              attempts: s.attempts + 1,
+              lastError: result.code,
+              leaseUntil: clock.now() + (lastOfRun ? delay : delay + policy.leaseMs),
+              owner: lastOfRun ? '' : s.owner,
+            },
+      );
+      if (!next || next.owner !== (lastOfRun ? '' : this.deps.instanceId)) return next;
+      send = next;
+      if (lastOfRun) {
+        await this.deps.sync.sync(syncUnitOf(send));
+        return send;
+      }
+      await clock.sleep(delay);
+    }
+    return send;
+  }
+
+  /** Settle a send for good, drop it from the outbox and re-render its Slack message. */
+  private async finish(
+    key: string,
+    outcome: Pick<SendRecord, 'state'> & Partial<Pick<SendRecord, 'messageId' | 'status'>> & { failure?: SendFailure },
+  ): Promise<SendRecord | undefined> {
+    const { store, clock } = this.deps;
+    // The message id mapping first: a status webhook may arrive the moment WAPing has answered.
+    if (outcome.messageId) await store.set(messageIdKey(outcome.messageId), key, RECORD_TTL_MS);
+    let settledHere = false; // set by the update that wins, so a send is counted once
+    await this.records.changeVisibly(key, (s) => {
+      settledHere = s.state === 'pending';
+      return !settledHere
+        ? undefined
+        : {
+            ...s,
+            ...outcome,
+            // A status webhook may have been applied already (it can outrun WAPing's answer): keep it.
+            status: s.status ?? outcome.status,
+            attempts: s.attempts + 1,
+            leaseUntil: 0,
+            owner: '',
+            timeline:
+              outcome.status && !s.status ? [{ status: outcome.status, at: clock.now() }, ...s.timeline] : s.timeline,
+          };
+    });
+    if (settledHere)
+      (this.deps.telemetry ?? noTelemetry).sendSettled(outcome.state === 'accepted' ? 'accepted' : 'failed');
+    await this.outbox.remove(key);
+    if (outcome.messageId) await this.deps.onMessageKnown?.(outcome.messageId);
+    const settled = await this.records.get(key);
+    if (settled) await this.deps.sync.sync(syncUnitOf(settled));
+    return settled;
+  }
+}

@@ -1,0 +1,111 @@
+import type { MessageSync } from './message-sync.js';
+import type { Clock, Store } from './ports.js';
+import type { SendPolicy } from './send-policy.js';
+import { type SendRecord, sendKey, syncUnitOf } from './send-record.js';
+import { RECORD_TTL_MS } from './store-keys.js';
+
+/** Everything needed to create a send, before it has a state. */
+export type SendDraft = Pick<
+  SendRecord,
+  | 'key'
+  | 'teamId'
+  | 'requestedBy'
+  | 'channelId'
+  | 'responseUrl'
+  | 'origin'
+  | 'retryOf'
+  | 'groupId'
+  | 'deviceId'
+  | 'deviceName'
+  | 'to'
+  | 'text'
+  /** An existing Slack message to keep updating (a Retry reuses its parent, a group its message). */
+  | 'parent'
+> & { generation?: number };
+
+/** A new send record for a draft: pending, owned by `owner` until `leaseUntil`, shown by no message yet. */
+export function newSendRecord(
+  draft: SendDraft,
+  body: SendRecord['body'],
+  claim: { now: number; owner: string; leaseUntil: number },
+): SendRecord {
+  return {
+    ...draft,
+    generation: draft.generation ?? 0,
+    body,
+    state: 'pending',
+    attempts: 0,
+    leaseUntil: claim.leaseUntil,
+    owner: claim.owner,
+    createdAt: claim.now,
+    updatedAt: claim.now,
+    timeline: [],
+    replies: [],
+    appliedEvents: [],
+    version: 1,
+    renderedVersion: 0,
+  };
+}
+
+/**
+ * Send records in the store: read, changed atomically (stamped with the time), changed visibly (the version the
+ * Slack message catches up with), and leased to one replica at a time.
+ */
+export class SendRecords {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      sync: Pick<MessageSync, 'markBehind'>;
+      clock: Clock;
+      /** Identifies this process as a lease owner. */
+      instanceId: string;
+      policy: Pick<SendPolicy, 'leaseMs'>;
+    },
+  ) {}
+
+  /** Read a send by key. */
+  get(key: string): Promise<SendRecord | undefined> {
+    return this.deps.store.get<SendRecord>(sendKey(key));
+  }
+
+  /**
+   * Take (or renew) the lease on a pending send, with `alsoChange` applied in the same write;
+   * undefined when it is finished or a live replica owns it.
+   */
+  async takeLease(
+    key: string,
+    alsoChange: (send: SendRecord) => SendRecord = (send) => send,
+  ): Promise<SendRecord | undefined> {
+    const { clock, instanceId, policy } = this.deps;
+    const after = await this.change(key, (s) => {
+      if (s.state !== 'pending') return undefined;
+      if (s.owner !== instanceId && s.leaseUntil > clock.now()) return undefined;
+      return { ...alsoChange(s), owner: instanceId, leaseUntil: clock.now() + policy.leaseMs };
+    });
+    return after && after.state === 'pending' && after.owner === instanceId ? after : undefined;
+  }
+
+  /** A change people should see in Slack: bumps the version that MessageSync catches up with. */
+  async changeVisibly(key: string, change: (send: SendRecord) => SendRecord | undefined) {
+    // Marked behind before the change, so that a crash right after it still gets the message re-rendered.
+    const current = await this.get(key);
+    if (current) await this.deps.sync.markBehind(syncUnitOf(current));
+    return this.change(key, (s) => {
+      const next = change(s);
+      return next && { ...next, version: s.version + 1 };
+    });
+  }
+
+  /** Atomic change of a send record; `change` returns undefined to leave it as it is. */
+  change(key: string, change: (send: SendRecord) => SendRecord | undefined): Promise<SendRecord | undefined> {
+    return this.deps.store.update<SendRecord>(
+      sendKey(key),
+      (current) => (current ? stamp(change(current), this.deps.clock) : undefined),
+      RECORD_TTL_MS,
+    );
+  }
+}
+
+function stamp(send: SendRecord | undefined, clock: Clock): SendRecord | undefined {
+  return send && { ...send, updatedAt: clock.now() };
+}

@@ -1,0 +1,39 @@
+/*
+ * Every key the core writes to the store, and how long records live: one place to see what is stored under which
+ * name. Keys built from outside ids (Slack, WAPing) only ever append them after a fixed prefix.
+ */
+
+/**
+ * Send records, groups, message-id mappings, form claims and reply guards outlive any retry window by far: a month
+ * keeps them for status webhooks and support questions.
+ */
+export const RECORD_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** One send, by its idempotency key. */
+export const sendKey = (key: string): string => `send:${key}`;
+/** One send group, by its id. */
+export const groupKey = (id: string): string => `group:${id}`;
+/** The send key that WAPing's message id belongs to. */
+export const messageIdKey = (messageId: string): string => `message:${messageId}`;
+/** One recorded webhook event, by its webhook id. */
+export const webhookKey = (webhookId: string): string => `webhook:${webhookId}`;
+/** A device's last reported session. */
+export const deviceKey = (deviceId: string): string => `device:${deviceId}`;
+
+/** Pending lists (see PendingIndex): what the sweep resumes. */
+export const PENDING_LISTS = {
+  /** Keys of sends that WAPing has not answered for good yet. */
+  outbox: 'outbox:pending',
+  /** Groups still to announce, approve, expire or launch. */
+  groups: 'groups:pending',
+  /** Ids of webhooks recorded but not yet applied. */
+  webhookInbox: 'webhooks:inbox',
+} as const;
+
+// The parking ring of webhook events for unknown messages (see DeliveryService).
+/** The last ticket handed out; ticket `t` takes place `t % cap` of the ring. */
+export const PARKING_TICKET_KEY = 'parking:ticket';
+/** One place of the ring. */
+export const parkingSlotKey = (place: number): string => `parking:slot:${place}`;
+/** The webhook ids parked for one WAPing message id, in the order they were parked. */
+export const parkedKey = (messageId: string): string => `parking:message:${messageId}`;

@@ -1,0 +1,146 @@
+import type { Config } from '../config.js';
+import type { GroupDirectory } from '../core/access.js';
+import type { ApprovalPolicy } from '../core/approval-policy.js';
+import { ApprovalService } from '../core/approvals.js';
+import { DeliveryService } from '../core/deliveries.js';
+import { DeviceHealth, reportedDeviceStates } from '../core/device-health.js';
+import { DeviceDirectory } from '../core/devices.js';
+import { MessageSync } from '../core/message-sync.js';
+import type { Clock, Logger, SendNotifier, Store, Telemetry, WapingPort } from '../core/ports.js';
+import { defaultSendPolicy, type SendPolicy, SendService } from '../core/sends.js';
+
+/** What the core services are built from: the ports' adapters and the settings that shape them. */
+export interface ServiceParts {
+  config: Readonly<Config>;
+  store: Store;
+  waping: WapingPort;
+  notifier: SendNotifier;
+  /** User-group membership, for approvers named by group. */
+  groups: GroupDirectory;
+  clock: Clock;
+  logger: Logger;
+  telemetry: Telemetry;
+  instanceId: string;
+  sendPolicy?: Partial<SendPolicy>;
+  /** How many webhook events for unknown messages may be parked (default PARKED_EVENTS_CAP). */
+  parkedEventsCap?: number;
+}
+
+export interface Services {
+  sync: MessageSync;
+  health: DeviceHealth;
+  devices: DeviceDirectory;
+  deliveries: DeliveryService;
+  sends: SendService;
+  approvals: ApprovalService;
+  /**
+   * Wait for the background work started so far (approvals, sends, webhooks, Slack updates, in that order). Work
+   * in one service starts work in the next, so callers that need quiet call it a few times.
+   */
+  idle(): Promise<void>;
+}
+
+/**
+ * The core services, each built from those before it: the Slack messages (sync), device sessions and the device
+ * list, delivery statuses, sends, approvals. The device list reads reported sessions from the store itself, so
+ * the session tracker can name devices through the list without either waiting for the other.
+ */
+export function wireServices(parts: ServiceParts): Services {
+  const { config, store, waping, notifier, clock, logger, telemetry, instanceId } = parts;
+  const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 2 * 60_000 });
+  const devices = new DeviceDirectory(
+    waping,
+    clock,
+    {
+      configured: config.file.devices,
+      defaultDeviceId: config.file.defaultDevice,
+      cacheMs: config.timing.deviceCacheMs,
+    },
+    logger,
+    { states: (ids) => reportedDeviceStates(store, ids) },
+  );
+  const health = new DeviceHealth({
+    store,
+    notifier,
+    clock,
+    logger,
+    nameOf: async (id) => (await devices.find(id))?.name ?? id,
+    onChange: () => devices.invalidate(),
+    telemetry,
+  });
+  const deliveries = new DeliveryService({
+    store,
+    sync,
+    health,
+    clock,
+    logger,
+    replyMode: (channelId) =>
+      (Object.hasOwn(config.file.channels, channelId) ? config.file.channels[channelId]?.statusReplies : undefined) ??
+      config.file.statusReplies,
+    parkedEventsCap: parts.parkedEventsCap,
+    telemetry,
+  });
+  const sends = new SendService({
+    store,
+    waping,
+    notifier,
+    sync,
+    clock,
+    logger,
+    instanceId,
+    policy: { ...defaultSendPolicy, leaseMs: config.timing.sendLeaseMs, ...parts.sendPolicy },
+    onDeviceSession: async (deviceId, connected) => {
+      if (connected) await health.sawWorking(deviceId);
+      else
+        await health.report(deviceId, {
+          connected: false,
+          at: clock.now(),
+          reason: 'WAPing refused a send',
+          source: 'send',
+        });
+    },
+    onMessageKnown: (messageId) => deliveries.onMessageKnown(messageId),
+    telemetry,
+  });
+  const approvals = new ApprovalService({
+    store,
+    sends,
+    sync,
+    notifier,
+    groups: parts.groups,
+    clock,
+    logger,
+    telemetry,
+  });
+  return {
+    sync,
+    health,
+    devices,
+    deliveries,
+    sends,
+    approvals,
+    async idle() {
+      await approvals.idle();
+      await sends.idle();
+      await deliveries.idle();
+      await sync.idle();
+    },
+  };
+}
+
+/** The approval rules of CONFIG_FILE, in the core's terms. */
+export function approvalPolicyOf(config: Readonly<Config>): ApprovalPolicy {
+  const { file } = config;
+  const devices = Object.fromEntries(file.devices.flatMap((d) => (d.approval ? [[d.id, d.approval]] : [])));
+  const channels = Object.fromEntries(
+    Object.entries(file.channels).flatMap(([id, c]) => (c.approval ? [[id, c.approval]] : [])),
+  );
+  return {
+    devices,
+    channels,
+    teamSends: file.approval.teamSends,
+    maxRecipients: file.maxRecipients,
+    maxRecipientsWithoutApproval: file.maxRecipientsWithoutApproval,
+    expiresAfterMs: file.approval.expiresAfter,
+  };
+}
