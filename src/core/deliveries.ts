@@ -1,5 +1,11 @@
 import { BackgroundWork } from './background.js';
-import { type DeliveryEvent, type InboxEntry, type MessageEvent, withDeliveryEvent } from './delivery-events.js';
+import {
+  type DeliveryEvent,
+  type InboxEntry,
+  type MessageEvent,
+  type ParkingSlot,
+  withDeliveryEvent,
+} from './delivery-events.js';
 import type { ReplyMode } from './delivery-status.js';
 import type { DeviceHealth } from './device-health.js';
 import type { MessageSync } from './message-sync.js';
@@ -14,13 +20,6 @@ import {
   parkingSlotKey,
   webhookKey,
 } from './store-keys.js';
-
-/** One place in the parking ring: the event that took ticket `ticket`. */
-interface ParkingSlot {
-  ticket: number;
-  webhookId: string;
-  messageId: string;
-}
 
 /** WAPing redelivers for days: ids are remembered for longer than that. */
 const WEBHOOK_ID_TTL_MS = 8 * 24 * 60 * 60 * 1000;
@@ -41,9 +40,8 @@ export const PARKED_EVENTS_CAP = 10_000;
 export type { DeliveryEvent } from './delivery-events.js';
 
 /**
- * Delivery webhooks: each is recorded durably before WAPing gets its 2xx (and deduplicated on its
- * id, atomically across replicas), then applied to its send under the status policy, and the
- * Slack message catches up through MessageSync.
+ * Delivery webhooks: each is recorded durably before WAPing gets its 2xx (and deduplicated on its id, atomically
+ * across replicas), then applied to its send under the status policy; the Slack message catches up through MessageSync.
  *
  * An event for a message id we do not know (it outran WAPing's answer to our send, or the message was sent
  * by another tool on the same WAPing account) leaves the inbox and is parked under that message id, so that
@@ -122,9 +120,9 @@ export class DeliveryService {
     }
     const key = await store.get<string>(messageIdKey(event.messageId));
     if (!key) return this.park(entry, event.messageId);
-    // Events parked for this message came first: apply them before this one (when a send settles, the next
-    // event can arrive before onMessageKnown has got round to them).
-    if (entry.state !== 'parked') await this.onMessageKnown(event.messageId);
+    // Events parked for this message before this one came first: apply them before it. This one may be parked
+    // too: an event parked just as the send settled applies itself, and must not overtake those before it.
+    await this.applyParked(event.messageId, webhookId);
     const send = await this.applyToSend(key, webhookId, event);
     await this.settle(entry);
     if (send) await this.deps.sync.sync(syncUnitOf(send));
@@ -132,9 +130,17 @@ export class DeliveryService {
 
   /** Apply the events parked before WAPing's message id was saved, in the order they were parked. */
   async onMessageKnown(messageId: string): Promise<void> {
+    if ((await this.applyParked(messageId)) > 0) await this.deps.store.delete(parkedKey(messageId));
+  }
+
+  /** Apply a message's parked events in order, up to `before` (all when it is not among them); returns how many. */
+  private async applyParked(messageId: string, before?: string): Promise<number> {
     const ids = (await this.deps.store.get<string[]>(parkedKey(messageId))) ?? [];
-    for (const id of ids) await this.apply(id);
-    if (ids.length > 0) await this.deps.store.delete(parkedKey(messageId));
+    for (const id of ids) {
+      if (id === before) break;
+      await this.apply(id);
+    }
+    return ids.length;
   }
 
   /** Re-apply whatever the inbox still holds (after a crash, or a store outage); returns how many. */
@@ -154,12 +160,11 @@ export class DeliveryService {
     let parked = entry;
     if (entry.state !== 'parked') {
       const ticket = (await store.update<number>(PARKING_TICKET_KEY, (last = 0) => last + 1)) as number;
-      const at = clock.now();
       const after = await store.update<InboxEntry>(
         webhookKey(id),
         (e) =>
           e && (e.state === 'received' || e.state === 'waiting')
-            ? { ...e, state: 'parked', parked: { at, ticket } }
+            ? { ...e, state: 'parked', parked: { at: clock.now(), ticket } }
             : undefined,
         PARK_MS,
       );

@@ -20,6 +20,13 @@ export type MessageEvent = Extract<DeliveryEvent, { kind: 'message' }>;
 const APPLIED_EVENTS_KEPT = 200;
 
 /** A recorded webhook event, stored under its webhook id until applied (and remembered after). */
+/** One place in the parking ring: the event that took ticket `ticket`. */
+export interface ParkingSlot {
+  ticket: number;
+  webhookId: string;
+  messageId: string;
+}
+
 export interface InboxEntry {
   id: string;
   event: DeliveryEvent;
