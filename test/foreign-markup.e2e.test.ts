@@ -194,6 +194,11 @@ describe.each(DEPLOYED_STORES)('strings the bot did not write, on the %s store',
     const failed = h.slack.message(send.parent?.channel ?? '', send.parent?.ts ?? '');
     expect(unescapeMrkdwn(String(failed?.text))).toContain(EVIL);
     expect(readable(failed?.blocks)).toContain(`Failed: WhatsApp could not deliver the message: ${EVIL}`);
+    // The failure's thread reply shows WAPing's reason as rich text, where even mrkdwn's *_~ read as they are.
+    const failedReply = h.slack
+      .threadReplies(send.parent?.channel ?? '', send.parent?.ts ?? '')
+      .find((c) => String(c.args.text).includes('Failed'));
+    expect(readable(failedReply?.args.blocks)).toContain(`: WhatsApp could not deliver the message: ${EVIL}`);
 
     // …and nowhere as markup, and never unbounded.
     const shown = everythingShown(h, acks);

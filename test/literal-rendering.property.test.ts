@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bound, inline, literalBlock, pieces, wordsMessage } from '../src/adapters/slack/blocks/literal.js';
+import { REASON_MAX, statusReplyMessage } from '../src/adapters/slack/blocks/send-message.js';
+import type { SendRecord } from '../src/core/send-record.js';
 import { readable, unescapeMrkdwn } from './support/slack-reader.js';
 
 /** Strings rich in what Slack would read as markup, plus emoji (surrogate pairs), RTL marks and newlines. */
@@ -67,6 +69,24 @@ describe('the one rendering path for strings the bot did not write', () => {
         expect(unescapeMrkdwn(message.text).startsWith('Said: ')).toBe(true);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("a failed status's thread reply shows WAPing's reason literally in rich text, whatever it holds", () => {
+    fc.assert(
+      fc.property(hostile.filter(Boolean), (reason) => {
+        const send = {
+          to: '+14155550123',
+          timeline: [{ status: 'failed', at: 1_700_000_000_000 }],
+          deliveryFailure: { reason },
+        } as unknown as SendRecord;
+        const reply = statusReplyMessage(send, 'failed');
+        expect(readable(reply.blocks)).toContain(`: ${bound(reason, REASON_MAX)}`);
+        // The fallback's only markup is the bot's own date token; WAPing's reason comes after it, escaped.
+        const afterDate = reply.text.slice(reply.text.indexOf('UTC>') + 4);
+        expect(afterDate).not.toMatch(/[<>]/);
+      }),
+      { numRuns: 200 },
     );
   });
 });

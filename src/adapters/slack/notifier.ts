@@ -7,7 +7,7 @@ import type { DeliveryStatus, SendRecord } from '../../core/send-record.js';
 import type { Words } from '../../core/words.js';
 import { groupMessage } from './blocks/group-message.js';
 import { fallbackText, wordsMessage } from './blocks/literal.js';
-import { sendMessage, statusReply } from './blocks/send-message.js';
+import { sendMessage, statusReplyMessage } from './blocks/send-message.js';
 import { originOf, slackUrlPolicy } from './slack-urls.js';
 
 /** Slack errors that mean "the bot may not post in this conversation", as opposed to an outage. */
@@ -68,7 +68,7 @@ export class SlackNotifier implements SendNotifier {
       this.client.chat.postMessage({
         channel: parent.channel,
         thread_ts: parent.ts,
-        text: fallbackText(statusReply(send, status)),
+        ...statusReplyMessage(send, status),
       }),
     );
   }

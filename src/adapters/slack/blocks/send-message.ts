@@ -54,6 +54,35 @@ export function statusReply(send: SendRecord, status: DeliveryStatus): string {
   return `${to}${STATUS_LABEL[status]}${when}`;
 }
 
+/**
+ * The thread reply for one status change as a message: the mrkdwn text above (escaped, for notifications), and for
+ * a failure also a rich_text block, so that WAPing's reason reads literally (mrkdwn cannot show `*_~` as they are).
+ */
+export function statusReplyMessage(send: SendRecord, status: DeliveryStatus): { text: string; blocks?: KnownBlock[] } {
+  const text = fallbackText(statusReply(send, status));
+  if (status !== 'failed') return { text };
+  const at = [...send.timeline].reverse().find((step) => step.status === 'failed')?.at;
+  const block = wordsBlock([
+    ...(send.groupId ? [`${displayNumber(send.to)}: `] : []),
+    { type: 'emoji', name: 'x' },
+    { type: 'text', text: ' Failed', style: { bold: true } },
+    ...(at === undefined
+      ? []
+      : [
+          ' at ',
+          {
+            type: 'date' as const,
+            timestamp: Math.floor(at / 1000),
+            format: '{time_secs}',
+            fallback: `${new Date(at).toISOString().slice(11, 19)} UTC`,
+          },
+        ]),
+    ': ',
+    { foreign: send.deliveryFailure?.reason ?? '', max: REASON_MAX },
+  ]);
+  return { text, blocks: [block] };
+}
+
 /** A status line without its emoji codes, for plain-text fallbacks and replies. */
 export function withoutEmoji(line: string): string {
   return line.replace(/:[a-z_]+:\s?/g, '');
