@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bound, inline, literalBlock, pieces, wordsMessage } from '../src/adapters/slack/blocks/literal.js';
-import { REASON_MAX, statusReplyMessage } from '../src/adapters/slack/blocks/send-message.js';
+import { bound, inline, literalBlock, pieces, wordsBlock, wordsMessage } from '../src/adapters/slack/blocks/literal.js';
+import { REASON_MAX, statusReplyMessage, statusWords } from '../src/adapters/slack/blocks/send-message.js';
 import type { SendRecord } from '../src/core/send-record.js';
 import { readable, unescapeMrkdwn } from './support/slack-reader.js';
 
@@ -85,6 +85,18 @@ describe('the one rendering path for strings the bot did not write', () => {
         // The fallback's only markup is the bot's own date token; WAPing's reason comes after it, escaped.
         const afterDate = reply.text.slice(reply.text.indexOf('UTC>') + 4);
         expect(afterDate).not.toMatch(/[<>]/);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("a send's status line shows WAPing's words and ids literally in rich text, whatever they hold", () => {
+    fc.assert(
+      fc.property(hostile.filter(Boolean), hostile.filter(Boolean), (reason, messageId) => {
+        const failed = { state: 'sent', status: 'failed', deliveryFailure: { reason } } as unknown as SendRecord;
+        expect(readable([wordsBlock(statusWords(failed, 120))])).toContain(`Failed: ${bound(reason, 120)}`);
+        const read = { state: 'sent', status: 'read', messageId } as unknown as SendRecord;
+        expect(readable([wordsBlock(statusWords(read))])).toContain(`Read · WAPing id ${bound(messageId, 80)}`);
       }),
       { numRuns: 200 },
     );

@@ -2,16 +2,16 @@ import type { KnownBlock } from '@slack/types';
 import { displayNumber } from '../../../core/recipient.js';
 import { approvalsSoFar, type SendGroup } from '../../../core/send-group.js';
 import type { SendRecord } from '../../../core/send-record.js';
-import { fallbackText, literalBlock, mrkdwn, wordsBlock } from './literal.js';
-import { headlineBlock, headlineText, statusLine } from './send-message.js';
+import { fallbackText, type LinePart, literalBlock, mrkdwn, wordsBlock } from './literal.js';
+import { headlineBlock, headlineText, statusWords } from './send-message.js';
 
 export const REVIEW_APPROVAL = 'review_approval';
 export const CANCEL_APPROVAL = 'cancel_approval';
 
 /**
- * Recipient lines per section. Each line is bounded (a number, and a status whose WAPing words are
- * cut at GROUP_REASON_MAX), so 15 lines stay within a section's 3,000 characters, and the 500
- * recipients `maxRecipients` allows take 34 sections: the message stays within 50 blocks.
+ * Recipient lines per rich_text block. Each line is bounded (a number, and a status whose WAPing words are
+ * cut at GROUP_REASON_MAX), so the 500 recipients `maxRecipients` allows take 34 blocks: the message stays
+ * within 50 blocks.
  */
 const LINES_PER_SECTION = 15;
 const GROUP_REASON_MAX = 120;
@@ -41,16 +41,16 @@ function approvalLine(group: SendGroup): string | undefined {
   }
 }
 
-/** One line per recipient with that recipient's own status. */
-function recipientLines(group: SendGroup, sends: SendRecord[]): string[] {
+/** One line per recipient with that recipient's own status (WAPing's words in it shown literally). */
+function recipientLines(group: SendGroup, sends: SendRecord[]): LinePart[][] {
   return group.recipients.map((to, index) => {
     const send = sends.find((s) => s.key === group.keys[index]);
-    const state = send
-      ? statusLine(send, GROUP_REASON_MAX)
+    const state: LinePart[] = send
+      ? statusWords(send, GROUP_REASON_MAX)
       : group.launched
-        ? ':hourglass_flowing_sand: Sending…'
-        : '—';
-    return `${displayNumber(to)}: ${state}`;
+        ? [{ type: 'emoji', name: 'hourglass_flowing_sand' }, ' Sending…']
+        : ['—'];
+    return [`${displayNumber(to)}: `, ...state];
   });
 }
 
@@ -71,7 +71,9 @@ export function groupMessage(group: SendGroup, sends: SendRecord[]): { text: str
   if (comment) blocks.push(wordsBlock(['Comment: “', { foreign: comment, max: 500 }, '”']));
   const lines = recipientLines(group, sends);
   for (let i = 0; i < lines.length; i += LINES_PER_SECTION) {
-    blocks.push({ type: 'section', text: mrkdwn(lines.slice(i, i + LINES_PER_SECTION).join('\n')) });
+    blocks.push(
+      wordsBlock(lines.slice(i, i + LINES_PER_SECTION).flatMap((line, n) => (n > 0 ? ['\n', ...line] : line))),
+    );
   }
   if (group.approval?.state === 'pending') {
     blocks.push({

@@ -1,17 +1,22 @@
-import type { KnownBlock, RichTextBlock } from '@slack/types';
+import type { KnownBlock, RichTextBlock, RichTextElement } from '@slack/types';
 import { displayNumber } from '../../../core/recipient.js';
 import { type DeliveryStatus, hasFailed, type SendRecord } from '../../../core/send-record.js';
-import { fallbackText, inline, literalBlock, mrkdwn, wordsBlock } from './literal.js';
+import { fallbackText, inline, type LinePart, literalBlock, mrkdwn, wordsBlock } from './literal.js';
 
 export const RETRY_SEND = 'retry_send';
 
-const STATUS_LABEL: Record<DeliveryStatus, string> = {
-  queued: ':outbox_tray: Queued',
-  sent: ':white_check_mark: Sent',
-  delivered: ':white_check_mark::white_check_mark: Delivered',
-  read: ':eyes: Read',
-  failed: ':x: Failed',
+/** Each delivery status in words: its emoji and its name. */
+const STATUS: Record<DeliveryStatus, { emoji: string[]; name: string }> = {
+  queued: { emoji: ['outbox_tray'], name: 'Queued' },
+  sent: { emoji: ['white_check_mark'], name: 'Sent' },
+  delivered: { emoji: ['white_check_mark', 'white_check_mark'], name: 'Delivered' },
+  read: { emoji: ['eyes'], name: 'Read' },
+  failed: { emoji: ['x'], name: 'Failed' },
 };
+
+const STATUS_LABEL = Object.fromEntries(
+  Object.entries(STATUS).map(([status, { emoji, name }]) => [status, `${emoji.map((e) => `:${e}:`).join('')} ${name}`]),
+) as Record<DeliveryStatus, string>;
 
 /** How much of WAPing's words (a failure reason) a status line shows; a group's lines show less. */
 export const REASON_MAX = 500;
@@ -30,6 +35,31 @@ export function statusLine(send: SendRecord, reasonMax = REASON_MAX): string {
   if (send.status === 'failed')
     return `:x: *Failed:* ${inline(send.deliveryFailure?.reason ?? 'WhatsApp could not deliver it.', reasonMax)}`;
   return `${STATUS_LABEL[send.status ?? 'queued']} · WAPing id \`${inline(send.messageId ?? '', 80)}\``;
+}
+
+const emoji = (name: string): RichTextElement => ({ type: 'emoji', name });
+const bold = (text: string): RichTextElement => ({ type: 'text', text, style: { bold: true } });
+
+/**
+ * The status line as rich text, for blocks: the same words as `statusLine`, with WAPing's words, codes and ids
+ * as literal text (where mrkdwn would still read `*_~` and backticks as formatting).
+ */
+export function statusWords(send: SendRecord, reasonMax = REASON_MAX): LinePart[] {
+  const failed = (reason: string): LinePart[] => [emoji('x'), bold(' Failed: '), { foreign: reason, max: reasonMax }];
+  if (send.state === 'failed') return failed(send.failure?.reason ?? 'unknown reason');
+  if (send.state === 'pending') {
+    if (!send.lastError) return [emoji('hourglass_flowing_sand'), ' Sending…'];
+    const attempts = `${send.attempts} attempt${send.attempts === 1 ? '' : 's'}`;
+    return [
+      emoji('hourglass_flowing_sand'),
+      ' Still trying: WAPing did not answer yet (',
+      { foreign: send.lastError, max: 60 },
+      `, ${attempts}).`,
+    ];
+  }
+  if (send.status === 'failed') return failed(send.deliveryFailure?.reason ?? 'WhatsApp could not deliver it.');
+  const { emoji: names, name } = STATUS[send.status ?? 'queued'];
+  return [...names.map(emoji), ` ${name} · WAPing id `, { foreign: send.messageId ?? '', max: 80 }];
 }
 
 /** Slack renders the time in each reader's own time zone; the fallback is UTC. */
@@ -64,8 +94,8 @@ export function statusReplyMessage(send: SendRecord, status: DeliveryStatus): { 
   const at = [...send.timeline].reverse().find((step) => step.status === 'failed')?.at;
   const block = wordsBlock([
     ...(send.groupId ? [`${displayNumber(send.to)}: `] : []),
-    { type: 'emoji', name: 'x' },
-    { type: 'text', text: ' Failed', style: { bold: true } },
+    emoji('x'),
+    bold(' Failed'),
     ...(at === undefined
       ? []
       : [
@@ -103,29 +133,13 @@ export function headlineText(lead: string, deviceName: string): string {
   return `${lead} via ${inline(deviceName, 100)}`;
 }
 
-/** A failed send's reason (WAPing's words among ours), shown literally in rich text; undefined when it has not failed. */
-function failureBlock(send: SendRecord): RichTextBlock | undefined {
-  const reason =
-    send.state === 'failed'
-      ? (send.failure?.reason ?? 'unknown reason')
-      : send.status === 'failed'
-        ? (send.deliveryFailure?.reason ?? 'WhatsApp could not deliver it.')
-        : undefined;
-  if (reason === undefined) return undefined;
-  return wordsBlock([
-    { type: 'emoji', name: 'x' },
-    { type: 'text', text: ' Failed: ', style: { bold: true } },
-    { foreign: reason, max: REASON_MAX },
-  ]);
-}
-
 /** The parent message of a send: to whom, via which device, who asked, the whole text (literally), and its status. */
 export function sendMessage(send: SendRecord): { text: string; blocks: KnownBlock[] } {
   const lead = `${send.state === 'pending' ? 'Sending' : 'WhatsApp'} to ${displayNumber(send.to)}`;
   const blocks: KnownBlock[] = [
     headlineBlock(lead, send.deviceName, send.requestedBy),
     literalBlock(send.text),
-    failureBlock(send) ?? { type: 'context', elements: [mrkdwn(statusLine(send))] },
+    wordsBlock(statusWords(send)),
   ];
   const timeline = timelineLine(send);
   if (timeline) blocks.push({ type: 'context', elements: [mrkdwn(timeline)] });
