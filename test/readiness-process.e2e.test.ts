@@ -55,6 +55,9 @@ describe('the compiled bot, unattended', () => {
     const attempts = bot.lines().filter((l) => l.msg === 'Slack auth.test failed; retrying with backoff');
     expect(attempts.length).toBeGreaterThan(1);
     expect(attempts[0]).toMatchObject({ level: 40, attempt: 1, error: 'slack_webapi_request_error' });
+    // Backoff, not a busy loop: each failure waits at least a second, so 50 s hold a handful of attempts.
+    for (const attempt of attempts) expect(attempt.retryInMs).toBeGreaterThanOrEqual(1_000);
+    expect(attempts.length).toBeLessThan(40);
 
     await sleep(Math.max(0, outageStartedAt + 60_000 - Date.now()));
     slack = await startSlackFake({ port: slackPort });

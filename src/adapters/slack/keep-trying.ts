@@ -28,7 +28,9 @@ export class KeepTrying {
 
   constructor(attempt: (attempt: number) => Promise<void>, options: KeepTryingOptions) {
     this.#attempt = attempt;
-    this.#options = { minDelayMs: 1_000, maxDelayMs: 15_000, ...options };
+    // Defaults by `??`, not by spreading: an option passed as undefined (SlackAuth's when unset) must not
+    // become a NaN delay, which setTimeout runs at once: a busy loop of requests against an unreachable Slack.
+    this.#options = { ...options, minDelayMs: options.minDelayMs ?? 1_000, maxDelayMs: options.maxDelayMs ?? 15_000 };
   }
 
   /** True once an attempt has succeeded. */
