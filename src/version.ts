@@ -27,7 +27,10 @@ function commit(): string | undefined {
   }
 }
 
-/** The running bot's version: package.json's, plus `+<commit>` when the commit is known (e.g. `0.1.0+1a2b3c4d5e6f`). */
+/**
+ * The running bot's version: package.json's, plus `+g<commit>` when the commit is known (e.g. `0.1.0+g1a2b3c4d5e6f`).
+ * The `g` (as in `git describe`) keeps an all-digit commit from reading as a phone number to the log checks.
+ */
 export function version(): string {
   if (cached === undefined) {
     let base = 'unknown';
@@ -37,7 +40,7 @@ export function version(): string {
       // A missing package.json (an unusual deployment) is not worth failing the start for.
     }
     const sha = commit();
-    cached = sha ? `${base}+${sha}` : base;
+    cached = sha ? `${base}+g${sha}` : base;
   }
   return cached;
 }

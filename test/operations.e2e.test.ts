@@ -97,7 +97,7 @@ describe('starting and stopping the compiled bot', () => {
   it('names the version in its start line', async () => {
     bot = startBotProcess({ env: sandboxEnv(freshDir()) });
     const started = await bot.waitForLog((line) => line.msg === 'bot started');
-    expect(started.version).toMatch(/^0\.1\.0(\+[0-9a-f]{7,12})?$/);
+    expect(started.version).toMatch(/^0\.1\.0(\+g[0-9a-f]{7,12})?$/);
   });
 
   it('ends the start with one line when the port is taken', async () => {
