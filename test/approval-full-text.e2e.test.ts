@@ -11,11 +11,12 @@ import {
   type Harness,
   SIGNING_SECRET,
   startHarness,
+  submitApprovalModal,
   submitSendModal,
   waitFor,
 } from './support/bot-harness.js';
 import { readable, readableMessageText } from './support/slack-reader.js';
-import { blockAction, viewSubmission } from './support/slack-requests.js';
+import { blockAction } from './support/slack-requests.js';
 
 /*
  * Four eyes: whatever WAPing receives is what the approver read, in full, in the request message and in
@@ -81,20 +82,7 @@ async function throughApproval(h: Harness, text: string, afterReading?: (seen: O
   );
   const seen = { message: request.blocks as unknown[], modal: opened.args.view.blocks as unknown[] };
   afterReading?.(seen);
-  const approved = await viewSubmission(h.eventsUrl, SIGNING_SECRET, {
-    user_id: APPROVER,
-    view: {
-      id: unique('V0REVIEW'),
-      callback_id: 'approval_modal',
-      private_metadata: JSON.stringify({ groupId }),
-      state: {
-        values: {
-          decision: { decision_choice: { type: 'radio_buttons', selected_option: { value: 'approve' } } },
-          comment: { comment_input: { type: 'plain_text_input', value: null } },
-        },
-      },
-    },
-  });
+  const approved = await submitApprovalModal(h, { groupId, user: APPROVER, decision: 'approve' });
   expect(approved.body).toBe('');
   const key = idempotencyKeyForGroupRecipient(TEAM, groupId, NUMBER);
   const sent = await waitFor(
@@ -204,20 +192,7 @@ describe('a request that Slack could not show in full', () => {
       const notice = await waitFor(() => h.slack.responses.find((r) => r.id === 'legacy-review'));
       expect(notice.body.text).toContain('cannot be reviewed');
       expect(h.slack.callsTo('views.open')).toHaveLength(0);
-      const approved = await viewSubmission(h.eventsUrl, SIGNING_SECRET, {
-        user_id: APPROVER,
-        view: {
-          id: unique('V0REVIEW'),
-          callback_id: 'approval_modal',
-          private_metadata: JSON.stringify({ groupId }),
-          state: {
-            values: {
-              decision: { decision_choice: { type: 'radio_buttons', selected_option: { value: 'approve' } } },
-              comment: { comment_input: { type: 'plain_text_input', value: null } },
-            },
-          },
-        },
-      });
+      const approved = await submitApprovalModal(h, { groupId, user: APPROVER, decision: 'approve' });
       expect(approved.json).toMatchObject({
         response_action: 'errors',
         errors: { decision: expect.stringContaining('cannot be approved') },

@@ -7,10 +7,11 @@ import {
   type Harness,
   SIGNING_SECRET,
   startHarness,
+  submitApprovalModal,
   submitSendModal,
   waitFor,
 } from './support/bot-harness.js';
-import { blockAction, viewSubmission } from './support/slack-requests.js';
+import { blockAction } from './support/slack-requests.js';
 
 const TEAM = 'T0TEAM';
 const REQUESTER = 'U0ALICE';
@@ -88,20 +89,7 @@ function decide(
   decision: 'approve' | 'reject',
   comment?: string,
 ) {
-  return viewSubmission(h.eventsUrl, SIGNING_SECRET, {
-    user_id: user,
-    view: {
-      id: unique('V0REVIEW'),
-      callback_id: 'approval_modal',
-      private_metadata: JSON.stringify({ groupId: request.group.id }),
-      state: {
-        values: {
-          decision: { decision_choice: { type: 'radio_buttons', selected_option: { value: decision } } },
-          comment: { comment_input: { type: 'plain_text_input', value: comment ?? null } },
-        },
-      },
-    },
-  });
+  return submitApprovalModal(h, { groupId: request.group.id, user, decision, comment });
 }
 
 const sendsOf = (h: Harness, request: Request) => request.group.keys.reduce((n, key) => n + h.waping.sendsFor(key), 0);

@@ -8,12 +8,13 @@ import {
   type Harness,
   SIGNING_SECRET,
   startHarness,
+  submitApprovalModal,
   submitSendModal,
   WEBHOOK_SECRET,
   waitFor,
 } from './support/bot-harness.js';
 import { readable, unescapeMrkdwn } from './support/slack-reader.js';
-import { blockAction, slashCommand, viewSubmission } from './support/slack-requests.js';
+import { blockAction, slashCommand } from './support/slack-requests.js';
 
 /*
  * Strings the bot did not write (an approver's comment, WAPing's reasons and ids, device names, what a
@@ -128,20 +129,7 @@ describe.each(DEPLOYED_STORES)('strings the bot did not write, on the %s store',
       actions: [{ action_id: 'review_approval', value: groupId }],
     });
     await waitFor(() => h.slack.callsTo('views.open').some((c) => c.args.view.callback_id === 'approval_modal'));
-    const rejected = await viewSubmission(h.eventsUrl, SIGNING_SECRET, {
-      user_id: APPROVER,
-      view: {
-        id: unique('V0REVIEW'),
-        callback_id: 'approval_modal',
-        private_metadata: JSON.stringify({ groupId }),
-        state: {
-          values: {
-            decision: { decision_choice: { type: 'radio_buttons', selected_option: { value: 'reject' } } },
-            comment: { comment_input: { type: 'plain_text_input', value: EVIL } },
-          },
-        },
-      },
-    });
+    const rejected = await submitApprovalModal(h, { groupId, user: APPROVER, decision: 'reject', comment: EVIL });
     expect(rejected.body).toBe('');
     await h.bot.idle();
 

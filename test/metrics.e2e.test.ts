@@ -8,15 +8,14 @@ import {
   DEPLOYED_STORES,
   expectCleanLogs,
   type Harness,
-  SIGNING_SECRET,
   startHarness,
+  submitApprovalModal,
   submitSendModal,
   WEBHOOK_SECRET,
   waitFor,
 } from './support/bot-harness.js';
 import { type Exposition, ExpositionError, parseExposition, sampleSum, scrape } from './support/prometheus-text.js';
 import { startRedisServer, uniqueNamespace } from './support/redis.js';
-import { viewSubmission } from './support/slack-requests.js';
 
 const TEAM = 'T0TEAM';
 let counter = 0;
@@ -245,20 +244,7 @@ describe.each(DEPLOYED_STORES)('GET /metrics of the bot on the %s store', (store
     expect(sampleSum(requested, 'waping_bot_approvals_pending')).toBe(
       sampleSum(before, 'waping_bot_approvals_pending') + 1,
     );
-    const approved = await viewSubmission(h.eventsUrl, SIGNING_SECRET, {
-      user_id: 'U0APPROVER',
-      view: {
-        id: unique('V0REVIEW'),
-        callback_id: 'approval_modal',
-        private_metadata: JSON.stringify({ groupId }),
-        state: {
-          values: {
-            decision: { decision_choice: { type: 'radio_buttons', selected_option: { value: 'approve' } } },
-            comment: { comment_input: { type: 'plain_text_input', value: null } },
-          },
-        },
-      },
-    });
+    const approved = await submitApprovalModal(h, { groupId, user: 'U0APPROVER', decision: 'approve' });
     expect(approved.status).toBe(200);
     await waitFor(async () => (await h.bot.store.get<SendGroup>(`group:${groupId}`))?.launched, 10_000, 'the launch');
     await h.bot.idle();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +141,27 @@ export function submitSendModal(h: Pick<Harness, 'eventsUrl'>, values: SendFormV
   return viewSubmission(h.eventsUrl, SIGNING_SECRET, {
     view: sendModalView({ deviceId: 'dev_support', ...values }),
     user_id: values.user ?? 'U0ALICE',
+  });
+}
+
+/** Submit the approval modal (the Review button's form) as `user` would, signed: a decision and an optional comment. */
+export function submitApprovalModal(
+  h: Pick<Harness, 'eventsUrl'>,
+  review: { groupId: string; user: string; decision: 'approve' | 'reject'; comment?: string },
+): Promise<SlackResponse> {
+  return viewSubmission(h.eventsUrl, SIGNING_SECRET, {
+    user_id: review.user,
+    view: {
+      id: `V0REVIEW${randomUUID().slice(0, 8).toUpperCase()}`,
+      callback_id: 'approval_modal',
+      private_metadata: JSON.stringify({ groupId: review.groupId }),
+      state: {
+        values: {
+          decision: { decision_choice: { type: 'radio_buttons', selected_option: { value: review.decision } } },
+          comment: { comment_input: { type: 'plain_text_input', value: review.comment ?? null } },
+        },
+      },
+    },
   });
 }
 
