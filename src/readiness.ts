@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock, Store } from './core/ports.js';
+import { withDeadline } from './deadline.js';
 
 /** One thing the bot needs in order to serve: resolves undefined when fine, else a short reason (no secrets). */
 export type ReadinessCheck = () => Promise<string | undefined> | string | undefined;
@@ -28,16 +29,11 @@ export class Readiness {
   async check(name: string): Promise<string | undefined> {
     const check = this.checks[name];
     if (!check) return `no check named ${name}`;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`no answer within ${this.timeoutMs} ms`), this.timeoutMs);
-    });
     try {
-      return await Promise.race([Promise.resolve().then(check), late]);
+      const late = () => new Error(`no answer within ${this.timeoutMs} ms`);
+      return await withDeadline(Promise.resolve().then(check), this.timeoutMs, late);
     } catch (error) {
       return describeError(error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

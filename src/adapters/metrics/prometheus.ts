@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Device, Logger, Telemetry, WapingRequestOutcome, WebhookResult } from '../../core/ports.js';
+import { withDeadline } from '../../deadline.js';
 
 /** What a scrape reads from the shared state, so that every replica reports the same truth. */
 export interface ObservedState {
@@ -201,18 +202,12 @@ export class PrometheusMetrics implements Telemetry {
   private async readState(): Promise<void> {
     const state = this.state;
     if (!state) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`state not read within ${STATE_READ_TIMEOUT_MS} ms`)),
-        STATE_READ_TIMEOUT_MS,
-      );
-    });
     try {
-      const [backlog, approvals, devices] = await Promise.race([
+      const [backlog, approvals, devices] = await withDeadline(
         Promise.all([state.backlog(), state.pendingApprovals(), state.devices()]),
-        timeout,
-      ]);
+        STATE_READ_TIMEOUT_MS,
+        () => new Error(`state not read within ${STATE_READ_TIMEOUT_MS} ms`),
+      );
       this.pendingSends.set(backlog.pending);
       const oldestAgeMs = backlog.oldestCreatedAt === undefined ? 0 : state.now() - backlog.oldestCreatedAt;
       this.oldestPending.set(Math.max(0, oldestAgeMs) / 1000);
@@ -231,8 +226,6 @@ export class PrometheusMetrics implements Telemetry {
       // Unregistered rather than reset: a reset gauge without labels would report 0, which is not known.
       for (const gauge of this.stateGauges()) this.registry.removeSingleMetric(gauge.name);
       this.stateReadable.set(0);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import KeyvRedis from '@keyv/redis';
 import type { Claim, Logger, PendingEntry, Store } from '../../core/ports.js';
+import { withDeadline } from '../../deadline.js';
 import {
   assertStorable,
   checkedLimit,
@@ -21,7 +22,6 @@ import {
   redisAddress,
   redisStoreError,
   type Script,
-  withDeadline,
 } from './redis-protocol.js';
 
 export interface RedisStoreOptions {
