@@ -32,7 +32,7 @@ process.on('warning', (warning) =>
   logger.warn({ warning: warning.name, code: (warning as NodeJS.ErrnoException).code }, scrub(warning.message)),
 );
 process.on('unhandledRejection', (error) => logger.error({ err: error }, 'unhandled rejection'));
-// A rejection first logged as unhandled and caught later (Bolt awaiting its start-up auth.test) needs no second line.
+// A rejection first logged as unhandled and caught later needs no second line (Node would add a plain-text warning).
 process.on('rejectionHandled', () => {});
 
 let bot: Bot | undefined;
