@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createStore } from '../src/adapters/store/create-store.js';
 import { PendingIndex } from '../src/core/pending-index.js';
 import { type Store, systemClock } from '../src/core/ports.js';
-import { type RedisServer, startRedisServer } from '../test/support/redis-server.js';
+import { findRedis } from './find-redis.js';
 
 const BACKLOGS = [0, 10_000];
 const WARMUP_MS = 300;
@@ -92,24 +92,6 @@ function table(header: string[], rows: string[][], textColumns = 2): string {
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
-
-/** A Redis for the Redis rows, and how to let go of it afterwards; the reason when there is none. */
-async function findRedis(): Promise<{ url: string; server?: RedisServer } | { skipped: string }> {
-  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  try {
-    const probe = await createStore({ url, dataDir: tmpdir(), namespace: 'bench-probe', connectTimeoutMs: 1_000 });
-    await probe.close();
-    return { url };
-  } catch {
-    if (process.env.REDIS_URL) return { skipped: `REDIS_URL (${process.env.REDIS_URL}) is unreachable` };
-  }
-  try {
-    const server = await startRedisServer();
-    return { url: server.url, server };
-  } catch (error) {
-    return { skipped: `no Redis on 127.0.0.1:6379 and none could be started (${(error as Error).message})` };
-  }
 }
 
 async function main(): Promise<void> {

@@ -22,7 +22,7 @@ import { idempotencyKeyForView } from '../src/core/idempotency.js';
 import type { Store } from '../src/core/ports.js';
 import { createLogger } from '../src/logger.js';
 import { startHarness, submitSendModal, WAPING_KEY } from '../test/support/bot-harness.js';
-import { type RedisServer, startRedisServer } from '../test/support/redis-server.js';
+import { findRedis } from './find-redis.js';
 
 const STORE_WARMUP_MS = 200;
 const STORE_MEASURE_MS = 800;
@@ -96,27 +96,6 @@ function table(header: string[], rows: string[][], textColumns = 1): string {
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
-/** A Redis for the store rows, and how to let go of it afterwards; undefined (with the reason) when none. */
-async function findRedis(): Promise<{ url: string; server?: RedisServer } | { skipped: string }> {
-  const candidates = process.env.REDIS_URL ? [process.env.REDIS_URL] : ['redis://127.0.0.1:6379'];
-  for (const url of candidates) {
-    try {
-      const probe = await createStore({ url, dataDir: tmpdir(), namespace: 'bench-probe', connectTimeoutMs: 1_000 });
-      await probe.close();
-      return { url };
-    } catch {
-      // Not reachable; try to start one below.
-    }
-  }
-  if (process.env.REDIS_URL) return { skipped: `REDIS_URL (${process.env.REDIS_URL}) is unreachable` };
-  try {
-    const server = await startRedisServer();
-    return { url: server.url, server };
-  } catch (error) {
-    return { skipped: `no Redis on 127.0.0.1:6379 and none could be started (${(error as Error).message})` };
-  }
 }
 
 async function benchStores(): Promise<void> {
