@@ -245,8 +245,8 @@ describe('WapingClient against the WAPing sandbox', () => {
 
   it('lists the devices with their session state', async () => {
     expect(await client.listDevices()).toEqual([
-      { id: 'dev_support', name: 'Support line', phone: '+15550001111', connected: true },
-      { id: 'dev_sales', name: 'Sales', phone: '+15550002222', connected: true },
+      { id: 'dev_support', name: 'Support line', phone: '+14155550198', connected: true },
+      { id: 'dev_sales', name: 'Sales', phone: '+14155550199', connected: true },
       { id: 'dev_old', name: 'Old phone', connected: false },
     ]);
 
