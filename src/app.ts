@@ -7,6 +7,7 @@ import { limitServer, serverOptions } from './adapters/http/limits.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { SlackAuth } from './adapters/slack/auth.js';
 import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
+import { SlackHomeSurface } from './adapters/slack/home/app-home.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
 import { createStore } from './adapters/store/create-store.js';
@@ -80,6 +81,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     waping,
     notifier,
     groups,
+    homeSurface: new SlackHomeSurface(web.client),
     clock,
     logger,
     telemetry: metrics,
@@ -87,7 +89,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     sendPolicy: overrides.sendPolicy,
     parkedEventsCap: overrides.parkedEventsCap,
   });
-  const { sends, deliveries, sync, approvals, devices } = services;
+  const { sends, deliveries, sync, approvals, devices, home } = services;
   metrics.observe({
     backlog: () => sends.backlog(),
     pendingApprovals: () => approvals.pendingApprovals(),
@@ -113,6 +115,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     approvals,
     approvalPolicy: approvalPolicyOf(config),
     devices,
+    home,
     notifier,
     access: config.file.access,
     groups,

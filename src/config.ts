@@ -77,6 +77,8 @@ const configFileSchema = z
       })
       .strict()
       .default({ expiresAfter: 24 * 3_600_000 }),
+    /** People who see everyone's pending sends and approvals in their Home. */
+    admins: slackIds('UW'),
     access: z
       .object({ users: slackIds('UW'), userGroups: slackIds('S'), channels: slackIds('CGD') })
       .strict()

@@ -1,3 +1,4 @@
+import { isAmong } from './access.js';
 import { outcomeWords, withApproverDecision, withCancellation, withExpiry } from './approval-decisions.js';
 import { type ApprovalDecision, type ApprovalRule, groupKey, type SendGroup } from './send-group.js';
 import { SendGroups } from './send-groups.js';
@@ -27,12 +28,7 @@ export class ApprovalService extends SendGroups {
 
   /** Whether `userId` is one of the rule's approvers, directly or through a user group. */
   async isApprover(rule: ApprovalRule, userId: string): Promise<boolean> {
-    if (rule.approvers.includes(userId)) return true;
-    // Approvers are people and groups of people, told apart by the directory: a person's id names no group.
-    for (const id of rule.approvers) {
-      if ((await this.deps.groups.membersOf(id)).includes(userId)) return true;
-    }
-    return false;
+    return isAmong(rule.approvers, userId, this.deps.groups);
   }
 
   /** Whether `userId` may open the review of a pending request (and why not, in plain words). */

@@ -34,6 +34,8 @@ export class MessageSync {
       instanceId: string;
       /** How long a lock holder may take before another replica assumes it died. */
       lockMs: number;
+      /** Told (without waiting) each time a unit's message was brought up to date, e.g. to update the Home tabs. */
+      onRendered?: (unit: string) => void;
     },
   ) {
     this.background = new BackgroundWork(deps.logger);
@@ -151,6 +153,7 @@ export class MessageSync {
           s && s.renderedVersion < send.version ? { ...s, renderedVersion: send.version } : undefined,
         );
       }
+      this.deps.onRendered?.(unit);
     }
   }
 }

@@ -34,6 +34,8 @@ export interface SendDeps {
   onMessageKnown?: (messageId: string) => Promise<void>;
   /** Counts settled sends. */
   telemetry?: Telemetry;
+  /** Told when a send (`unit`: its key) or a group (`group:<id>`) was claimed for `requestedBy` (their Home lists it). */
+  onClaimed?: (requestedBy: string, unit: string, at: number) => Promise<void>;
 }
 
 /**

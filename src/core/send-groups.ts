@@ -43,6 +43,8 @@ export class SendGroups {
       logger: Logger;
       /** Counts requests and their outcomes. */
       telemetry?: Telemetry;
+      /** Told when a group was claimed (as `group:<id>`) for its requester (their Home lists it). */
+      onClaimed?: (requestedBy: string, unit: string, at: number) => Promise<void>;
     },
   ) {
     this.background = new BackgroundWork(deps.logger);
@@ -69,6 +71,7 @@ export class SendGroups {
     await this.pending.add(group.id);
     const claim = await store.claim(groupKey(group.id), group, RECORD_TTL_MS);
     if (claim.claimed && rule) this.telemetry.approvalRequested();
+    if (claim.claimed) await this.deps.onClaimed?.(group.requestedBy, groupKey(group.id), now);
     return { accepted: claim.claimed, group: claim.value };
   }
 

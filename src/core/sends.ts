@@ -44,6 +44,7 @@ export class SendService {
     // the sweep drops, rather than a claimed send that nobody would ever resume.
     await this.outbox.add(draft.key);
     const claim = await store.claim(sendKey(draft.key), record, RECORD_TTL_MS);
+    if (claim.claimed && !draft.groupId) await this.deps.onClaimed?.(draft.requestedBy, draft.key, now); // a group's send shows in its group
     this.deps.logger.info(
       { sendKey: draft.key, accepted: claim.claimed },
       claim.claimed ? 'send claimed' : 'duplicate send request',

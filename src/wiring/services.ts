@@ -5,6 +5,7 @@ import { ApprovalService } from '../core/approvals.js';
 import { DeliveryService } from '../core/deliveries.js';
 import { DeviceHealth, reportedDeviceStates } from '../core/device-health.js';
 import { DeviceDirectory } from '../core/devices.js';
+import { HomeFeed, type HomeSurface } from '../core/home-feed.js';
 import { MessageSync } from '../core/message-sync.js';
 import type { Clock, Logger, SendNotifier, Store, Telemetry, WapingPort } from '../core/ports.js';
 import { defaultSendPolicy, type SendPolicy, SendService } from '../core/sends.js';
@@ -17,6 +18,8 @@ export interface ServiceParts {
   notifier: SendNotifier;
   /** User-group membership, for approvers named by group. */
   groups: GroupDirectory;
+  /** Where each person's Home is shown. */
+  homeSurface: HomeSurface;
   clock: Clock;
   logger: Logger;
   telemetry: Telemetry;
@@ -33,6 +36,7 @@ export interface Services {
   deliveries: DeliveryService;
   sends: SendService;
   approvals: ApprovalService;
+  home: HomeFeed;
   /**
    * Wait for the background work started so far (approvals, sends, webhooks, Slack updates, in that order). Work
    * in one service starts work in the next, so callers that need quiet call it a few times.
@@ -41,13 +45,12 @@ export interface Services {
 }
 
 /**
- * The core services, each built from those before it: the Slack messages (sync), device sessions and the device
- * list, delivery statuses, sends, approvals. The device list reads reported sessions from the store itself, so
+ * The core services, each built from those before it: the device list, the Homes (read model), the Slack messages
+ * (sync, which updates open Homes), device sessions, delivery statuses, sends, approvals. The device list reads reported sessions from the store itself, so
  * the session tracker can name devices through the list without either waiting for the other.
  */
 export function wireServices(parts: ServiceParts): Services {
   const { config, store, waping, notifier, clock, logger, telemetry, instanceId } = parts;
-  const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 2 * 60_000 });
   const devices = new DeviceDirectory(
     waping,
     clock,
@@ -59,6 +62,18 @@ export function wireServices(parts: ServiceParts): Services {
     logger,
     { states: (ids) => reportedDeviceStates(store, ids) },
   );
+  const home = new HomeFeed({
+    store,
+    devices,
+    groups: parts.groups,
+    surface: parts.homeSurface,
+    clock,
+    logger,
+    admins: config.file.admins,
+  });
+  const onClaimed = (requestedBy: string, unit: string, at: number) => home.remember(requestedBy, unit, at);
+  const onRendered = (unit: string) => home.changed(unit);
+  const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 2 * 60_000, onRendered });
   const health = new DeviceHealth({
     store,
     notifier,
@@ -101,6 +116,7 @@ export function wireServices(parts: ServiceParts): Services {
     },
     onMessageKnown: (messageId) => deliveries.onMessageKnown(messageId),
     telemetry,
+    onClaimed,
   });
   const approvals = new ApprovalService({
     store,
@@ -111,6 +127,7 @@ export function wireServices(parts: ServiceParts): Services {
     clock,
     logger,
     telemetry,
+    onClaimed,
   });
   return {
     sync,
@@ -119,11 +136,13 @@ export function wireServices(parts: ServiceParts): Services {
     deliveries,
     sends,
     approvals,
+    home,
     async idle() {
       await approvals.idle();
       await sends.idle();
       await deliveries.idle();
       await sync.idle();
+      await home.idle();
     },
   };
 }

@@ -3,6 +3,7 @@ import type { AccessPolicy, GroupDirectory } from '../../core/access.js';
 import type { ApprovalPolicy } from '../../core/approval-policy.js';
 import type { ApprovalService } from '../../core/approvals.js';
 import type { DeviceDirectory } from '../../core/devices.js';
+import type { HomeFeed } from '../../core/home-feed.js';
 import type { Logger, SendNotifier } from '../../core/ports.js';
 import type { SendService } from '../../core/sends.js';
 
@@ -12,6 +13,8 @@ export interface SlackDeps {
   approvals: ApprovalService;
   approvalPolicy: ApprovalPolicy;
   devices: DeviceDirectory;
+  /** Each person's App Home. */
+  home: HomeFeed;
   notifier: SendNotifier;
   access: AccessPolicy;
   groups: GroupDirectory;

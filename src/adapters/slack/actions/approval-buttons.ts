@@ -4,26 +4,45 @@ import type { SlackDeps } from '../deps.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
-/** "Review" on an approval request: listed approvers (never the requester) get the approval modal. */
+/**
+ * Tell the person who clicked, privately: an ephemeral under the message, or, for a button in the App Home (which
+ * has no response_url), a small modal in its place.
+ */
+async function tellClicker({ body, client, respond }: ButtonArgs, text: string): Promise<void> {
+  if (body.response_url) {
+    await respond({ response_type: 'ephemeral', replace_original: false, text });
+    return;
+  }
+  await client.views.open({
+    trigger_id: body.trigger_id,
+    view: {
+      type: 'modal',
+      title: { type: 'plain_text', text: 'WhatsApp' },
+      close: { type: 'plain_text', text: 'Close' },
+      blocks: [{ type: 'section', text: { type: 'plain_text', text, emoji: false } }],
+    },
+  });
+}
+
+/**
+ * "Review" on an approval request (on its message, or in an approver's App Home): listed approvers (never the
+ * requester) get the approval modal.
+ */
 export function reviewApprovalAction(deps: SlackDeps) {
-  return async ({ ack, body, action, client, respond }: ButtonArgs): Promise<void> => {
+  return async (args: ButtonArgs): Promise<void> => {
+    const { ack, body, action, client } = args;
     await ack();
     const allowed = await deps.approvals.mayReview(action.value ?? '', body.user.id);
     if (!allowed.ok || !allowed.group) {
-      await respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        text: allowed.ok ? 'Not found.' : allowed.reason,
-      });
+      await tellClicker(args, allowed.ok ? 'Not found.' : allowed.reason);
       return;
     }
     const problem = cannotShowInFull(allowed.group);
     if (problem) {
-      await respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        text: `This request cannot be reviewed: Slack could not show its whole text and every recipient (${problem}). Ask the requester to cancel it and send a shorter one.`,
-      });
+      await tellClicker(
+        args,
+        `This request cannot be reviewed: Slack could not show its whole text and every recipient (${problem}). Ask the requester to cancel it and send a shorter one.`,
+      );
       return;
     }
     await client.views.open({ trigger_id: body.trigger_id, view: approvalModal(allowed.group) });
