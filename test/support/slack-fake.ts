@@ -120,6 +120,8 @@ export interface SlackFake {
   threadReplies(channel: string, ts: string): SlackApiCall[];
   /** The current state of a view opened through the fake. */
   view(id: string): FakeView | undefined;
+  /** The modals opened so far (views.open / views.push), oldest first, as they are now. */
+  openedViews(): FakeView[];
   /** The Home tab last published (views.publish) for a user, or undefined if none was. */
   homeOf(userId: string): FakeView | undefined;
   /** The DM channel id conversations.open returns for a user (stable: `D` + the user id without its first letter). */
@@ -371,6 +373,10 @@ class SlackFakeServer {
     return { ok: true, view };
   }
 
+  openedViews(): FakeView[] {
+    return [...this.views.values()];
+  }
+
   homeOf(userId: string): FakeView | undefined {
     return this.homes.get(userId);
   }
@@ -495,6 +501,7 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
       ),
     view: (id) => fake.view(id),
     homeOf: (userId) => fake.homeOf(userId),
+    openedViews: () => fake.openedViews(),
     dmChannelFor: (userId) => fake.dmChannelFor(userId),
     failChannel: (channel, error) => fake.failChannel(channel, error),
     rateLimit: (method, limit) => fake.rateLimit(method, limit),
