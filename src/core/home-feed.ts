@@ -1,11 +1,10 @@
 import { type GroupDirectory, isAmong } from './access.js';
 import { BackgroundWork } from './background.js';
-import type { DeviceState } from './device-health.js';
 import { reportedDeviceStates } from './device-health.js';
 import type { Clock, Device, Logger, Store } from './ports.js';
 import type { ApprovalRule, SendGroup } from './send-group.js';
 import type { SendRecord } from './send-record.js';
-import { groupKey, PENDING_LISTS, sendKey } from './store-keys.js';
+import { groupKey, homeOpenedKey, homeSendsKey, PENDING_LISTS, sendKey } from './store-keys.js';
 
 /** How many of a person's sends their Home lists (the newest). */
 export const HOME_RECENT_SENDS = 20;
@@ -15,11 +14,6 @@ export const HOME_OPEN_MS = 10 * 60_000;
 const SCAN_LIMIT = 200;
 /** A group's sends are read for its summary only up to this many recipients. */
 const GROUP_SENDS_READ = 50;
-
-/** A person's sends, newest last in the store (scored by claim time): `send key` or `group:<id>` units. */
-const recentKey = (userId: string): string => `home:sends:${userId}`;
-/** Present (with a TTL) while a person has recently opened the Home tab. */
-const openedKey = (userId: string): string => `home:opened:${userId}`;
 
 /** One of my sends as the Home shows it: a single send, or a group with (some of) its sends. */
 export type HomeItem = { kind: 'send'; send: SendRecord } | { kind: 'group'; group: SendGroup; sends: SendRecord[] };
@@ -80,11 +74,11 @@ export class HomeFeed {
   async remember(userId: string, unit: string, at: number): Promise<void> {
     const { store, logger } = this.deps;
     try {
-      await store.pendingAdd(recentKey(userId), unit, at);
-      const extra = (await store.pendingSize(recentKey(userId))) - HOME_RECENT_SENDS;
+      await store.pendingAdd(homeSendsKey(userId), unit, at);
+      const extra = (await store.pendingSize(homeSendsKey(userId))) - HOME_RECENT_SENDS;
       if (extra > 0) {
-        for (const old of await store.pendingList(recentKey(userId), extra)) {
-          await store.pendingRemove(recentKey(userId), old);
+        for (const old of await store.pendingList(homeSendsKey(userId), extra)) {
+          await store.pendingRemove(homeSendsKey(userId), old);
         }
       }
     } catch (error) {
@@ -94,7 +88,7 @@ export class HomeFeed {
 
   /** `userId` opened their Home: note it (so status changes show there for a while) and show it. */
   async open(userId: string): Promise<void> {
-    await this.deps.store.set(openedKey(userId), this.deps.clock.now(), HOME_OPEN_MS);
+    await this.deps.store.set(homeOpenedKey(userId), this.deps.clock.now(), HOME_OPEN_MS);
     await this.deps.surface.show(await this.snapshot(userId));
   }
 
@@ -110,7 +104,7 @@ export class HomeFeed {
   /** What `userId`'s Home shows now. */
   async snapshot(userId: string): Promise<HomeSnapshot> {
     const { store } = this.deps;
-    const units = (await store.pendingList(recentKey(userId))).reverse();
+    const units = (await store.pendingList(homeSendsKey(userId))).reverse();
     const mine = (await Promise.all(units.map((unit) => this.item(unit)))).filter((i): i is HomeItem => !!i);
     const pending = await this.pendingGroups();
     const waiting: SendGroup[] = [];
@@ -158,7 +152,7 @@ export class HomeFeed {
   private async devices(): Promise<HomeDevice[] | undefined> {
     try {
       const devices = await this.deps.devices.list();
-      const states: Map<string, DeviceState> = await reportedDeviceStates(
+      const states = await reportedDeviceStates(
         this.deps.store,
         devices.map((d) => d.id),
       );
@@ -183,7 +177,7 @@ export class HomeFeed {
       for (const person of members.length > 0 ? members : [id]) people.add(person);
     }
     for (const person of people) {
-      if ((await store.get(openedKey(person))) !== undefined) await this.rebuild(person);
+      if ((await store.get(homeOpenedKey(person))) !== undefined) await this.rebuild(person);
     }
   }
 

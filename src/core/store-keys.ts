@@ -19,6 +19,10 @@ export const messageIdKey = (messageId: string): string => `message:${messageId}
 export const webhookKey = (webhookId: string): string => `webhook:${webhookId}`;
 /** A device's last reported session. */
 export const deviceKey = (deviceId: string): string => `device:${deviceId}`;
+/** A person's latest sends and groups (a pending-style list scored by claim time), for their App Home. */
+export const homeSendsKey = (userId: string): string => `home:sends:${userId}`;
+/** Present, with a TTL, while a person has recently opened their App Home. */
+export const homeOpenedKey = (userId: string): string => `home:opened:${userId}`;
 
 /** Pending lists (see PendingIndex): what the sweep resumes. */
 export const PENDING_LISTS = {
