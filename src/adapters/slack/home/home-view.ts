@@ -3,7 +3,7 @@ import type { HomeDevice, HomeItem, HomeSnapshot } from '../../../core/home-feed
 import { displayNumber } from '../../../core/recipient.js';
 import { approvalsSoFar, type SendGroup } from '../../../core/send-group.js';
 import { hasFailed, type SendRecord } from '../../../core/send-record.js';
-import { REVIEW_APPROVAL } from '../blocks/group-message.js';
+import { reviewButton } from '../blocks/group-message.js';
 import { type LinePart, MAX_MODAL_BLOCKS, mrkdwn, wordsBlock } from '../blocks/literal.js';
 import { statusWords } from '../blocks/send-message.js';
 import { SEND_SHORTCUT_NAME } from '../shortcuts/send-on-whatsapp.js';
@@ -100,21 +100,7 @@ function itemLine(item: HomeItem): KnownBlock {
 
 /** A request waiting for me: what it is, and Review, the same button (and modal) as on the request message. */
 function waitingBlocks(group: SendGroup): KnownBlock[] {
-  return [
-    groupLine(group, [], true),
-    {
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          action_id: REVIEW_APPROVAL,
-          style: 'primary',
-          text: { type: 'plain_text', text: 'Review' },
-          value: group.id,
-        },
-      ],
-    },
-  ];
+  return [groupLine(group, [], true), { type: 'actions', elements: [reviewButton(group.id)] }];
 }
 
 function deviceLine({ device, since }: HomeDevice): LinePart[] {
