@@ -136,6 +136,8 @@ describe.each(DEPLOYED_STORES)('the App Home on the %s store', (store) => {
   });
 
   it("shows an approver the request waiting for them, with a Review button that opens the approval modal, and an admin everyone's", async () => {
+    // An approver whose Home is open sees a new request come in without opening it again.
+    expect(shown(await openHome('U0APPROVER'))).not.toContain('Waiting for your approval');
     const id = viewId();
     const recipients = [NUMBER, '+14155550124'];
     const submitted = await submitSendModal(h, {
@@ -148,6 +150,11 @@ describe.each(DEPLOYED_STORES)('the App Home on the %s store', (store) => {
     expect(submitted.body).toBe('');
     const groupId = groupIdForView(TEAM, id);
     await waitFor(() => h.bot.store.get<SendGroup>(`group:${groupId}`));
+    await waitFor(
+      () => shown(h.slack.homeOf('U0APPROVER')).includes('Waiting for your approval'),
+      10_000,
+      "the new request in the approver's open Home",
+    );
     await h.bot.idle();
 
     // The requester sees it waiting, without a Review button of their own.

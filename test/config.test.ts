@@ -185,6 +185,14 @@ describe('loadConfig', () => {
       expect(message).toContain('access.users.1');
     });
 
+    it('reads the admins (users who see everyone in their Home), none by default, and names a bad id', () => {
+      const path = configFile('yaml', 'admins: [U0OPS, W0LEAD]\n');
+      expect(loadConfig({ ...sandboxEnv, CONFIG_FILE: path }).file.admins).toEqual(['U0OPS', 'W0LEAD']);
+      expect(loadConfig({ ...sandboxEnv, CONFIG_FILE: configFile('yml', '') }).file.admins).toEqual([]);
+      const { message } = configError({ ...sandboxEnv, CONFIG_FILE: configFile('yaml', 'admins: [S0GROUP]\n') });
+      expect(message).toContain('admins.0');
+    });
+
     it('rejects a defaultDevice that is not among the devices', () => {
       const path = configFile('yaml', 'defaultDevice: dev_gone\ndevices:\n  - { id: dev_support, name: Support }\n');
       const { message } = configError({ ...sandboxEnv, CONFIG_FILE: path });

@@ -68,11 +68,13 @@ export class HomeFeed {
   }
 
   /**
-   * A send or group was claimed for `userId`: list it in their Home, keeping the newest few. Never throws: the
-   * Home is a view, and a claim that succeeded must not look failed because of it.
+   * A send or group was claimed for `userId`: list it in their Home, keeping the newest few, and show it (and a new
+   * request to its approvers) in the Homes open now. Never throws: the Home is a view, and a claim that succeeded
+   * must not look failed because of it.
    */
   async remember(userId: string, unit: string, at: number): Promise<void> {
     const { store, logger } = this.deps;
+    this.changed(unit);
     try {
       await store.pendingAdd(homeSendsKey(userId), unit, at);
       const extra = (await store.pendingSize(homeSendsKey(userId))) - HOME_RECENT_SENDS;
