@@ -3,27 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSendArguments } from '../src/adapters/slack/commands/whatsapp.js';
 import { createStore } from '../src/adapters/store/create-store.js';
 import { backoffDelayMs } from '../src/core/backoff.js';
 import { derivedUuid, idempotencyKeyForAction, idempotencyKeyForView } from '../src/core/idempotency.js';
-import { MessageSync } from '../src/core/message-sync.js';
-import type {
-  Clock,
-  Device,
-  Logger,
-  MessageRef,
-  SendNotifier,
-  Store,
-  WapingPort,
-  WapingSendResult,
-} from '../src/core/ports.js';
+import type { Clock, Device, Store } from '../src/core/ports.js';
 import { normaliseRecipient } from '../src/core/recipient.js';
 import { checkSendForm, MAX_TEXT_LENGTH } from '../src/core/send-form.js';
-import type { SendRecord } from '../src/core/send-record.js';
-import { type SendDraft, type SendPolicy, SendService } from '../src/core/sends.js';
-import { boltLogger, createLogger, scrub } from '../src/logger.js';
-import { createLogCapture } from './support/log-capture.js';
+import type { SendDraft, SendPolicy, SendService } from '../src/core/sends.js';
+import { FakeWaping, WAPING_RESULTS } from './support/fake-waping.js';
+import { type NotifierCall, RecordingNotifier } from './support/fakes.js';
+import { wireTestServices } from './support/services.js';
 
 const NUMBER = '+14155552671';
 const TEXT = 'Your order is ready';
@@ -206,101 +195,6 @@ describe('backoffDelayMs', () => {
   });
 });
 
-describe('parseSendArguments', () => {
-  it('splits `/whatsapp send <number> <text>` into the recipient and the text', () => {
-    expect(parseSendArguments(` ${NUMBER} ${TEXT}`)).toEqual({ recipient: NUMBER, text: TEXT });
-  });
-
-  it('keeps a multi-line text whole', () => {
-    expect(parseSendArguments(`${NUMBER}\nLine one\nLine two`)).toEqual({
-      recipient: NUMBER,
-      text: 'Line one\nLine two',
-    });
-  });
-
-  it('gives the recipient alone when there is no text', () => {
-    expect(parseSendArguments(`  ${NUMBER}  `)).toEqual({ recipient: NUMBER, text: undefined });
-  });
-
-  it('takes everything as the text when it does not start with a number', () => {
-    expect(parseSendArguments('Your order is ready')).toEqual({ text: 'Your order is ready' });
-  });
-
-  it('gives nothing to pre-fill for an empty command', () => {
-    expect(parseSendArguments('   ')).toEqual({});
-  });
-});
-
-describe('logging', () => {
-  const TOKEN = 'xoxb-1234-5678-abcdef';
-
-  it('scrub drops payloads quoted in a message and everything after them', () => {
-    expect(scrub(`http response: {"text":"${TEXT}","channel":"C0SUP"}`)).toBe('http response: [payload omitted]');
-    expect(scrub('blocks: [{"type":"section"}]')).toBe('blocks: [payload omitted]');
-  });
-
-  it('scrub masks Slack tokens and phone-number-like runs, and leaves plain words alone', () => {
-    expect(scrub(`using ${TOKEN} and xapp-1-A0APP-123-abc`)).toBe('using xox?-[redacted] and xapp-[redacted]');
-    expect(scrub('sent to +1 (415) 555-2671 today')).toBe('sent to [number] today');
-    expect(scrub('apiCall(chat.update) start')).toBe('apiCall(chat.update) start');
-  });
-
-  it('createLogger redacts numbers, texts, tokens and authorization headers, top level and one level down', () => {
-    const capture = createLogCapture();
-    const logger = createLogger('debug', capture.stream);
-    logger.info(
-      {
-        to: NUMBER,
-        text: TEXT,
-        token: TOKEN,
-        headers: { authorization: 'Bearer waping-secret-key' },
-        send: { to: NUMBER, text: TEXT, body: `{"to":"${NUMBER}"}`, sendKey: 'kept' },
-        request: { headers: { authorization: 'Bearer waping-secret-key' } },
-      },
-      'sending',
-    );
-    const [line] = capture.lines();
-    expect(line).toMatchObject({
-      msg: 'sending',
-      to: '[redacted]',
-      text: '[redacted]',
-      token: '[redacted]',
-      headers: { authorization: '[redacted]' },
-      send: { to: '[redacted]', text: '[redacted]', body: '[redacted]', sendKey: 'kept' },
-      request: { headers: { authorization: '[redacted]' } },
-    });
-    for (const secret of [NUMBER, TEXT, TOKEN, 'waping-secret-key']) expect(capture.text()).not.toContain(secret);
-  });
-
-  it("drops the payloads Bolt's debug messages quote, keeping only their words", () => {
-    const capture = createLogCapture();
-    const bolt = boltLogger(createLogger('debug', capture.stream));
-    bolt.debug(`http request body: {"channel":"C0SUP","text":"${TEXT} ${NUMBER}"}`, { token: TOKEN });
-    const [line] = capture.lines();
-    expect(line).toMatchObject({ component: 'bolt', msg: 'http request body: [payload omitted]' });
-    expect(line).not.toHaveProperty('detail');
-    for (const secret of [NUMBER, TEXT, TOKEN]) expect(capture.text()).not.toContain(secret);
-  });
-
-  it('scrub leaves IPv4 addresses alone, so a failed call still says where it went', () => {
-    expect(scrub('connect ECONNREFUSED 127.0.0.1:9')).toBe('connect ECONNREFUSED 127.0.0.1:9');
-    expect(scrub(`call to 10.0.12.7 about ${NUMBER}`)).toBe('call to 10.0.12.7 about [number]');
-  });
-
-  it("keeps the type and code of an error Bolt logs, with its message scrubbed, and nothing else of Bolt's objects", () => {
-    const capture = createLogCapture();
-    const bolt = boltLogger(createLogger('debug', capture.stream));
-    const error = Object.assign(new Error(`refused for ${NUMBER}`), { code: 'slack_webapi_request_error' });
-    bolt.error('An API error occurred', error, { channel: 'C0SUP', text: TEXT });
-    const [line] = capture.lines();
-    expect(line).toMatchObject({
-      msg: 'An API error occurred',
-      error: { name: 'Error', code: 'slack_webapi_request_error', message: 'refused for [number]' },
-    });
-    for (const secret of [NUMBER, TEXT]) expect(capture.text()).not.toContain(secret);
-  });
-});
-
 /** Time that moves only when a test (or a backoff sleep) moves it, so nothing really waits. */
 class ManualClock implements Clock {
   constructor(public at = Date.now()) {}
@@ -315,75 +209,7 @@ class ManualClock implements Clock {
   }
 }
 
-const ACCEPTED: WapingSendResult = { ok: true, messageId: 'msg_1', status: 'queued' };
-const UNAVAILABLE: WapingSendResult = {
-  ok: false,
-  retryable: true,
-  code: 'HTTP_503',
-  status: 503,
-  message: 'WAPing failed on its side (HTTP 503)',
-};
-
-/** A WAPing that answers from a script, then with `fallback`, and remembers every attempt. */
-class ScriptedWaping implements WapingPort {
-  readonly attempts: Array<{ key: string; body: string; at: number }> = [];
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly script: WapingSendResult[] = [],
-    private readonly fallback: WapingSendResult = ACCEPTED,
-  ) {}
-
-  answer(...results: WapingSendResult[]): void {
-    this.script.push(...results);
-  }
-
-  textBody({ deviceId, to, text }: { deviceId: string; to: string; text: string }): string {
-    return JSON.stringify({ deviceId, to, type: 'text', text: { body: text } });
-  }
-
-  async sendMessage(key: string, body: string): Promise<WapingSendResult> {
-    this.attempts.push({ key, body, at: this.clock.now() });
-    return this.script.shift() ?? this.fallback;
-  }
-
-  async listDevices(): Promise<Device[]> {
-    return [];
-  }
-}
-
-/** One call the core made to the Slack side. */
-interface NotifierCall {
-  method: string;
-  /** The send's key and state, when the first argument was a send record. */
-  key?: string;
-  state?: string;
-}
-
-/**
- * The Slack side, recorded: every method of SendNotifier resolves, `announce…` methods with a fresh message ts.
- * A Proxy rather than a class so that the port can grow (groups, approvals) without this fake falling behind.
- */
-function recordingNotifier(): { notifier: SendNotifier; calls: NotifierCall[] } {
-  const calls: NotifierCall[] = [];
-  let posted = 0;
-  const notifier = new Proxy({} as SendNotifier, {
-    get: (_target, method) => {
-      if (typeof method !== 'string' || method === 'then') return undefined; // not a thenable
-      return async (...args: unknown[]) => {
-        const first = args[0] as Partial<SendRecord> | undefined;
-        calls.push({ method, key: first?.key, state: first?.state });
-        if (method.startsWith('announce')) {
-          return { channel: 'C0SUPPORT', ts: `1700000000.${String(++posted).padStart(6, '0')}` } satisfies MessageRef;
-        }
-        return undefined;
-      };
-    },
-  });
-  return { notifier, calls };
-}
-
-const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const UNAVAILABLE = WAPING_RESULTS.unavailable;
 
 const policy: SendPolicy = {
   leaseMs: 10_000,
@@ -416,28 +242,27 @@ describe('SendService', () => {
 
   let store: Store;
   let clock: ManualClock;
-  let waping: ScriptedWaping;
-  let notifier: SendNotifier;
+  let waping: FakeWaping;
+  let notifier: RecordingNotifier;
   let slackCalls: NotifierCall[];
   /** What sends told about their device's session, in order. */
   let sessions: Array<[string, boolean]>;
 
-  /** One replica of the bot's send path; several share the store, the clock, WAPing and Slack. */
+  /** One replica of the bot's send path, wired as the bot wires it; several share the store, the clock, WAPing and Slack. */
   function replica(instanceId: string): SendService {
-    const sync = new MessageSync({ store, notifier, clock, logger: quiet, instanceId, lockMs: 60_000 });
-    return new SendService({
-      store,
-      waping,
-      notifier,
-      sync,
-      clock,
-      logger: quiet,
-      instanceId,
-      policy,
-      onDeviceSession: async (deviceId, connected) => {
-        sessions.push([deviceId, connected]);
-      },
-    });
+    const { sends, health } = wireTestServices({ store, waping, notifier, clock, instanceId, sendPolicy: policy });
+    // What the send path tells the device tracker: a send went through, or WAPing refused it for the session.
+    const sawWorking = health.sawWorking.bind(health);
+    const report = health.report.bind(health);
+    health.sawWorking = async (deviceId) => {
+      sessions.push([deviceId, true]);
+      await sawWorking(deviceId);
+    };
+    health.report = async (deviceId, state) => {
+      if (state.source === 'send' && !state.connected) sessions.push([deviceId, false]);
+      return report(deviceId, state);
+    };
+    return sends;
   }
 
   /** The outbox the recovery sweep reads; the service keeps it as this pending list of the store. */
@@ -446,8 +271,9 @@ describe('SendService', () => {
   beforeEach(async () => {
     store = await createStore({ url: 'memory://', dataDir });
     clock = new ManualClock();
-    waping = new ScriptedWaping(clock);
-    ({ notifier, calls: slackCalls } = recordingNotifier());
+    waping = new FakeWaping({ clock });
+    notifier = new RecordingNotifier();
+    slackCalls = notifier.calls;
     sessions = [];
   });
   afterEach(async () => {
@@ -506,7 +332,7 @@ describe('SendService', () => {
 
   it('waits as long as Retry-After says before trying again', async () => {
     const a = replica('a');
-    waping.answer({ ...UNAVAILABLE, code: 'RATE_LIMITED', status: 429, retryAfterMs: 800 });
+    waping.answer(WAPING_RESULTS.rateLimited(800));
     const { send } = await a.request(draft());
     expect(await a.deliver(send.key)).toMatchObject({ state: 'accepted' });
     const [first, second] = waping.attempts;
@@ -515,7 +341,7 @@ describe('SendService', () => {
 
   it('leaves a Retry-After longer than the longest backoff to the sweep, without holding the lease', async () => {
     const a = replica('a');
-    waping.answer({ ...UNAVAILABLE, code: 'RATE_LIMITED', status: 429, retryAfterMs: 60_000 });
+    waping.answer(WAPING_RESULTS.rateLimited(60_000));
     const { send } = await a.request(draft());
     const deferred = await a.deliver(send.key);
     expect(waping.attempts).toHaveLength(1);
@@ -560,13 +386,7 @@ describe('SendService', () => {
 
   it('settles a send WAPing refuses for a dropped session as failed, in plain words, without retrying', async () => {
     const a = replica('a');
-    waping.answer({
-      ok: false,
-      retryable: false,
-      code: 'SESSION_DISCONNECTED',
-      status: 422,
-      message: "The device's WhatsApp session is disconnected",
-    });
+    waping.answer(WAPING_RESULTS.sessionDisconnected);
     const { send } = await a.request(draft());
     const failed = await a.deliver(send.key);
     expect(waping.attempts).toHaveLength(1);
@@ -579,12 +399,16 @@ describe('SendService', () => {
   });
 
   it.each([
-    ['VALIDATION', 400, /refused the message as invalid.*nothing was sent/],
-    ['IDEMPOTENCY_CONFLICT', 409, /different message under this send id.*nothing was sent/],
-    ['UNAUTHORIZED', 401, /WAPING_API_KEY/],
-  ])('settles a %s refusal as failed at once, with a reason a person can act on', async (code, status, reason) => {
+    ['VALIDATION', WAPING_RESULTS.validation, /refused the message as invalid.*nothing was sent/],
+    [
+      'IDEMPOTENCY_CONFLICT',
+      WAPING_RESULTS.idempotencyConflict,
+      /different message under this send id.*nothing was sent/,
+    ],
+    ['UNAUTHORIZED', WAPING_RESULTS.unauthorized, /WAPING_API_KEY/],
+  ])('settles a %s refusal as failed at once, with a reason a person can act on', async (code, result, reason) => {
     const a = replica('a');
-    waping.answer({ ok: false, retryable: false, code, status, message: 'refused' });
+    waping.answer(result);
     const { send } = await a.request(draft());
     const failed = await a.deliver(send.key);
     expect(waping.attempts).toHaveLength(1);
