@@ -52,6 +52,8 @@ export interface RecordedMessage {
   status?: DeliveryStatus;
   /** The group it follows, as last rendered (groups only). */
   group?: SendGroup;
+  /** The status replies posted in its thread. */
+  thread: DeliveryStatus[];
 }
 
 const refId = (ref: MessageRef) => `${ref.channel}/${ref.ts}`;
@@ -128,7 +130,7 @@ export class RecordingNotifier implements SendNotifier {
     this.calls.push({ method: 'reply', key: send.key, state: send.state });
     await this.latency();
     if (!send.parent) return;
-    this.#existing(send.parent);
+    this.#existing(send.parent).thread.push(status);
     this.threads.set(send.key, [...(this.threads.get(send.key) ?? []), status]);
   }
 
@@ -147,9 +149,9 @@ export class RecordingNotifier implements SendNotifier {
     this.told.push({ userId: person.userId, text: typeof said === 'string' ? said : asText(said) });
   }
 
-  #post(channel: string, shown: Omit<RecordedMessage, 'ref' | 'refreshes'>): MessageRef {
+  #post(channel: string, shown: Pick<RecordedMessage, 'status' | 'group'>): MessageRef {
     const ref = { channel, ts: `1700000000.${String(++this.#posted).padStart(6, '0')}` };
-    this.messages.set(refId(ref), { ref, refreshes: 0, ...shown });
+    this.messages.set(refId(ref), { ref, refreshes: 0, thread: [], ...shown });
     return ref;
   }
 
@@ -158,7 +160,7 @@ export class RecordingNotifier implements SendNotifier {
     if (this.#gone.has(refId(ref))) throw new MessageGoneError('the message was deleted');
     const known = this.messages.get(refId(ref));
     if (known) return known;
-    const adopted = { ref, refreshes: 0 };
+    const adopted = { ref, refreshes: 0, thread: [] };
     this.messages.set(refId(ref), adopted);
     return adopted;
   }
