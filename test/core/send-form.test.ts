@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Device } from '../src/core/ports.js';
-import { checkSendForm, MAX_TEXT_LENGTH } from '../src/core/send-form.js';
+import type { Device } from '../../src/core/ports.js';
+import { checkSendForm, MAX_TEXT_LENGTH } from '../../src/core/send-form.js';
 
 const NUMBER = '+14155552671';
 const TEXT = 'Your order is ready';

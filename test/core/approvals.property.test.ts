@@ -7,19 +7,19 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createStore } from '../src/adapters/store/create-store.js';
-import type { GroupDirectory } from '../src/core/access.js';
-import type { Clock, Store } from '../src/core/ports.js';
-import type { ApprovalDecision, ApprovalRule, ApprovalState, SendGroup } from '../src/core/send-group.js';
-import { groupIdForView, idempotencyKeyForGroupRecipient } from '../src/core/send-groups.js';
-import { type SendRecord, sendKey } from '../src/core/send-record.js';
-import { defaultSendPolicy } from '../src/core/sends.js';
-import type { Services } from '../src/wiring/services.js';
-import { FakeWaping } from './support/fake-waping.js';
-import { quietLogger, RecordingNotifier } from './support/fakes.js';
-import { testRedisUrl, uniqueNamespace } from './support/redis.js';
-import { wireTestServices } from './support/services.js';
-import { latencies, slowed } from './support/slowed-store.js';
+import { createStore } from '../../src/adapters/store/create-store.js';
+import type { GroupDirectory } from '../../src/core/access.js';
+import type { Clock, Store } from '../../src/core/ports.js';
+import type { ApprovalDecision, ApprovalRule, ApprovalState, SendGroup } from '../../src/core/send-group.js';
+import { groupIdForView, idempotencyKeyForGroupRecipient } from '../../src/core/send-groups.js';
+import { type SendRecord, sendKey } from '../../src/core/send-record.js';
+import { defaultSendPolicy } from '../../src/core/sends.js';
+import type { Services } from '../../src/wiring/services.js';
+import { FakeWaping } from '../support/fake-waping.js';
+import { quietLogger, RecordingNotifier } from '../support/fakes.js';
+import { testRedisUrl, uniqueNamespace } from '../support/redis.js';
+import { wireTestServices } from '../support/services.js';
+import { latencies, slowed } from '../support/slowed-store.js';
 
 const T0 = 1_700_000_000_000;
 const EXPIRES_AFTER_MS = 1000;

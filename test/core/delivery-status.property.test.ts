@@ -5,16 +5,16 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createStore } from '../src/adapters/store/create-store.js';
-import type { DeliveryEvent } from '../src/core/deliveries.js';
-import { nextStatus } from '../src/core/delivery-status.js';
-import type { Clock, Store } from '../src/core/ports.js';
-import { type DeliveryStatus, type SendRecord, sendKey } from '../src/core/send-record.js';
-import { FakeWaping } from './support/fake-waping.js';
-import { RecordingNotifier } from './support/fakes.js';
-import { testRedisUrl, uniqueNamespace } from './support/redis.js';
-import { wireTestServices } from './support/services.js';
-import { latencies, slowed } from './support/slowed-store.js';
+import { createStore } from '../../src/adapters/store/create-store.js';
+import type { DeliveryEvent } from '../../src/core/deliveries.js';
+import { nextStatus } from '../../src/core/delivery-status.js';
+import type { Clock, Store } from '../../src/core/ports.js';
+import { type DeliveryStatus, type SendRecord, sendKey } from '../../src/core/send-record.js';
+import { FakeWaping } from '../support/fake-waping.js';
+import { RecordingNotifier } from '../support/fakes.js';
+import { testRedisUrl, uniqueNamespace } from '../support/redis.js';
+import { wireTestServices } from '../support/services.js';
+import { latencies, slowed } from '../support/slowed-store.js';
 
 const STATUSES = ['queued', 'sent', 'delivered', 'read', 'failed'] as const satisfies readonly DeliveryStatus[];
 const anyStatus = fc.constantFrom(...STATUSES);

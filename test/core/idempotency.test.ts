@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { derivedUuid, idempotencyKeyForAction, idempotencyKeyForView } from '../src/core/idempotency.js';
+import { derivedUuid, idempotencyKeyForAction, idempotencyKeyForView } from '../../src/core/idempotency.js';
 
 const UUID_V8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

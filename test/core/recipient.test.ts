@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseRecipient } from '../src/core/recipient.js';
+import { normaliseRecipient } from '../../src/core/recipient.js';
 
 const NUMBER = '+14155552671';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs } from '../src/core/backoff.js';
+import { backoffDelayMs } from '../../src/core/backoff.js';
 
 describe('backoffDelayMs', () => {
   it('waits between half and all of base·2^(attempt-1)', () => {
