@@ -1,12 +1,12 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SlackNotifier } from '../src/adapters/slack/notifier.js';
-import { MessageGoneError, type MessageRef, type SendNotifier } from '../src/core/ports.js';
-import type { SendGroup } from '../src/core/send-group.js';
-import type { SendRecord } from '../src/core/send-record.js';
-import { newSendRecord } from '../src/core/send-records.js';
-import { quietLogger, RecordingNotifier } from './support/fakes.js';
-import { type SlackFake, startSlackFake } from './support/slack-fake.js';
+import { SlackNotifier } from '../../../src/adapters/slack/notifier.js';
+import { MessageGoneError, type MessageRef, type SendNotifier } from '../../../src/core/ports.js';
+import type { SendGroup } from '../../../src/core/send-group.js';
+import type { SendRecord } from '../../../src/core/send-record.js';
+import { newSendRecord } from '../../../src/core/send-records.js';
+import { quietLogger, RecordingNotifier } from '../../support/fakes.js';
+import { type SlackFake, startSlackFake } from '../../support/slack-fake.js';
 
 /*
  * One contract for the Slack side of the core (the SendNotifier port): the recording notifier the core's tests run

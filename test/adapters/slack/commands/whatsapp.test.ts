@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSendArguments } from '../src/adapters/slack/commands/whatsapp.js';
+import { parseSendArguments } from '../../../../src/adapters/slack/commands/whatsapp.js';
 
 const NUMBER = '+14155552671';
 const TEXT = 'Your order is ready';

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WapingClient } from '../src/adapters/waping/client.js';
-import type { WapingPort } from '../src/core/ports.js';
-import { createWapingSandbox } from '../src/sandbox/waping-sandbox.js';
-import { FakeWaping, type FakeWapingFault, WAPING_RESULTS } from './support/fake-waping.js';
+import { WapingClient } from '../../../src/adapters/waping/client.js';
+import type { WapingPort } from '../../../src/core/ports.js';
+import { createWapingSandbox } from '../../../src/sandbox/waping-sandbox.js';
+import { FakeWaping, type FakeWapingFault, WAPING_RESULTS } from '../../support/fake-waping.js';
 
 /*
  * One contract for every WAPing the tests use: the in-memory fake the core's tests run on, and the real client
