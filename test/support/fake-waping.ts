@@ -7,8 +7,8 @@ import { defaultDevices, type SandboxDevice, type SandboxDeviceStatus } from '..
 /*
  * WAPing in memory, for the core's unit and property tests: no HTTP, and time is the test's clock. It plays by the
  * sandbox's rules (its body, key and device checks) and reads its answers as the real client reads WAPing's
- * (`responseError`), so it answers what `WapingClient` against the sandbox would; test/waping.contract.test.ts holds
- * both to one contract.
+ * (`responseError`), so it answers what `WapingClient` against the sandbox would;
+ * test/adapters/waping/waping.contract.test.ts holds both to one contract.
  */
 
 /** A scripted HTTP failure for the next send, as the sandbox takes them: a status, with Retry-After on 429. */

@@ -11,8 +11,8 @@ import type { Words } from '../../src/core/words.js';
 
 /*
  * The in-memory stand-ins for the core's ports that unit and property tests share: a logger that stays quiet and a
- * Slack side that records what it was asked to show. test/notifier.contract.test.ts holds the recording notifier
- * to the same contract as the real Slack adapter, so the two cannot drift apart.
+ * Slack side that records what it was asked to show. test/adapters/slack/notifier.contract.test.ts holds the
+ * recording notifier to the same contract as the real Slack adapter, so the two cannot drift apart.
  */
 
 /** A logger that prints nothing; errors are kept in `errors`, when given, so a test can insist there were none. */
