@@ -243,23 +243,6 @@ describe('WapingClient against the WAPing sandbox', () => {
     });
   });
 
-  it('lists the devices with their session state', async () => {
-    expect(await client.listDevices()).toEqual([
-      { id: 'dev_support', name: 'Support line', phone: '+15550001111', connected: true },
-      { id: 'dev_sales', name: 'Sales', phone: '+15550002222', connected: true },
-      { id: 'dev_old', name: 'Old phone', connected: false },
-    ]);
-
-    sandbox.setDeviceStatus('dev_old', 'connected');
-    sandbox.setDeviceStatus('dev_sales', 'disconnected');
-    const devices = await client.listDevices();
-    expect(devices.map((device) => [device.id, device.connected])).toEqual([
-      ['dev_support', true],
-      ['dev_sales', false],
-      ['dev_old', true],
-    ]);
-  });
-
   it('throws a typed error when the device list cannot be had', async () => {
     const stranger = new WapingClient({ baseUrl: sandbox.url, apiKey: 'wrong' });
     try {
