@@ -8,9 +8,9 @@ import { type ApprovalRule, groupKey, type SendGroup } from './send-group.js';
 import type { SendService } from './sends.js';
 import { PENDING_LISTS, RECORD_TTL_MS } from './store-keys.js';
 
-/** The id of a group (and of its approval request) started by a modal submission. */
-export function groupIdForView(teamId: string, viewId: string): string {
-  return derivedUuid('group', teamId, viewId);
+/** The id of a group (and of its approval request) started by a form submission (`originId`: see keyForOrigin). */
+export function groupIdForOrigin(teamId: string, originId: string): string {
+  return derivedUuid('group', teamId, originId);
 }
 
 /** The idempotency key of one recipient's send in a group: any number of approvals send it once. */

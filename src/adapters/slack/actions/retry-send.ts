@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { maySend } from '../../../core/access.js';
-import { idempotencyKeyForAction } from '../../../core/idempotency.js';
+import { keyForRetry } from '../../../core/idempotency.js';
 import { hasFailed } from '../../../core/send-record.js';
 import { RETRY_SEND } from '../blocks/send-message.js';
 import type { SlackDeps } from '../deps.js';
@@ -44,7 +44,7 @@ export function retrySendAction(deps: SlackDeps) {
     const teamId = body.team?.id ?? body.user.team_id ?? failed.teamId;
     const generation = failed.generation + 1;
     const outcome = await deps.sends.request({
-      key: idempotencyKeyForAction(teamId, channel, messageTs, RETRY_SEND, generation),
+      key: keyForRetry(teamId, channel, messageTs, RETRY_SEND, generation),
       teamId,
       requestedBy: body.user.id,
       channelId: failed.channelId,

@@ -2,9 +2,9 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { z } from 'zod';
 import { maySend } from '../../../core/access.js';
 import { approvalNeeded } from '../../../core/approval-policy.js';
-import { idempotencyKeyForView } from '../../../core/idempotency.js';
+import { keyForOrigin } from '../../../core/idempotency.js';
 import { checkSendForm } from '../../../core/send-form.js';
-import { groupIdForView } from '../../../core/send-groups.js';
+import { groupIdForOrigin } from '../../../core/send-groups.js';
 import { cannotShowInFull } from '../blocks/approval-modal.js';
 import { bound } from '../blocks/literal.js';
 import { statusLine, withoutEmoji } from '../blocks/send-message.js';
@@ -172,7 +172,7 @@ function submitSendForm(deps: SlackDeps) {
     }
     if (!check.needed && checked.to.length === 1) {
       const outcome = await deps.sends.request({
-        key: idempotencyKeyForView(teamId, view.id),
+        key: keyForOrigin(teamId, view.id),
         teamId,
         requestedBy: body.user.id,
         channelId: metadata.channelId,
@@ -195,7 +195,7 @@ function submitSendForm(deps: SlackDeps) {
     // Several recipients, or a team send that needs approval: one group, one Slack message.
     const created = await deps.approvals.create(
       {
-        id: groupIdForView(teamId, view.id),
+        id: groupIdForOrigin(teamId, view.id),
         teamId,
         requestedBy: body.user.id,
         channelId: metadata.channelId,
