@@ -10,11 +10,17 @@ export type DeliveryStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed'
  */
 export type OutboxState = 'pending' | 'accepted' | 'failed';
 
-/** What started a send: a modal submission, or a button (Retry) on a message. */
+/**
+ * What started a send, as opaque references the chat adapter handed in: a submitted form (`originId`, the id the
+ * platform keeps for the form's life), a Retry on a posted message, or a group. Records written by earlier versions
+ * hold `view` or `action` (the same references under older names); they are only ever read, never written.
+ */
 export type SendOrigin =
+  | { kind: 'form'; originId: string }
+  | { kind: 'retry'; conversationId: string; messageId: string; actionId: string; attempt: number }
+  | { kind: 'group'; groupId: string }
   | { kind: 'view'; viewId: string }
-  | { kind: 'action'; channel: string; messageTs: string; actionId: string; attempt: number }
-  | { kind: 'group'; groupId: string };
+  | { kind: 'action'; channel: string; messageTs: string; actionId: string; attempt: number };
 
 export interface SendFailure {
   /** Stable code, e.g. SESSION_DISCONNECTED, VALIDATION, UNREACHABLE. */

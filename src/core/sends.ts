@@ -4,7 +4,6 @@ import { SendDelivery, type SendDeps } from './send-delivery.js';
 import { type SendRecord, sendKey } from './send-record.js';
 import { newSendRecord, type SendDraft, SendRecords } from './send-records.js';
 import { PENDING_LISTS, RECORD_TTL_MS } from './store-keys.js';
-import { claimSubmission, type SubmissionClaim } from './submissions.js';
 
 export { defaultSendPolicy, type SendPolicy } from './send-policy.js';
 export type { SendDraft } from './send-records.js';
@@ -49,11 +48,6 @@ export class SendService {
       claim.claimed ? 'send claimed' : 'duplicate send request',
     );
     return { accepted: claim.claimed, send: claim.value };
-  }
-
-  /** The form's claim (see claimSubmission): a resubmission asking for something else is refused. */
-  claimSubmission(teamId: string, viewId: string, asked: object): Promise<SubmissionClaim> {
-    return claimSubmission(this.deps.store, teamId, viewId, asked);
   }
 
   /** Run `deliver` in the background, tracked so that shutdown can wait for it. */
