@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSendArguments } from '../src/adapters/slack/commands/whatsapp.js';
+import { sendFailureWords } from '../src/adapters/slack/wording/send-failures.js';
 import { recipientProblemWords, sendFormErrorWords } from '../src/adapters/slack/wording/send-form.js';
 import { createStore } from '../src/adapters/store/create-store.js';
 import { backoffDelayMs } from '../src/core/backoff.js';
@@ -402,6 +403,11 @@ const policy: SendPolicy = {
   giveUpAfterMs: 60 * 60 * 1000,
 };
 
+/** What the person reads about a failed send: the stored failure, in the Slack adapter's words. */
+function failureWords(send: SendRecord | undefined): string | undefined {
+  return send?.failure && sendFailureWords(send.failure, send.deviceName);
+}
+
 let drafts = 0;
 function draft(overrides: Partial<SendDraft> = {}): SendDraft {
   const viewId = `V0CORE${++drafts}`;
@@ -410,7 +416,7 @@ function draft(overrides: Partial<SendDraft> = {}): SendDraft {
     teamId: 'T0TEAM',
     requestedBy: 'U0ALICE',
     channelId: 'C0SUPPORT',
-    origin: { kind: 'view', viewId },
+    origin: { kind: 'form', originId: viewId },
     deviceId: 'dev_support',
     deviceName: 'Support line',
     to: NUMBER,
@@ -580,8 +586,8 @@ describe('SendService', () => {
     const failed = await a.deliver(send.key);
     expect(waping.attempts).toHaveLength(1);
     expect(failed).toMatchObject({ state: 'failed', owner: '', failure: { code: 'SESSION_DISCONNECTED' } });
-    expect(failed?.failure?.reason).toMatch(/Support line.*disconnected.*re-link it by QR code.*Retry/);
-    expect(failed?.failure?.reason).not.toMatch(/HTTP|422|Error/);
+    expect(failureWords(failed)).toMatch(/Support line.*disconnected.*re-link it by QR code.*Retry/);
+    expect(failureWords(failed)).not.toMatch(/HTTP|422|Error/);
     expect(sessions).toEqual([['dev_support', false]]);
     expect(await outbox()).toEqual([]);
     expect(slackCalls.at(-1)).toMatchObject({ method: 'refresh', state: 'failed' });
@@ -598,7 +604,7 @@ describe('SendService', () => {
     const failed = await a.deliver(send.key);
     expect(waping.attempts).toHaveLength(1);
     expect(failed).toMatchObject({ state: 'failed', failure: { code } });
-    expect(failed?.failure?.reason).toMatch(reason);
+    expect(failureWords(failed)).toMatch(reason);
     expect(sessions).toEqual([]);
   });
 
@@ -610,7 +616,7 @@ describe('SendService', () => {
     const failed = await a.deliver(send.key);
     expect(waping.attempts).toHaveLength(1);
     expect(failed).toMatchObject({ state: 'failed', failure: { code: 'UNREACHABLE' } });
-    expect(failed?.failure?.reason).toMatch(/may not have been sent.*Press Retry/);
+    expect(failureWords(failed)).toMatch(/may not have been sent.*Press Retry/);
     expect(await outbox()).toEqual([]);
   });
 });

@@ -10,7 +10,6 @@ import {
   type Telemetry,
   type WapingPort,
 } from './ports.js';
-import { reasonFor, UNREACHABLE_REASON } from './send-failure-reasons.js';
 import type { SendPolicy } from './send-policy.js';
 import { type SendFailure, type SendRecord, syncUnitOf } from './send-record.js';
 import type { SendRecords } from './send-records.js';
@@ -94,16 +93,13 @@ export class SendDelivery {
         if (result.code === 'SESSION_DISCONNECTED') await this.deps.onDeviceSession?.(send.deviceId, false);
         return this.finish(key, {
           state: 'failed',
-          failure: { code: result.code, reason: reasonFor(result, send.deviceName) },
+          failure: { code: result.code, ...(result.status ? { status: result.status } : {}) },
         });
       }
       if (clock.now() - send.createdAt > policy.giveUpAfterMs) {
         return this.finish(key, {
           state: 'failed',
-          failure: {
-            code: 'UNREACHABLE',
-            reason: UNREACHABLE_REASON,
-          },
+          failure: { code: 'UNREACHABLE' },
         });
       }
       const delay = result.retryAfterMs ?? backoffDelayMs(send.attempts + 1, policy.baseDelayMs, policy.maxDelayMs);
