@@ -115,7 +115,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   const defaultCountry = config.defaultCountry as CountryCode | undefined;
   const requests = new SendRequests({
     store,
-    sends,
+    delivery: sends.delivery,
     approvals,
     devices,
     access: config.file.access,

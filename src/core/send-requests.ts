@@ -4,12 +4,12 @@ import { type ApprovalPolicy, approvalNeeded } from './approval-policy.js';
 import type { DeviceDirectory } from './devices.js';
 import { keyForOrigin } from './idempotency.js';
 import type { Store } from './ports.js';
+import type { SendDelivery } from './send-delivery.js';
 import { checkSendForm, type SendForm, type SendFormErrors } from './send-form.js';
 import type { ApprovalRule, SendGroup } from './send-group.js';
 import { type GroupDraft, groupIdForOrigin, type SendGroups } from './send-groups.js';
 import type { SendRecord } from './send-record.js';
 import { sendDraft } from './send-records.js';
-import type { SendService } from './sends.js';
 import { claimSubmission } from './submissions.js';
 
 /** One submitted send form, in the core's terms: what was typed, who asked, from where. */
@@ -52,7 +52,8 @@ export type CannotShowInFull = (group: SendGroup) => string | undefined;
 
 export interface SendRequestDeps {
   store: Pick<Store, 'claim'>;
-  sends: Pick<SendService, 'request' | 'deliverInBackground'>;
+  /** The delivery engine: claims a send, then delivers it. */
+  delivery: Pick<SendDelivery, 'claim' | 'start'>;
   /** Claims and starts groups (the approval service). */
   approvals: Pick<SendGroups, 'create' | 'startInBackground'>;
   devices: Pick<DeviceDirectory, 'list'>;
@@ -121,7 +122,7 @@ export class SendRequests {
     if (!grouped) {
       const key = keyForOrigin(input.teamId, input.originId);
       const origin = { kind: 'form', originId: input.originId } as const;
-      const claimed = await deps.sends.request(sendDraft(request, checked.to[0] as string, { key, origin }));
+      const claimed = await deps.delivery.claim(sendDraft(request, checked.to[0] as string, { key, origin }));
       return { kind: claimed.accepted ? 'sending' : 'duplicate', send: claimed.send };
     }
     const created = await deps.approvals.create(group, rule, deps.approvalPolicy.expiresAfterMs);
@@ -130,7 +131,7 @@ export class SendRequests {
 
   /** After the platform was answered: deliver a claimed send, or announce a claimed group, in the background. */
   carryOn(outcome: SendRequestOutcome): void {
-    if (outcome.kind === 'sending') this.deps.sends.deliverInBackground(outcome.send.key);
+    if (outcome.kind === 'sending') this.deps.delivery.start(outcome.send.key);
     if (outcome.kind === 'group' && outcome.accepted) this.deps.approvals.startInBackground(outcome.group.id);
   }
 }
