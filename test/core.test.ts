@@ -10,21 +10,20 @@ import { createStore } from '../src/adapters/store/create-store.js';
 import { backoffDelayMs } from '../src/core/backoff.js';
 import { derivedUuid, keyForOrigin, keyForRetry } from '../src/core/idempotency.js';
 import { MessageSync } from '../src/core/message-sync.js';
-import type {
-  Clock,
-  Device,
-  Logger,
-  MessageRef,
-  SendNotifier,
-  Store,
-  WapingPort,
-  WapingSendResult,
-} from '../src/core/ports.js';
+import type { Device, SendNotifier, Store } from '../src/core/ports.js';
 import { normaliseRecipient } from '../src/core/recipient.js';
 import { checkSendForm, MAX_TEXT_LENGTH } from '../src/core/send-form.js';
 import type { SendRecord } from '../src/core/send-record.js';
 import { type SendDraft, type SendPolicy, SendService } from '../src/core/sends.js';
 import { boltLogger, createLogger, scrub } from '../src/logger.js';
+import {
+  ManualClock,
+  type NotifierCall,
+  quiet,
+  recordingNotifier,
+  ScriptedWaping,
+  UNAVAILABLE,
+} from './support/core-fakes.js';
 import { createLogCapture } from './support/log-capture.js';
 
 const NUMBER = '+14155552671';
@@ -310,90 +309,6 @@ describe('logging', () => {
     for (const secret of [NUMBER, TEXT]) expect(capture.text()).not.toContain(secret);
   });
 });
-
-/** Time that moves only when a test (or a backoff sleep) moves it, so nothing really waits. */
-class ManualClock implements Clock {
-  constructor(public at = Date.now()) {}
-  now(): number {
-    return this.at;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.at += ms;
-  }
-  advance(ms: number): void {
-    this.at += ms;
-  }
-}
-
-const ACCEPTED: WapingSendResult = { ok: true, messageId: 'msg_1', status: 'queued' };
-const UNAVAILABLE: WapingSendResult = {
-  ok: false,
-  retryable: true,
-  code: 'HTTP_503',
-  status: 503,
-  message: 'WAPing failed on its side (HTTP 503)',
-};
-
-/** A WAPing that answers from a script, then with `fallback`, and remembers every attempt. */
-class ScriptedWaping implements WapingPort {
-  readonly attempts: Array<{ key: string; body: string; at: number }> = [];
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly script: WapingSendResult[] = [],
-    private readonly fallback: WapingSendResult = ACCEPTED,
-  ) {}
-
-  answer(...results: WapingSendResult[]): void {
-    this.script.push(...results);
-  }
-
-  textBody({ deviceId, to, text }: { deviceId: string; to: string; text: string }): string {
-    return JSON.stringify({ deviceId, to, type: 'text', text: { body: text } });
-  }
-
-  async sendMessage(key: string, body: string): Promise<WapingSendResult> {
-    this.attempts.push({ key, body, at: this.clock.now() });
-    return this.script.shift() ?? this.fallback;
-  }
-
-  async listDevices(): Promise<Device[]> {
-    return [];
-  }
-}
-
-/** One call the core made to the Slack side. */
-interface NotifierCall {
-  method: string;
-  /** The send's key and state, when the first argument was a send record. */
-  key?: string;
-  state?: string;
-}
-
-/**
- * The Slack side, recorded: every method of SendNotifier resolves, `announce…` methods with a fresh message ts.
- * A Proxy rather than a class so that the port can grow (groups, approvals) without this fake falling behind.
- */
-function recordingNotifier(): { notifier: SendNotifier; calls: NotifierCall[] } {
-  const calls: NotifierCall[] = [];
-  let posted = 0;
-  const notifier = new Proxy({} as SendNotifier, {
-    get: (_target, method) => {
-      if (typeof method !== 'string' || method === 'then') return undefined; // not a thenable
-      return async (...args: unknown[]) => {
-        const first = args[0] as Partial<SendRecord> | undefined;
-        calls.push({ method, key: first?.key, state: first?.state });
-        if (method.startsWith('announce')) {
-          return { channel: 'C0SUPPORT', ts: `1700000000.${String(++posted).padStart(6, '0')}` } satisfies MessageRef;
-        }
-        return undefined;
-      };
-    },
-  });
-  return { notifier, calls };
-}
-
-const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const policy: SendPolicy = {
   leaseMs: 10_000,
