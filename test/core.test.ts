@@ -14,11 +14,12 @@ import type { Device, SendNotifier, Store } from '../src/core/ports.js';
 import { normaliseRecipient } from '../src/core/recipient.js';
 import { checkSendForm, MAX_TEXT_LENGTH } from '../src/core/send-form.js';
 import type { SendRecord } from '../src/core/send-record.js';
-import { type SendDraft, type SendPolicy, SendService } from '../src/core/sends.js';
+import { type SendDraft, SendService } from '../src/core/sends.js';
 import { boltLogger, createLogger, scrub } from '../src/logger.js';
 import {
   ManualClock,
   type NotifierCall,
+  testSendPolicy as policy,
   quiet,
   recordingNotifier,
   ScriptedWaping,
@@ -309,14 +310,6 @@ describe('logging', () => {
     for (const secret of [NUMBER, TEXT]) expect(capture.text()).not.toContain(secret);
   });
 });
-
-const policy: SendPolicy = {
-  leaseMs: 10_000,
-  attemptsPerRun: 3,
-  baseDelayMs: 100,
-  maxDelayMs: 1_000,
-  giveUpAfterMs: 60 * 60 * 1000,
-};
 
 /** What the person reads about a failed send: the stored failure, in the Slack adapter's words. */
 function failureWords(send: SendRecord | undefined): string | undefined {

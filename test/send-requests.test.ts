@@ -18,8 +18,8 @@ import {
   type SendRequestOutcome,
   SendRequests,
 } from '../src/core/send-requests.js';
-import { type SendPolicy, SendService } from '../src/core/sends.js';
-import { ManualClock, quiet, recordingNotifier, ScriptedWaping } from './support/core-fakes.js';
+import { SendService } from '../src/core/sends.js';
+import { ManualClock, quiet, recordingNotifier, ScriptedWaping, testSendPolicy } from './support/core-fakes.js';
 
 /*
  * The send use case on its own, over the memory store and the core's real services (sends, approvals, the device
@@ -36,13 +36,6 @@ const POLICY: ApprovalPolicy = {
   maxRecipients: 50,
   maxRecipientsWithoutApproval: 3,
   expiresAfterMs: 60 * 60 * 1000,
-};
-const SEND_POLICY: SendPolicy = {
-  leaseMs: 10_000,
-  attemptsPerRun: 3,
-  baseDelayMs: 100,
-  maxDelayMs: 1_000,
-  giveUpAfterMs: 60 * 60 * 1000,
 };
 
 describe('SendRequests, the send use case', () => {
@@ -65,7 +58,7 @@ describe('SendRequests, the send use case', () => {
     const { notifier } = recordingNotifier();
     const sync = new MessageSync({ store, notifier, clock, logger: quiet, instanceId: 'a', lockMs: 60_000 });
     const base = { store, notifier, sync, clock, logger: quiet, instanceId: 'a' };
-    sends = new SendService({ ...base, waping, policy: SEND_POLICY });
+    sends = new SendService({ ...base, waping, policy: testSendPolicy });
     approvals = new ApprovalService({ ...base, sends, groups: { membersOf: async () => [] } });
     shown = [];
   });

@@ -4,10 +4,9 @@ import type { SendRecord } from './send-record.js';
 import { type SendDraft, SendRecords } from './send-records.js';
 import { PENDING_LISTS } from './store-keys.js';
 
+export type { SendClaim } from './send-delivery.js';
 export { defaultSendPolicy, type SendPolicy } from './send-policy.js';
 export type { SendDraft } from './send-records.js';
-
-export type SendRequestOutcome = SendClaim;
 
 /**
  * The sends of this bot, exactly once per idempotency key: the delivery engine (`delivery`, core/send-delivery.ts)
@@ -33,7 +32,7 @@ export class SendService {
   }
 
   /** Claim the key and persist the outbox record. A key claimed before is reported, never sent again. */
-  request(draft: SendDraft): Promise<SendRequestOutcome> {
+  request(draft: SendDraft): Promise<SendClaim> {
     return this.delivery.claim(draft);
   }
 

@@ -7,6 +7,7 @@ import type {
   WapingPort,
   WapingSendResult,
 } from '../../src/core/ports.js';
+import type { SendPolicy } from '../../src/core/send-policy.js';
 import type { SendRecord } from '../../src/core/send-record.js';
 
 /*
@@ -101,4 +102,13 @@ export const quiet: Logger = {
   info: () => undefined,
   warn: () => undefined,
   error: () => undefined,
+};
+
+/** A send policy with short waits, so that a test's backoff and leases play out in a few steps of the clock. */
+export const testSendPolicy: SendPolicy = {
+  leaseMs: 10_000,
+  attemptsPerRun: 3,
+  baseDelayMs: 100,
+  maxDelayMs: 1_000,
+  giveUpAfterMs: 60 * 60 * 1000,
 };
