@@ -111,8 +111,6 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   const routes = httpRoutes({ readiness, metrics, deliveries, webhookSecrets, clock, logger });
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
   // The send use case, told by the Slack adapter what Slack could not show in full.
-  const approvalPolicy = approvalPolicyOf(config);
-  const defaultCountry = config.defaultCountry as CountryCode | undefined;
   const requests = new SendRequests({
     store,
     delivery: sends.delivery,
@@ -120,20 +118,18 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     devices,
     access: config.file.access,
     groups,
-    approvalPolicy,
-    defaultCountry,
+    approvalPolicy: approvalPolicyOf(config),
+    defaultCountry: config.defaultCountry as CountryCode | undefined,
     cannotShowInFull,
   });
   registerListeners(slack.app, {
     requests,
     sends,
     approvals,
-    approvalPolicy,
     devices,
     notifier,
     access: config.file.access,
     groups,
-    defaultCountry,
     logger,
     storeProblem: () => readiness.check('store'),
   });

@@ -13,7 +13,7 @@ export type OutboxState = 'pending' | 'accepted' | 'failed';
 /**
  * What started a send, as opaque references the chat adapter handed in: a submitted form (`originId`, the id the
  * platform keeps for the form's life), a Retry on a posted message, or a group. Records written by earlier versions
- * hold `view` or `action` (the same references under older names); they are only ever read, never written.
+ * hold `view` or `action` (the same references under older names): still in the type, so such records read as they are.
  */
 export type SendOrigin =
   | { kind: 'form'; originId: string }
