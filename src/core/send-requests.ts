@@ -9,7 +9,7 @@ import { checkSendForm, type SendForm, type SendFormErrors } from './send-form.j
 import type { ApprovalRule, SendGroup } from './send-group.js';
 import { type GroupDraft, groupIdForOrigin, type SendGroups } from './send-groups.js';
 import type { SendRecord } from './send-record.js';
-import { sendDraft } from './send-records.js';
+import { type SendRequestParts, sendDraft } from './send-records.js';
 import { claimSubmission } from './submissions.js';
 
 /** One submitted send form, in the core's terms: what was typed, who asked, from where. */
@@ -93,7 +93,7 @@ export class SendRequests {
       return { kind: 'needs-approver', limit: deps.approvalPolicy.maxRecipientsWithoutApproval };
     }
     const rule = approval.needed ? approval.rule : undefined;
-    const request = {
+    const request: SendRequestParts = {
       teamId: input.teamId,
       requestedBy: input.requestedBy,
       channelId: input.channelId,
