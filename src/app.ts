@@ -6,6 +6,7 @@ import type { Logger as Pino } from 'pino';
 import { limitServer, serverOptions } from './adapters/http/limits.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { SlackAuth } from './adapters/slack/auth.js';
+import { cannotShowInFull } from './adapters/slack/blocks/approval-modal.js';
 import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
@@ -14,6 +15,7 @@ import type { Config } from './config.js';
 import type { DeliveryService } from './core/deliveries.js';
 import type { MessageSync } from './core/message-sync.js';
 import { type Clock, type Store, systemClock } from './core/ports.js';
+import { SendRequests } from './core/send-requests.js';
 import type { SendPolicy, SendService } from './core/sends.js';
 import { createLogger } from './logger.js';
 import { Heartbeat, Readiness, storeCheck } from './readiness.js';
@@ -108,15 +110,26 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   );
   const routes = httpRoutes({ readiness, metrics, deliveries, webhookSecrets, clock, logger });
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
+  // The send use case, told by the Slack adapter what Slack could not show in full.
+  const requests = new SendRequests({
+    store,
+    delivery: sends.delivery,
+    approvals,
+    devices,
+    access: config.file.access,
+    groups,
+    approvalPolicy: approvalPolicyOf(config),
+    defaultCountry: config.defaultCountry as CountryCode | undefined,
+    cannotShowInFull,
+  });
   registerListeners(slack.app, {
+    requests,
     sends,
     approvals,
-    approvalPolicy: approvalPolicyOf(config),
     devices,
     notifier,
     access: config.file.access,
     groups,
-    defaultCountry: config.defaultCountry as CountryCode | undefined,
     logger,
     storeProblem: () => readiness.check('store'),
   });

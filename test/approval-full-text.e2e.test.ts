@@ -5,7 +5,7 @@ import { groupMessage } from '../src/adapters/slack/blocks/group-message.js';
 import { WapingClient } from '../src/adapters/waping/client.js';
 import { checkSendForm } from '../src/core/send-form.js';
 import type { SendGroup } from '../src/core/send-group.js';
-import { groupIdForView, idempotencyKeyForGroupRecipient } from '../src/core/send-groups.js';
+import { groupIdForOrigin, idempotencyKeyForGroupRecipient } from '../src/core/send-groups.js';
 import {
   DEPLOYED_STORES,
   type Harness,
@@ -52,7 +52,7 @@ async function throughApproval(h: Harness, text: string, afterReading?: (seen: O
     user: REQUESTER,
   });
   expect(submitted.body).toBe('');
-  const groupId = groupIdForView(TEAM, viewId);
+  const groupId = groupIdForOrigin(TEAM, viewId);
   const request = await waitFor(
     () => h.slack.messages().find((m) => JSON.stringify(m.blocks ?? []).includes(`"value":"${groupId}"`)),
     10_000,
@@ -143,7 +143,7 @@ describe('a request that Slack could not show in full', () => {
         errors: { message: expect.stringContaining('too long for Slack to show in full') },
       });
       await h.bot.idle();
-      expect(await h.bot.store.get(`group:${groupIdForView(TEAM, viewId)}`)).toBeUndefined();
+      expect(await h.bot.store.get(`group:${groupIdForOrigin(TEAM, viewId)}`)).toBeUndefined();
       expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
       expect(h.waping.totalSends()).toBe(0);
     } finally {

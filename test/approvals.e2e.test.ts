@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendGroup } from '../src/core/send-group.js';
-import { groupIdForView } from '../src/core/send-groups.js';
+import { groupIdForOrigin } from '../src/core/send-groups.js';
 import {
   DEPLOYED_STORES,
   expectCleanLogs,
@@ -54,7 +54,7 @@ async function requestApproval(
     user: REQUESTER,
   });
   expect(res.body).toBe('');
-  const groupId = groupIdForView(TEAM, viewId);
+  const groupId = groupIdForOrigin(TEAM, viewId);
   const message = await waitFor(
     () => h.slack.messages(channel).find((m) => JSON.stringify(m.blocks ?? []).includes(`"value":"${groupId}"`)),
     10_000,
@@ -320,7 +320,7 @@ describe('several recipients without approval', () => {
       const recipients = NUMBERS.slice(0, 3);
       const res = await submitSendModal(h, { viewId, recipient: `${recipients.join('\n')}\n${recipients[0]}` });
       expect(res.body).toBe('');
-      const group = await waitFor(() => h.bot.store.get<SendGroup>(`group:${groupIdForView(TEAM, viewId)}`));
+      const group = await waitFor(() => h.bot.store.get<SendGroup>(`group:${groupIdForOrigin(TEAM, viewId)}`));
       expect(group.approval).toBeUndefined();
       expect(group.recipients).toEqual(recipients);
       await waitFor(() => group.keys.every((key) => h.waping.sendsFor(key) === 1), 10_000, 'three sends');

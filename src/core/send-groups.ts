@@ -5,12 +5,13 @@ import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
 import { type Clock, type Logger, noTelemetry, type SendNotifier, type Store, type Telemetry } from './ports.js';
 import { type ApprovalRule, groupKey, type SendGroup } from './send-group.js';
+import { sendDraft } from './send-records.js';
 import type { SendService } from './sends.js';
 import { PENDING_LISTS, RECORD_TTL_MS } from './store-keys.js';
 
-/** The id of a group (and of its approval request) started by a modal submission. */
-export function groupIdForView(teamId: string, viewId: string): string {
-  return derivedUuid('group', teamId, viewId);
+/** The id of a group (and of its approval request) started by a form submission (`originId`: see keyForOrigin). */
+export function groupIdForOrigin(teamId: string, originId: string): string {
+  return derivedUuid('group', teamId, originId);
 }
 
 /** The idempotency key of one recipient's send in a group: any number of approvals send it once. */
@@ -109,20 +110,14 @@ export class SendGroups {
     const group = await this.get(id);
     if (!group || group.launched || (group.approval && group.approval.state !== 'approved')) return;
     for (const [index, to] of group.recipients.entries()) {
-      const outcome = await this.deps.sends.request({
-        key: group.keys[index] as string,
-        teamId: group.teamId,
-        requestedBy: group.requestedBy,
-        channelId: group.channelId,
-        responseUrl: group.responseUrl,
-        origin: { kind: 'group', groupId: group.id },
-        groupId: group.id,
-        deviceId: group.deviceId,
-        deviceName: group.deviceName,
-        to,
-        text: group.text,
-        parent: group.parent,
-      });
+      const outcome = await this.deps.sends.request(
+        sendDraft(group, to, {
+          key: group.keys[index] as string,
+          origin: { kind: 'group', groupId: group.id },
+          groupId: group.id,
+          parent: group.parent,
+        }),
+      );
       if (outcome.accepted) this.deps.sends.deliverInBackground(outcome.send.key);
     }
     await this.change(id, (g) => (g.launched ? undefined : { ...g, launched: true }));

@@ -23,6 +23,26 @@ export type SendDraft = Pick<
   | 'parent'
 > & { generation?: number };
 
+/** Who asked, from where, for what and through which device: what a form, a group and a failed send share. */
+export type SendRequestParts = Pick<
+  SendRecord,
+  'teamId' | 'requestedBy' | 'channelId' | 'responseUrl' | 'deviceId' | 'deviceName' | 'text'
+>;
+
+/**
+ * The one place a send draft is built: a request's parts (picked one by one, so a group or an old record passed
+ * in leaves nothing else behind), one recipient, and how this send came about (its key and origin, and for a
+ * group's or a retried send, the group, the send retried and the message to keep updating).
+ */
+export function sendDraft(
+  request: SendRequestParts,
+  to: string,
+  how: Pick<SendDraft, 'key' | 'origin'> & Partial<Pick<SendDraft, 'retryOf' | 'groupId' | 'parent' | 'generation'>>,
+): SendDraft {
+  const { teamId, requestedBy, channelId, responseUrl, deviceId, deviceName, text } = request;
+  return { teamId, requestedBy, channelId, responseUrl, deviceId, deviceName, to, text, ...how };
+}
+
 /** A new send record for a draft: pending, owned by `owner` until `leaseUntil`, shown by no message yet. */
 export function newSendRecord(
   draft: SendDraft,

@@ -11,7 +11,7 @@ import { createStore } from '../../src/adapters/store/create-store.js';
 import type { GroupDirectory } from '../../src/core/access.js';
 import type { Clock, Store } from '../../src/core/ports.js';
 import type { ApprovalDecision, ApprovalRule, ApprovalState, SendGroup } from '../../src/core/send-group.js';
-import { groupIdForView, idempotencyKeyForGroupRecipient } from '../../src/core/send-groups.js';
+import { groupIdForOrigin, idempotencyKeyForGroupRecipient } from '../../src/core/send-groups.js';
 import { type SendRecord, sendKey } from '../../src/core/send-record.js';
 import { defaultSendPolicy } from '../../src/core/sends.js';
 import type { Services } from '../../src/wiring/services.js';
@@ -25,7 +25,7 @@ const T0 = 1_700_000_000_000;
 const EXPIRES_AFTER_MS = 1000;
 const TEAM = 'T1';
 const REQUESTER = 'U0REQ';
-const GROUP_ID = groupIdForView(TEAM, 'V1');
+const GROUP_ID = groupIdForOrigin(TEAM, 'V1');
 const USER_GROUP = 'S0GRP';
 /** Who is in the user group that may be listed among the approvers. */
 const GROUP_MEMBERS = ['U0D'];

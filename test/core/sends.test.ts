@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sendFailureWords } from '../../src/adapters/slack/wording/send-failures.js';
 import { createStore } from '../../src/adapters/store/create-store.js';
-import { idempotencyKeyForView } from '../../src/core/idempotency.js';
+import { keyForOrigin } from '../../src/core/idempotency.js';
 import type { Clock, Store } from '../../src/core/ports.js';
+import type { SendRecord } from '../../src/core/send-record.js';
 import type { SendDraft, SendPolicy, SendService } from '../../src/core/sends.js';
 import { FakeWaping, WAPING_RESULTS } from '../support/fake-waping.js';
 import { type NotifierCall, RecordingNotifier } from '../support/fakes.js';
@@ -41,11 +43,11 @@ let drafts = 0;
 function draft(overrides: Partial<SendDraft> = {}): SendDraft {
   const viewId = `V0CORE${++drafts}`;
   return {
-    key: idempotencyKeyForView('T0TEAM', viewId),
+    key: keyForOrigin('T0TEAM', viewId),
     teamId: 'T0TEAM',
     requestedBy: 'U0ALICE',
     channelId: 'C0SUPPORT',
-    origin: { kind: 'view', viewId },
+    origin: { kind: 'form', originId: viewId },
     deviceId: 'dev_support',
     deviceName: 'Support line',
     to: NUMBER,
@@ -209,8 +211,8 @@ describe('SendService', () => {
     const failed = await a.deliver(send.key);
     expect(waping.attempts).toHaveLength(1);
     expect(failed).toMatchObject({ state: 'failed', owner: '', failure: { code: 'SESSION_DISCONNECTED' } });
-    expect(failed?.failure?.reason).toMatch(/Support line.*disconnected.*re-link it by QR code.*Retry/);
-    expect(failed?.failure?.reason).not.toMatch(/HTTP|422|Error/);
+    expect(failureWords(failed)).toMatch(/Support line.*disconnected.*re-link it by QR code.*Retry/);
+    expect(failureWords(failed)).not.toMatch(/HTTP|422|Error/);
     expect(sessions).toEqual([['dev_support', false]]);
     expect(await outbox()).toEqual([]);
     expect(slackCalls.at(-1)).toMatchObject({ method: 'refresh', state: 'failed' });
@@ -231,7 +233,7 @@ describe('SendService', () => {
     const failed = await a.deliver(send.key);
     expect(waping.attempts).toHaveLength(1);
     expect(failed).toMatchObject({ state: 'failed', failure: { code } });
-    expect(failed?.failure?.reason).toMatch(reason);
+    expect(failureWords(failed)).toMatch(reason);
     expect(sessions).toEqual([]);
   });
 
@@ -243,7 +245,12 @@ describe('SendService', () => {
     const failed = await a.deliver(send.key);
     expect(waping.attempts).toHaveLength(1);
     expect(failed).toMatchObject({ state: 'failed', failure: { code: 'UNREACHABLE' } });
-    expect(failed?.failure?.reason).toMatch(/may not have been sent.*Press Retry/);
+    expect(failureWords(failed)).toMatch(/may not have been sent.*Press Retry/);
     expect(await outbox()).toEqual([]);
   });
 });
+
+/** What the person reads about a failed send: the stored failure, in the Slack adapter's words. */
+function failureWords(send: SendRecord | undefined): string | undefined {
+  return send?.failure && sendFailureWords(send.failure, send.deviceName);
+}

@@ -3,7 +3,7 @@ import { maySend } from '../../../core/access.js';
 import type { Device } from '../../../core/ports.js';
 import { helpText } from '../blocks/help.js';
 import { inline } from '../blocks/literal.js';
-import { sendModal } from '../blocks/send-modal.js';
+import { sendForm } from '../blocks/send-form.js';
 import type { SlackDeps } from '../deps.js';
 import { slackError } from '../notifier.js';
 import { REFUSAL, STORE_DOWN } from '../refusals.js';
@@ -65,7 +65,7 @@ export function whatsappCommand(deps: SlackDeps) {
     try {
       await client.views.open({
         trigger_id: command.trigger_id,
-        view: sendModal({
+        view: sendForm({
           devices,
           defaultDeviceId: deps.devices.defaultDeviceId,
           ...prefill,
