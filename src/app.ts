@@ -6,9 +6,9 @@ import type { Logger as Pino } from 'pino';
 import { limitServer, serverOptions } from './adapters/http/limits.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { SlackAuth } from './adapters/slack/auth.js';
-import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
+import { SlackUserGroupDirectory } from './adapters/slack/user-group-directory.js';
 import { createStore } from './adapters/store/create-store.js';
 import type { Config } from './config.js';
 import type { DeliveryService } from './core/deliveries.js';
@@ -73,13 +73,13 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   const web = slackWebApi(config, metrics, logger);
   const slackAuth = new SlackAuth({ token: config.slack.botToken, clientOptions: web.clientOptions, logger });
   const notifier = new SlackNotifier(web.client, logger, config.opsChannel, web.isSlackUrl);
-  const groups = new SlackGroupDirectory(web.client, logger);
+  const userGroups = new SlackUserGroupDirectory(web.client, logger);
   const services = wireServices({
     config,
     store,
     waping,
     notifier,
-    groups,
+    userGroups,
     clock,
     logger,
     telemetry: metrics,
@@ -87,7 +87,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     sendPolicy: overrides.sendPolicy,
     parkedEventsCap: overrides.parkedEventsCap,
   });
-  const { sends, deliveries, sync, approvals, devices } = services;
+  const { sends, sendGroups, deliveries, sync, approvals, devices } = services;
   metrics.observe({
     backlog: () => sends.backlog(),
     pendingApprovals: () => approvals.pendingApprovals(),
@@ -110,12 +110,13 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
   registerListeners(slack.app, {
     sends,
+    sendGroups,
     approvals,
     approvalPolicy: approvalPolicyOf(config),
     devices,
     notifier,
     access: config.file.access,
-    groups,
+    userGroups,
     defaultCountry: config.defaultCountry as CountryCode | undefined,
     logger,
     storeProblem: () => readiness.check('store'),

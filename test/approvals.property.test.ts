@@ -7,10 +7,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { threadNoteWords } from '../src/adapters/slack/wording/approvals.js';
+import { noticeWords } from '../src/adapters/slack/wording/notices.js';
+import type { Words } from '../src/adapters/slack/wording/words.js';
 import { createStore } from '../src/adapters/store/create-store.js';
-import type { GroupDirectory } from '../src/core/access.js';
+import type { UserGroupDirectory } from '../src/core/access.js';
 import { ApprovalService } from '../src/core/approvals.js';
 import { MessageSync } from '../src/core/message-sync.js';
+import type { Notice, ThreadNote } from '../src/core/notices.js';
 import type {
   Clock,
   Logger,
@@ -23,10 +27,9 @@ import type {
   WapingSendResult,
 } from '../src/core/ports.js';
 import type { ApprovalDecision, ApprovalRule, ApprovalState, SendGroup } from '../src/core/send-group.js';
-import { groupIdForView, idempotencyKeyForGroupRecipient } from '../src/core/send-groups.js';
+import { groupIdForView, idempotencyKeyForGroupRecipient, SendGroups } from '../src/core/send-groups.js';
 import { type SendRecord, sendKey } from '../src/core/send-record.js';
 import { defaultSendPolicy, SendService } from '../src/core/sends.js';
-import type { Words } from '../src/core/words.js';
 import { testRedisUrl, uniqueNamespace } from './support/redis.js';
 import { latencies, slowed } from './support/slowed-store.js';
 
@@ -246,17 +249,19 @@ class RecordingNotifier implements SendNotifier {
   async refreshGroup(group: SendGroup) {
     this.lastGroup = group;
   }
-  async replyInThread(_parent: MessageRef, words: Words) {
-    this.thread.push(asText(words));
+  async noteInThread(_parent: MessageRef, note: ThreadNote) {
+    this.thread.push(asText(threadNoteWords(note)));
   }
-  async reply() {}
+  async replyWithStatus() {}
   async alertOps() {}
-  async tell(person: Person, said: string | Words) {
+  async tell(person: Person, notice: Notice) {
+    const said = noticeWords(notice);
     this.told.push({ userId: person.userId, text: typeof said === 'string' ? said : asText(said) });
   }
 }
 
 interface Replica {
+  sendGroups: SendGroups;
   approvals: ApprovalService;
   sends: SendService;
   sync: MessageSync;
@@ -279,7 +284,7 @@ function wire(stores: readonly Store[]): Harness {
   const logger = quietLogger(errors);
   const waping = new CountingWaping();
   const notifier = new RecordingNotifier();
-  const groups: GroupDirectory = {
+  const userGroups: UserGroupDirectory = {
     membersOf: async (id) => (id === USER_GROUP ? GROUP_MEMBERS : []),
   };
   const replicas = stores.map((store, i) => {
@@ -295,8 +300,9 @@ function wire(stores: readonly Store[]): Harness {
       instanceId,
       policy: defaultSendPolicy,
     });
-    const approvals = new ApprovalService({ store, sends, sync, notifier, groups, clock, logger });
-    return { approvals, sends, sync };
+    const sendGroups = new SendGroups({ store, sends, sync, notifier, clock, logger });
+    const approvals = new ApprovalService({ sendGroups, sync, notifier, userGroups, clock, logger });
+    return { sendGroups, approvals, sends, sync };
   });
   return { replicas, store: stores[0] as Store, waping, notifier, time, errors };
 }
@@ -308,7 +314,7 @@ function replicaOf(h: Harness, action: Action): Replica {
 /** Claim the group for the request and post its message, as the modal submission does. */
 async function request(h: Harness, scenario: Scenario): Promise<void> {
   const replica = h.replicas[0] as Replica;
-  const { accepted } = await replica.approvals.create(
+  const { accepted } = await replica.sendGroups.create(
     {
       id: GROUP_ID,
       teamId: TEAM,
@@ -323,11 +329,11 @@ async function request(h: Harness, scenario: Scenario): Promise<void> {
     EXPIRES_AFTER_MS,
   );
   expect(accepted).toBe(true);
-  await replica.approvals.start(GROUP_ID);
+  await replica.sendGroups.start(GROUP_ID);
 }
 
 async function perform(h: Harness, action: Action): Promise<Outcome> {
-  const { approvals } = replicaOf(h, action);
+  const { approvals, sendGroups } = replicaOf(h, action);
   switch (action.kind) {
     case 'decide':
       return (await approvals.decide(GROUP_ID, action.user, action.decision)).ok;
@@ -335,12 +341,14 @@ async function perform(h: Harness, action: Action): Promise<Outcome> {
       return (await approvals.cancel(GROUP_ID, action.user)).ok;
     case 'tick':
       h.time.now += action.ms;
-      return action.sweep ? approvals.sweep() : null;
+      // The sweep expires requests due, then moves the groups' lifecycle on (none to move in these runs).
+      return action.sweep ? (await approvals.sweep()) + (await sendGroups.sweep()) : null;
   }
 }
 
 /** Wait until no replica has work in the background (deliveries, Slack syncs). */
 async function settle(h: Harness): Promise<void> {
+  for (const replica of h.replicas) await replica.sendGroups.idle();
   for (const replica of h.replicas) await replica.approvals.idle();
   for (const replica of h.replicas) await replica.sends.idle();
   for (const replica of h.replicas) await replica.sync.idle();
@@ -381,7 +389,7 @@ async function expectSendsMatch(h: Harness, scenario: Scenario, group: SendGroup
   // sweep's catch-up clears every mark.
   for (const replica of h.replicas) await replica.sync.resumeBehind();
   await settle(h);
-  expect((await h.store.get<string[]>('sync:behind')) ?? []).toEqual([]);
+  expect(await h.store.pendingList('sync:behind')).toEqual([]);
   expect(group.renderedVersion).toBe(group.version);
   // The message was posted pending, and re-rendered after every decision since.
   expect(h.notifier.lastGroup?.approval?.state ?? 'pending').toBe(group.approval?.state);

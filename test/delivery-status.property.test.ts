@@ -177,7 +177,7 @@ class RecordingNotifier implements SendNotifier {
     await this.latency();
     this.lastRefresh.set(send.key, send.status);
   }
-  async reply(send: SendRecord, status: DeliveryStatus) {
+  async replyWithStatus(send: SendRecord, status: DeliveryStatus) {
     await this.latency();
     this.threads.set(send.key, [...(this.threads.get(send.key) ?? []), status]);
   }
@@ -185,7 +185,7 @@ class RecordingNotifier implements SendNotifier {
     return undefined;
   }
   async refreshGroup() {}
-  async replyInThread() {}
+  async noteInThread() {}
   async alertOps() {}
   async tell() {}
 }
@@ -287,7 +287,7 @@ async function check(fast: Store, scenario: Scenario): Promise<void> {
     expect(recorded.filter((outcome) => outcome === 'recorded')).toHaveLength(1);
   }
   expect(await store.pendingList('webhooks:inbox')).toEqual([]);
-  expect((await store.get<string[]>('sync:behind')) ?? []).toEqual([]);
+  expect(await store.pendingList('sync:behind')).toEqual([]);
 
   for (let i = 0; i < scenario.messages; i++) {
     const ids = scenario.reported.flatMap((r, j) => (r.message % scenario.messages === i ? [j] : []));

@@ -1,7 +1,7 @@
 import type { MessageRef } from './message-ref.js';
+import type { DeviceAlert, Notice, ThreadNote } from './notices.js';
 import type { SendGroup } from './send-group.js';
 import type { DeliveryStatus, SendRecord } from './send-record.js';
-import type { Words } from './words.js';
 
 /**
  * The core's view of the world. Adapters (store, WAPing, Slack) implement these; the core never
@@ -118,17 +118,14 @@ export interface SendNotifier {
   announceGroup(group: SendGroup): Promise<MessageRef | undefined>;
   /** Re-render a group's message with the group's state and each of its sends. */
   refreshGroup(group: SendGroup, sends: SendRecord[]): Promise<void>;
-  /** Post a line in the thread of a message (approval decisions). */
-  replyInThread(parent: MessageRef, words: Words): Promise<void>;
-  /** Post one status change as a reply in the parent message's thread. */
-  reply(send: SendRecord, status: DeliveryStatus): Promise<void>;
+  /** Post a note in the thread of a group's message (an approval decision). */
+  noteInThread(parent: MessageRef, note: ThreadNote): Promise<void>;
+  /** Post one delivery status change of a send as a reply in its message's thread. */
+  replyWithStatus(send: SendRecord, status: DeliveryStatus): Promise<void>;
   /** Post an operational alert (device sessions) to the ops channel, when one is configured. */
-  alertOps(words: Words): Promise<void>;
-  /**
-   * Tell one person something privately (a duplicate, a refusal): ephemeral where possible, else a DM.
-   * A string is the bot's own wording, formatted by the adapter; `Words` may carry foreign parts.
-   */
-  tell(person: Person, said: string | Words): Promise<void>;
+  alertOps(alert: DeviceAlert): Promise<void>;
+  /** Tell one person something privately (a duplicate, an outcome): ephemeral where possible, else a DM. */
+  tell(person: Person, notice: Notice): Promise<void>;
 }
 
 /**

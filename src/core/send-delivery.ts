@@ -12,7 +12,7 @@ import {
 } from './ports.js';
 import { reasonFor, UNREACHABLE_REASON } from './send-failure-reasons.js';
 import type { SendPolicy } from './send-policy.js';
-import { type SendFailure, type SendRecord, syncUnitOf } from './send-record.js';
+import { type SendFailure, type SendRecord, syncTargetOf } from './send-record.js';
 import type { SendRecords } from './send-records.js';
 import { messageIdKey, RECORD_TTL_MS } from './store-keys.js';
 
@@ -72,7 +72,7 @@ export class SendDelivery {
       send = renewed;
     } else if (send.renderedVersion < send.version) {
       // A Retry, or a group: the message shows older news. Best effort: Slack must never stop a send.
-      this.deps.sync.syncInBackground(syncUnitOf(send));
+      this.deps.sync.syncInBackground(syncTargetOf(send));
     }
 
     for (let attempt = 1; attempt <= policy.attemptsPerRun; attempt++) {
@@ -123,7 +123,7 @@ export class SendDelivery {
       if (!next || next.owner !== (lastOfRun ? '' : this.deps.instanceId)) return next;
       send = next;
       if (lastOfRun) {
-        await this.deps.sync.sync(syncUnitOf(send));
+        await this.deps.sync.sync(syncTargetOf(send));
         return send;
       }
       await clock.sleep(delay);
@@ -161,7 +161,7 @@ export class SendDelivery {
     await this.outbox.remove(key);
     if (outcome.messageId) await this.deps.onMessageKnown?.(outcome.messageId);
     const settled = await this.records.get(key);
-    if (settled) await this.deps.sync.sync(syncUnitOf(settled));
+    if (settled) await this.deps.sync.sync(syncTargetOf(settled));
     return settled;
   }
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { GroupDirectory } from '../core/access.js';
+import type { UserGroupDirectory } from '../core/access.js';
 import type { ApprovalPolicy } from '../core/approval-policy.js';
 import { ApprovalService } from '../core/approvals.js';
 import { DeliveryService } from '../core/deliveries.js';
@@ -7,6 +7,7 @@ import { DeviceHealth, reportedDeviceStates } from '../core/device-health.js';
 import { DeviceDirectory } from '../core/devices.js';
 import { MessageSync } from '../core/message-sync.js';
 import type { Clock, Logger, SendNotifier, Store, Telemetry, WapingPort } from '../core/ports.js';
+import { SendGroups } from '../core/send-groups.js';
 import { defaultSendPolicy, type SendPolicy, SendService } from '../core/sends.js';
 
 /** What the core services are built from: the ports' adapters and the settings that shape them. */
@@ -16,7 +17,7 @@ export interface ServiceParts {
   waping: WapingPort;
   notifier: SendNotifier;
   /** User-group membership, for approvers named by group. */
-  groups: GroupDirectory;
+  userGroups: UserGroupDirectory;
   clock: Clock;
   logger: Logger;
   telemetry: Telemetry;
@@ -32,6 +33,7 @@ export interface Services {
   devices: DeviceDirectory;
   deliveries: DeliveryService;
   sends: SendService;
+  sendGroups: SendGroups;
   approvals: ApprovalService;
   /**
    * Wait for the background work started so far (approvals, sends, webhooks, Slack updates, in that order). Work
@@ -42,7 +44,7 @@ export interface Services {
 
 /**
  * The core services, each built from those before it: the Slack messages (sync), device sessions and the device
- * list, delivery statuses, sends, approvals. The device list reads reported sessions from the store itself, so
+ * list, delivery statuses, sends, send groups, approvals. The device list reads reported sessions from the store itself, so
  * the session tracker can name devices through the list without either waiting for the other.
  */
 export function wireServices(parts: ServiceParts): Services {
@@ -102,12 +104,12 @@ export function wireServices(parts: ServiceParts): Services {
     onMessageKnown: (messageId) => deliveries.onMessageKnown(messageId),
     telemetry,
   });
+  const sendGroups = new SendGroups({ store, sends, sync, notifier, clock, logger, telemetry });
   const approvals = new ApprovalService({
-    store,
-    sends,
+    sendGroups,
     sync,
     notifier,
-    groups: parts.groups,
+    userGroups: parts.userGroups,
     clock,
     logger,
     telemetry,
@@ -118,8 +120,10 @@ export function wireServices(parts: ServiceParts): Services {
     devices,
     deliveries,
     sends,
+    sendGroups,
     approvals,
     async idle() {
+      await sendGroups.idle();
       await approvals.idle();
       await sends.idle();
       await deliveries.idle();

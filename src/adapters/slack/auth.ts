@@ -1,8 +1,8 @@
 import type { Authorize, AuthorizeResult } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Logger } from '../../core/ports.js';
+import { slackError } from './api-errors.js';
 import { KeepTrying } from './keep-trying.js';
-import { slackError } from './notifier.js';
 
 export interface SlackAuthOptions {
   token: string;

@@ -29,7 +29,7 @@ export function retrySendAction(deps: SlackDeps) {
       });
       return;
     }
-    if (!(await maySend(deps.access, deps.groups, body.user.id, failed.channelId))) {
+    if (!(await maySend(deps.access, deps.userGroups, body.user.id, failed.channelId))) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: REFUSAL });
       return;
     }

@@ -1,11 +1,11 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { maySend } from '../../../core/access.js';
 import type { Device } from '../../../core/ports.js';
+import { slackError } from '../api-errors.js';
 import { helpText } from '../blocks/help.js';
 import { inline } from '../blocks/literal.js';
 import { sendModal } from '../blocks/send-modal.js';
 import type { SlackDeps } from '../deps.js';
-import { slackError } from '../notifier.js';
 import { REFUSAL, STORE_DOWN } from '../refusals.js';
 
 /** `send +14155552671 Your order is ready` → the recipient and the text, for pre-filling the modal. */
@@ -40,7 +40,7 @@ export function whatsappCommand(deps: SlackDeps) {
       });
       return;
     }
-    if (!(await maySend(deps.access, deps.groups, command.user_id, command.channel_id))) {
+    if (!(await maySend(deps.access, deps.userGroups, command.user_id, command.channel_id))) {
       await ack({ response_type: 'ephemeral', text: REFUSAL });
       return;
     }

@@ -8,6 +8,7 @@ import {
   DECISION_CHOICE,
 } from '../blocks/approval-modal.js';
 import type { SlackDeps } from '../deps.js';
+import { refusalText } from '../wording/approvals.js';
 
 const metadataSchema = z.object({ groupId: z.string().min(1) });
 const stateSchema = z.object({
@@ -41,15 +42,10 @@ export function approvalModalSubmission(deps: SlackDeps) {
       body.user.id,
       decision,
       comment?.trim() || undefined,
-      (group) => {
-        const problem = cannotShowInFull(group);
-        return problem
-          ? `This request cannot be approved: Slack could not show its whole text and every recipient (${problem}). Reject it and ask for a shorter send.`
-          : undefined;
-      },
+      cannotShowInFull,
     );
     if (!outcome.ok) {
-      await ack({ response_action: 'errors', errors: { [DECISION_BLOCK]: outcome.reason } });
+      await ack({ response_action: 'errors', errors: { [DECISION_BLOCK]: refusalText(outcome.error) } });
       return;
     }
     await ack();

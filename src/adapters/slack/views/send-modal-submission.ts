@@ -7,7 +7,6 @@ import { checkSendForm } from '../../../core/send-form.js';
 import { groupIdForView } from '../../../core/send-groups.js';
 import { cannotShowInFull } from '../blocks/approval-modal.js';
 import { bound } from '../blocks/literal.js';
-import { statusLine, withoutEmoji } from '../blocks/send-message.js';
 import {
   DEVICE_BLOCK,
   DEVICE_SELECT,
@@ -107,7 +106,7 @@ function submitSendForm(deps: SlackDeps) {
       return;
     }
     const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
-    if (!(await maySend(deps.access, deps.groups, body.user.id, metadata.channelId))) {
+    if (!(await maySend(deps.access, deps.userGroups, body.user.id, metadata.channelId))) {
       await ack({ response_action: 'errors', errors: { [RECIPIENT_BLOCK]: REFUSAL } });
       return;
     }
@@ -185,15 +184,11 @@ function submitSendForm(deps: SlackDeps) {
       });
       await ack();
       if (outcome.accepted) deps.sends.deliverInBackground(outcome.send.key);
-      else
-        await deps.notifier.tell(
-          requester,
-          `${ALREADY_SUBMITTED} That send: ${withoutEmoji(statusLine(outcome.send))}`,
-        );
+      else await deps.notifier.tell(requester, { kind: 'already-submitted', send: outcome.send });
       return;
     }
     // Several recipients, or a team send that needs approval: one group, one Slack message.
-    const created = await deps.approvals.create(
+    const created = await deps.sendGroups.create(
       {
         id: groupIdForView(teamId, view.id),
         teamId,
@@ -209,15 +204,13 @@ function submitSendForm(deps: SlackDeps) {
       deps.approvalPolicy.expiresAfterMs,
     );
     await ack();
-    if (created.accepted) deps.approvals.startInBackground(created.group.id);
-    else await deps.notifier.tell(requester, ALREADY_SUBMITTED);
+    if (created.accepted) deps.sendGroups.startInBackground(created.group.id);
+    else await deps.notifier.tell(requester, { kind: 'already-submitted' });
   };
 }
 
 /** An inline error is plain text (shown literally); it may quote a device name or a typed line, so it is bounded. */
 const MAX_ERROR = 1_000;
-
-const ALREADY_SUBMITTED = 'This form was already submitted, so nothing was sent again.';
 
 function parseMetadata(raw: string): SendModalMetadata | undefined {
   try {
