@@ -15,6 +15,8 @@ import type {
   MessageRef,
   SendNotifier,
   Store,
+  WapingFailure,
+  WapingFailureCode,
   WapingPort,
   WapingSendResult,
 } from '../src/core/ports.js';
@@ -316,13 +318,18 @@ class ManualClock implements Clock {
 }
 
 const ACCEPTED: WapingSendResult = { ok: true, messageId: 'msg_1', status: 'queued' };
-const UNAVAILABLE: WapingSendResult = {
+/** A failed attempt: WAPing's 503 unless `failure` says otherwise. */
+const refused = (failure: Partial<WapingFailure> = {}): WapingSendResult => ({
   ok: false,
-  retryable: true,
-  code: 'HTTP_503',
-  status: 503,
-  message: 'WAPing failed on its side (HTTP 503)',
-};
+  error: {
+    retryable: true,
+    code: 'HTTP_503',
+    status: 503,
+    message: 'WAPing failed on its side (HTTP 503)',
+    ...failure,
+  },
+});
+const UNAVAILABLE = refused();
 
 /** A WAPing that answers from a script, then with `fallback`, and remembers every attempt. */
 class ScriptedWaping implements WapingPort {
@@ -506,7 +513,7 @@ describe('SendService', () => {
 
   it('waits as long as Retry-After says before trying again', async () => {
     const a = replica('a');
-    waping.answer({ ...UNAVAILABLE, code: 'RATE_LIMITED', status: 429, retryAfterMs: 800 });
+    waping.answer(refused({ code: 'RATE_LIMITED', status: 429, retryAfterMs: 800 }));
     const { send } = await a.request(draft());
     expect(await a.deliver(send.key)).toMatchObject({ state: 'accepted' });
     const [first, second] = waping.attempts;
@@ -515,7 +522,7 @@ describe('SendService', () => {
 
   it('leaves a Retry-After longer than the longest backoff to the sweep, without holding the lease', async () => {
     const a = replica('a');
-    waping.answer({ ...UNAVAILABLE, code: 'RATE_LIMITED', status: 429, retryAfterMs: 60_000 });
+    waping.answer(refused({ code: 'RATE_LIMITED', status: 429, retryAfterMs: 60_000 }));
     const { send } = await a.request(draft());
     const deferred = await a.deliver(send.key);
     expect(waping.attempts).toHaveLength(1);
@@ -560,13 +567,14 @@ describe('SendService', () => {
 
   it('settles a send WAPing refuses for a dropped session as failed, in plain words, without retrying', async () => {
     const a = replica('a');
-    waping.answer({
-      ok: false,
-      retryable: false,
-      code: 'SESSION_DISCONNECTED',
-      status: 422,
-      message: "The device's WhatsApp session is disconnected",
-    });
+    waping.answer(
+      refused({
+        retryable: false,
+        code: 'SESSION_DISCONNECTED',
+        status: 422,
+        message: "The device's WhatsApp session is disconnected",
+      }),
+    );
     const { send } = await a.request(draft());
     const failed = await a.deliver(send.key);
     expect(waping.attempts).toHaveLength(1);
@@ -578,13 +586,13 @@ describe('SendService', () => {
     expect(slackCalls.at(-1)).toMatchObject({ method: 'refresh', state: 'failed' });
   });
 
-  it.each([
+  it.each<[WapingFailureCode, number, RegExp]>([
     ['VALIDATION', 400, /refused the message as invalid.*nothing was sent/],
     ['IDEMPOTENCY_CONFLICT', 409, /different message under this send id.*nothing was sent/],
     ['UNAUTHORIZED', 401, /WAPING_API_KEY/],
   ])('settles a %s refusal as failed at once, with a reason a person can act on', async (code, status, reason) => {
     const a = replica('a');
-    waping.answer({ ok: false, retryable: false, code, status, message: 'refused' });
+    waping.answer(refused({ retryable: false, code, status, message: 'refused' }));
     const { send } = await a.request(draft());
     const failed = await a.deliver(send.key);
     expect(waping.attempts).toHaveLength(1);

@@ -86,15 +86,16 @@ export class SendDelivery {
         );
         return send;
       }
+      const failed = result.error;
       logger.warn(
-        { sendKey: key, code: result.code, status: result.status, retryable: result.retryable, attempt },
+        { sendKey: key, code: failed.code, status: failed.status, retryable: failed.retryable, attempt },
         'WAPing send attempt failed',
       );
-      if (!result.retryable) {
-        if (result.code === 'SESSION_DISCONNECTED') await this.deps.onDeviceSession?.(send.deviceId, false);
+      if (!failed.retryable) {
+        if (failed.code === 'SESSION_DISCONNECTED') await this.deps.onDeviceSession?.(send.deviceId, false);
         return this.finish(key, {
           state: 'failed',
-          failure: { code: result.code, reason: reasonFor(result, send.deviceName) },
+          failure: { code: failed.code, reason: reasonFor(failed, send.deviceName) },
         });
       }
       if (clock.now() - send.createdAt > policy.giveUpAfterMs) {
@@ -106,7 +107,7 @@ export class SendDelivery {
           },
         });
       }
-      const delay = result.retryAfterMs ?? backoffDelayMs(send.attempts + 1, policy.baseDelayMs, policy.maxDelayMs);
+      const delay = failed.retryAfterMs ?? backoffDelayMs(send.attempts + 1, policy.baseDelayMs, policy.maxDelayMs);
       const lastOfRun = attempt === policy.attemptsPerRun || delay > policy.maxDelayMs;
       // Record the attempt and, when giving up for now, hand the send to whichever replica sweeps first.
       const next = await this.records.changeVisibly(key, (s) =>
@@ -115,7 +116,7 @@ export class SendDelivery {
           : {
               ...s,
               attempts: s.attempts + 1,
-              lastError: result.code,
+              lastError: failed.code,
               leaseUntil: clock.now() + (lastOfRun ? delay : delay + policy.leaseMs),
               owner: lastOfRun ? '' : s.owner,
             },

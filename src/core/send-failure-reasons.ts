@@ -1,7 +1,7 @@
-import type { WapingSendResult } from './ports.js';
+import type { WapingFailure } from './ports.js';
 
 /** Plain words (no markup: Slack shows them literally) for WAPing's refusals, shown next to a Retry button. */
-export function reasonFor(result: Extract<WapingSendResult, { ok: false }>, deviceName: string): string {
+export function reasonFor(result: WapingFailure, deviceName: string): string {
   switch (result.code) {
     case 'SESSION_DISCONNECTED':
       return `Device “${deviceName}” is disconnected: re-link it by QR code in WAPing, then press Retry.`;
