@@ -13,6 +13,7 @@ import type { Words } from '../src/adapters/slack/wording/words.js';
 import { createStore } from '../src/adapters/store/create-store.js';
 import type { UserGroupDirectory } from '../src/core/access.js';
 import { ApprovalService } from '../src/core/approvals.js';
+import { BackgroundWork } from '../src/core/background.js';
 import { MessageSync } from '../src/core/message-sync.js';
 import type { Notice, ThreadNote } from '../src/core/notices.js';
 import type {
@@ -261,6 +262,8 @@ class RecordingNotifier implements SendNotifier {
 }
 
 interface Replica {
+  /** Work each service started after answering: group launches, decisions' follow-ups, Slack syncs. */
+  background: BackgroundWork;
   sendGroups: SendGroups;
   approvals: ApprovalService;
   sends: SendService;
@@ -289,7 +292,8 @@ function wire(stores: readonly Store[]): Harness {
   };
   const replicas = stores.map((store, i) => {
     const instanceId = `bot-${i + 1}`;
-    const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 60_000 });
+    const background = new BackgroundWork(logger);
+    const sync = new MessageSync({ store, notifier, background, clock, logger, instanceId, lockMs: 60_000 });
     const sends = new SendService({
       store,
       waping,
@@ -300,9 +304,9 @@ function wire(stores: readonly Store[]): Harness {
       instanceId,
       policy: defaultSendPolicy,
     });
-    const sendGroups = new SendGroups({ store, sends, sync, notifier, clock, logger });
-    const approvals = new ApprovalService({ sendGroups, sync, notifier, userGroups, clock, logger });
-    return { sendGroups, approvals, sends, sync };
+    const sendGroups = new SendGroups({ store, sends, sync, notifier, background, clock, logger });
+    const approvals = new ApprovalService({ sendGroups, sync, notifier, background, userGroups, clock, logger });
+    return { background, sendGroups, approvals, sends, sync };
   });
   return { replicas, store: stores[0] as Store, waping, notifier, time, errors };
 }
@@ -348,10 +352,9 @@ async function perform(h: Harness, action: Action): Promise<Outcome> {
 
 /** Wait until no replica has work in the background (deliveries, Slack syncs). */
 async function settle(h: Harness): Promise<void> {
-  for (const replica of h.replicas) await replica.sendGroups.idle();
-  for (const replica of h.replicas) await replica.approvals.idle();
+  for (const replica of h.replicas) await replica.background.idle();
   for (const replica of h.replicas) await replica.sends.idle();
-  for (const replica of h.replicas) await replica.sync.idle();
+  for (const replica of h.replicas) await replica.background.idle();
 }
 
 /** The recipients' keys as the rules derive them: one per group and recipient. */

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSendArguments } from '../src/adapters/slack/commands/whatsapp.js';
 import { createStore } from '../src/adapters/store/create-store.js';
+import { BackgroundWork } from '../src/core/background.js';
 import { backoffDelayMs } from '../src/core/backoff.js';
 import { derivedUuid, idempotencyKeyForAction, idempotencyKeyForView } from '../src/core/idempotency.js';
 import { MessageSync } from '../src/core/message-sync.js';
@@ -431,7 +432,8 @@ describe('SendService', () => {
 
   /** One replica of the bot's send path; several share the store, the clock, WAPing and Slack. */
   function replica(instanceId: string): SendService {
-    const sync = new MessageSync({ store, notifier, clock, logger: quiet, instanceId, lockMs: 60_000 });
+    const background = new BackgroundWork(quiet);
+    const sync = new MessageSync({ store, notifier, background, clock, logger: quiet, instanceId, lockMs: 60_000 });
     return new SendService({
       store,
       waping,

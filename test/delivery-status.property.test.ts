@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createStore } from '../src/adapters/store/create-store.js';
+import { BackgroundWork } from '../src/core/background.js';
 import { type DeliveryEvent, DeliveryService } from '../src/core/deliveries.js';
 import { nextStatus } from '../src/core/delivery-status.js';
 import { MessageSync } from '../src/core/message-sync.js';
@@ -251,7 +252,16 @@ async function check(fast: Store, scenario: Scenario): Promise<void> {
   const notifier = new RecordingNotifier(latencies(scenario.latency));
   const arrival = latencies(scenario.arrivals);
   const pause = latencies([...scenario.latency].reverse());
-  const sync = new MessageSync({ store, notifier, clock, logger: quiet, instanceId: 'bot-1', lockMs: 60_000 });
+  const background = new BackgroundWork(quiet);
+  const sync = new MessageSync({
+    store,
+    notifier,
+    background,
+    clock,
+    logger: quiet,
+    instanceId: 'bot-1',
+    lockMs: 60_000,
+  });
   const deliveries = new DeliveryService({
     store,
     sync,

@@ -10,6 +10,7 @@ import { pluralise, type Words } from '../src/adapters/slack/wording/words.js';
 import { createStore } from '../src/adapters/store/create-store.js';
 import { withApproverDecision, withCancellation } from '../src/core/approval-decisions.js';
 import { ApprovalService } from '../src/core/approvals.js';
+import { BackgroundWork } from '../src/core/background.js';
 import { MessageSync } from '../src/core/message-sync.js';
 import type { DecisionRefusal } from '../src/core/notices.js';
 import type { Logger, MessageRef, SendNotifier, WapingPort } from '../src/core/ports.js';
@@ -138,7 +139,16 @@ describe('ApprovalService answers refused decisions with codes', () => {
     const time = { now: NOW };
     const clock = { now: () => time.now, sleep: async () => {} };
     const store = await createStore({ url: 'memory://', dataDir: '/nonexistent' });
-    const sync = new MessageSync({ store, notifier, clock, logger: quiet, instanceId: 'bot', lockMs: 60_000 });
+    const background = new BackgroundWork(quiet);
+    const sync = new MessageSync({
+      store,
+      notifier,
+      background,
+      clock,
+      logger: quiet,
+      instanceId: 'bot',
+      lockMs: 60_000,
+    });
     const sends = new SendService({
       store,
       waping,
@@ -149,16 +159,16 @@ describe('ApprovalService answers refused decisions with codes', () => {
       instanceId: 'bot',
       policy: defaultSendPolicy,
     });
-    const sendGroups = new SendGroups({ store, sends, sync, notifier, clock, logger: quiet });
+    const sendGroups = new SendGroups({ store, sends, sync, notifier, background, clock, logger: quiet });
     const userGroups = { membersOf: async (id: string) => (id === 'S0OPS' ? ['U0B'] : []) };
-    const approvals = new ApprovalService({ sendGroups, sync, notifier, userGroups, clock, logger: quiet });
+    const approvals = new ApprovalService({ sendGroups, sync, notifier, background, userGroups, clock, logger: quiet });
     const { id, teamId, requestedBy, channelId, deviceId, deviceName, text, recipients } = pendingGroup();
     await sendGroups.create(
       { id, teamId, requestedBy, channelId, deviceId, deviceName, text, recipients },
       { approvers: ['U0A', 'S0OPS'], minApprovals: 1 },
       60_000,
     );
-    return { approvals, time, store };
+    return { approvals, background, time, store };
   }
 
   it('gone, own request, not an approver; an approver of a user group may review', async () => {
@@ -171,10 +181,10 @@ describe('ApprovalService answers refused decisions with codes', () => {
   });
 
   it('expired when the click comes after the deadline; already decided afterwards', async () => {
-    const { approvals, time, store } = await wired();
+    const { approvals, background, time, store } = await wired();
     time.now += 60_000;
     expect(await approvals.decide('g1', 'U0A', 'approve')).toMatchObject({ ok: false, error: { code: 'expired' } });
-    await approvals.idle();
+    await background.idle();
     expect(await approvals.decide('g1', 'U0A', 'approve')).toMatchObject({
       ok: false,
       error: { code: 'already-decided', state: 'expired' },

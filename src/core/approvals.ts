@@ -1,6 +1,6 @@
 import type { UserGroupDirectory } from './access.js';
 import { withApproverDecision, withCancellation, withExpiry } from './approval-decisions.js';
-import { BackgroundWork } from './background.js';
+import type { BackgroundWork } from './background.js';
 import type { MessageSync } from './message-sync.js';
 import type { DecisionRefusal } from './notices.js';
 import { type Clock, type Logger, noTelemetry, type SendNotifier, type Telemetry } from './ports.js';
@@ -18,13 +18,13 @@ const gone: DecisionOutcome = { ok: false, error: { code: 'gone' } };
  * group id and the recipient, so every Approve click, on any replica, sends each recipient's message once.
  */
 export class ApprovalService {
-  private readonly background: BackgroundWork;
-
   constructor(
     private readonly deps: {
       sendGroups: SendGroups;
       sync: MessageSync;
       notifier: SendNotifier;
+      /** Where decisions' follow-ups run (shared by the services, so one `idle()` waits for all). */
+      background: BackgroundWork;
       /** User groups (groups of people), for approvers named by group. */
       userGroups: UserGroupDirectory;
       clock: Clock;
@@ -32,13 +32,7 @@ export class ApprovalService {
       /** Counts outcomes. */
       telemetry?: Telemetry;
     },
-  ) {
-    this.background = new BackgroundWork(deps.logger);
-  }
-
-  async idle(): Promise<void> {
-    await this.background.idle();
-  }
+  ) {}
 
   /**
    * How many approval requests wait for a decision, for monitoring. Reads at most `scanLimit` groups
@@ -153,7 +147,11 @@ export class ApprovalService {
    * longer than Slack's 3 seconds. If it fails, the sweep launches approved groups.
    */
   private afterDecisionInBackground(group: SendGroup, decision: ApprovalDecision | undefined): void {
-    this.background.run(() => this.afterDecision(group, decision), { groupId: group.id }, 'approval follow-up failed');
+    this.deps.background.run(
+      () => this.afterDecision(group, decision),
+      { groupId: group.id },
+      'approval follow-up failed',
+    );
   }
 
   /** Note the decision in the thread, tell the requester when nothing will be sent, update the message, launch. */

@@ -1,4 +1,4 @@
-import { BackgroundWork } from './background.js';
+import type { BackgroundWork } from './background.js';
 import { PendingIndex } from './pending-index.js';
 import { type Clock, type Logger, MessageGoneError, type SendNotifier, type Store } from './ports.js';
 import type { SendGroup } from './send-group.js';
@@ -22,7 +22,6 @@ interface MessageContent {
  * (`syncTargetOf` in send-record.ts).
  */
 export class MessageSync {
-  private readonly background: BackgroundWork;
   /** Sync targets whose message may be behind their records; swept after a crash. */
   private readonly behind: PendingIndex;
 
@@ -30,6 +29,8 @@ export class MessageSync {
     private readonly deps: {
       store: Store;
       notifier: SendNotifier;
+      /** Where syncs started after an answer run (shared by the services, so one `idle()` waits for all). */
+      background: BackgroundWork;
       clock: Clock;
       logger: Logger;
       instanceId: string;
@@ -37,17 +38,12 @@ export class MessageSync {
       lockMs: number;
     },
   ) {
-    this.background = new BackgroundWork(deps.logger);
     this.behind = new PendingIndex(deps.store, PENDING_LISTS.syncBehind, deps.clock);
   }
 
   /** Sync in the background, tracked for shutdown. */
   syncInBackground(target: string): void {
-    this.background.run(() => this.sync(target), { target }, 'Slack sync failed; the sweep will retry');
-  }
-
-  async idle(): Promise<void> {
-    await this.background.idle();
+    this.deps.background.run(() => this.sync(target), { target }, 'Slack sync failed; the sweep will retry');
   }
 
   /** Make the Slack message of `target` show its records; returns once it does or another replica has taken over. */

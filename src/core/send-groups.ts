@@ -1,4 +1,4 @@
-import { BackgroundWork } from './background.js';
+import type { BackgroundWork } from './background.js';
 import { derivedUuid } from './idempotency.js';
 import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
@@ -27,7 +27,6 @@ export type GroupDraft = Omit<
  * its chat message, then (at once, or once ApprovalService approved it) launched as one send per recipient.
  */
 export class SendGroups {
-  private readonly background: BackgroundWork;
   /** Groups still to announce, approve, expire or launch. */
   private readonly pending: PendingIndex;
 
@@ -37,13 +36,14 @@ export class SendGroups {
       sends: SendService;
       sync: MessageSync;
       notifier: SendNotifier;
+      /** Where work started after an answer runs (shared by the services, so one `idle()` waits for all). */
+      background: BackgroundWork;
       clock: Clock;
       logger: Logger;
       /** Counts requests and their outcomes. */
       telemetry?: Telemetry;
     },
   ) {
-    this.background = new BackgroundWork(deps.logger);
     this.pending = new PendingIndex(deps.store, PENDING_LISTS.groups, deps.clock);
   }
 
@@ -76,11 +76,7 @@ export class SendGroups {
 
   /** `start` in the background, tracked for shutdown. */
   startInBackground(id: string): void {
-    this.background.run(() => this.start(id), { groupId: id }, 'starting a group failed; the sweep will retry');
-  }
-
-  async idle(): Promise<void> {
-    await this.background.idle();
+    this.deps.background.run(() => this.start(id), { groupId: id }, 'starting a group failed; the sweep will retry');
   }
 
   /** Post the group's message, then launch its sends at once when it needs no approval. */

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { UserGroupDirectory } from '../core/access.js';
 import type { ApprovalPolicy } from '../core/approval-policy.js';
 import { ApprovalService } from '../core/approvals.js';
+import { BackgroundWork } from '../core/background.js';
 import { DeliveryService } from '../core/deliveries.js';
 import { DeviceHealth, reportedDeviceStates } from '../core/device-health.js';
 import { DeviceDirectory } from '../core/devices.js';
@@ -35,8 +36,10 @@ export interface Services {
   sends: SendService;
   sendGroups: SendGroups;
   approvals: ApprovalService;
+  /** Work started after an answer by the groups, approvals and Slack syncs. */
+  background: BackgroundWork;
   /**
-   * Wait for the background work started so far (approvals, sends, webhooks, Slack updates, in that order). Work
+   * Wait for the background work started so far (groups, approvals and syncs, sends, webhooks, syncs again). Work
    * in one service starts work in the next, so callers that need quiet call it a few times.
    */
   idle(): Promise<void>;
@@ -49,7 +52,8 @@ export interface Services {
  */
 export function wireServices(parts: ServiceParts): Services {
   const { config, store, waping, notifier, clock, logger, telemetry, instanceId } = parts;
-  const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 2 * 60_000 });
+  const background = new BackgroundWork(logger);
+  const sync = new MessageSync({ store, notifier, background, clock, logger, instanceId, lockMs: 2 * 60_000 });
   const devices = new DeviceDirectory(
     waping,
     clock,
@@ -104,9 +108,10 @@ export function wireServices(parts: ServiceParts): Services {
     onMessageKnown: (messageId) => deliveries.onMessageKnown(messageId),
     telemetry,
   });
-  const sendGroups = new SendGroups({ store, sends, sync, notifier, clock, logger, telemetry });
+  const sendGroups = new SendGroups({ store, sends, sync, notifier, background, clock, logger, telemetry });
   const approvals = new ApprovalService({
     sendGroups,
+    background,
     sync,
     notifier,
     userGroups: parts.userGroups,
@@ -122,12 +127,12 @@ export function wireServices(parts: ServiceParts): Services {
     sends,
     sendGroups,
     approvals,
+    background,
     async idle() {
-      await sendGroups.idle();
-      await approvals.idle();
+      await background.idle();
       await sends.idle();
       await deliveries.idle();
-      await sync.idle();
+      await background.idle();
     },
   };
 }
