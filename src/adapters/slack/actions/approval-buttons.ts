@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { approvalModal, cannotShowInFull } from '../blocks/approval-modal.js';
 import type { SlackDeps } from '../deps.js';
-import { refusalText } from '../wording/approvals.js';
+import { cannotReviewText, refusalText } from '../wording/approvals.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -23,7 +23,7 @@ export function reviewApprovalAction(deps: SlackDeps) {
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: `This request cannot be reviewed: Slack could not show its whole text and every recipient (${problem}). Ask the requester to cancel it and send a shorter one.`,
+        text: cannotReviewText(problem),
       });
       return;
     }

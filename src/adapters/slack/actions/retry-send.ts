@@ -4,7 +4,7 @@ import { idempotencyKeyForAction } from '../../../core/idempotency.js';
 import { hasFailed } from '../../../core/send-record.js';
 import { RETRY_SEND } from '../blocks/send-message.js';
 import type { SlackDeps } from '../deps.js';
-import { REFUSAL } from '../refusals.js';
+import { REFUSAL } from '../wording/refusals.js';
 
 /**
  * Retry on a failed send's message: a new send of the same text, keyed by the message, the action

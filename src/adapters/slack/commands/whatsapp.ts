@@ -6,7 +6,7 @@ import { helpText } from '../blocks/help.js';
 import { inline } from '../blocks/literal.js';
 import { sendModal } from '../blocks/send-modal.js';
 import type { SlackDeps } from '../deps.js';
-import { REFUSAL, STORE_DOWN } from '../refusals.js';
+import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
 
 /** `send +14155552671 Your order is ready` → the recipient and the text, for pre-filling the modal. */
 export function parseSendArguments(rest: string): { recipient?: string; text?: string } {

@@ -8,7 +8,7 @@ import {
   DECISION_CHOICE,
 } from '../blocks/approval-modal.js';
 import type { SlackDeps } from '../deps.js';
-import { refusalText } from '../wording/approvals.js';
+import { CHOOSE_A_DECISION, refusalText } from '../wording/approvals.js';
 
 const metadataSchema = z.object({ groupId: z.string().min(1) });
 const stateSchema = z.object({
@@ -33,7 +33,7 @@ export function approvalModalSubmission(deps: SlackDeps) {
     const state = stateSchema.safeParse(view.state.values);
     const decision = state.success ? state.data[DECISION_BLOCK][DECISION_CHOICE].selected_option?.value : undefined;
     if (!groupId || !decision) {
-      await ack({ response_action: 'errors', errors: { [DECISION_BLOCK]: 'Choose Approve or Reject.' } });
+      await ack({ response_action: 'errors', errors: { [DECISION_BLOCK]: CHOOSE_A_DECISION } });
       return;
     }
     const comment = state.success ? (state.data[COMMENT_BLOCK]?.[COMMENT_INPUT].value ?? undefined) : undefined;

@@ -17,7 +17,8 @@ import {
   type SendModalMetadata,
 } from '../blocks/send-modal.js';
 import type { SlackDeps } from '../deps.js';
-import { REFUSAL, STORE_DOWN } from '../refusals.js';
+import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
+import { pluralise } from '../wording/words.js';
 
 const metadataSchema = z.object({ channelId: z.string().min(1), responseUrl: z.string().optional() });
 
@@ -121,7 +122,7 @@ function submitSendForm(deps: SlackDeps) {
       await ack({
         response_action: 'errors',
         errors: {
-          [RECIPIENT_BLOCK]: `Sending to more than ${limit} recipient${limit === 1 ? '' : 's'} needs an approver, and none is configured: send to fewer, or ask whoever runs the bot to set approval.teamSends.`,
+          [RECIPIENT_BLOCK]: `Sending to more than ${pluralise(limit, 'recipient')} needs an approver, and none is configured: send to fewer, or ask whoever runs the bot to set approval.teamSends.`,
         },
       });
       return;

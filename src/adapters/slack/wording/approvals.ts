@@ -42,6 +42,14 @@ export function refusalText(refusal: DecisionRefusal): string {
   }
 }
 
+/** Said when the approval modal is submitted without a choice. */
+export const CHOOSE_A_DECISION = 'Choose Approve or Reject.';
+
+/** Said to an approver who presses Review on a request Slack cannot show whole (`problem` says what is too big). */
+export function cannotReviewText(problem: string): string {
+  return `This request cannot be reviewed: Slack could not show its whole text and every recipient (${problem}). Ask the requester to cancel it and send a shorter one.`;
+}
+
 /** A decision's line in the request's thread: who, what, and their comment quoted literally. */
 export function threadNoteWords(note: ThreadNote): Words {
   const { decision } = note;
