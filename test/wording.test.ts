@@ -140,28 +140,13 @@ describe('ApprovalService answers refused decisions with codes', () => {
     const clock = { now: () => time.now, sleep: async () => {} };
     const store = await createStore({ url: 'memory://', dataDir: '/nonexistent' });
     const background = new BackgroundWork(quiet);
-    const sync = new MessageSync({
-      store,
-      notifier,
-      background,
-      clock,
-      logger: quiet,
-      instanceId: 'bot',
-      lockMs: 60_000,
-    });
-    const sends = new SendService({
-      store,
-      waping,
-      notifier,
-      sync,
-      clock,
-      logger: quiet,
-      instanceId: 'bot',
-      policy: defaultSendPolicy,
-    });
-    const sendGroups = new SendGroups({ store, sends, sync, notifier, background, clock, logger: quiet });
+    // What every service of one replica shares.
+    const shared = { store, notifier, background, clock, logger: quiet, instanceId: 'bot' };
+    const sync = new MessageSync({ ...shared, lockMs: 60_000 });
+    const sends = new SendService({ ...shared, waping, sync, policy: defaultSendPolicy });
+    const sendGroups = new SendGroups({ ...shared, sends, sync });
     const userGroups = { membersOf: async (id: string) => (id === 'S0OPS' ? ['U0B'] : []) };
-    const approvals = new ApprovalService({ sendGroups, sync, notifier, background, userGroups, clock, logger: quiet });
+    const approvals = new ApprovalService({ ...shared, sendGroups, sync, userGroups });
     const { id, teamId, requestedBy, channelId, deviceId, deviceName, text, recipients } = pendingGroup();
     await sendGroups.create(
       { id, teamId, requestedBy, channelId, deviceId, deviceName, text, recipients },
