@@ -182,6 +182,31 @@ describe('ApprovalService answers refused decisions with codes', () => {
   });
 });
 
+describe('sync targets left behind', () => {
+  it('are read from the JSON array an older version kept under sync:behind, and cleared once synced', async () => {
+    const store = await createStore({ url: 'memory://', dataDir: '/nonexistent' });
+    const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+    const background = new BackgroundWork(quiet);
+    const clock = { now: () => NOW, sleep: async () => {} };
+    const notifier = {} as SendNotifier; // never reached: neither target has a record to show
+    const sync = new MessageSync({
+      store,
+      notifier,
+      background,
+      clock,
+      logger: quiet,
+      instanceId: 'bot',
+      lockMs: 1_000,
+    });
+    await store.set('sync:behind', ['send-key-1', 'group:g1']);
+    expect(await sync.resumeBehind()).toBe(2);
+    await background.idle();
+    expect(await store.pendingList('sync:behind')).toEqual([]);
+    expect(await store.get('sync:behind')).toEqual([]);
+    await store.close();
+  });
+});
+
 describe('the wording of refusals', () => {
   const cases: Array<[DecisionRefusal, string]> = [
     [{ code: 'gone' }, 'This approval request does not exist any more.'],
