@@ -15,6 +15,7 @@ import {
   submitSendModal,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import { readable, readableMessageText } from './support/slack-reader.js';
 import { blockAction } from './support/slack-requests.js';
 
@@ -33,9 +34,6 @@ const CONFIG = {
 };
 /** The reproduction of issue 7: ~3,050 characters whose `&`s grow past 2,900 when escaped for mrkdwn. */
 const HIDDEN_TAIL_TEXT = `Pay ${'&'.repeat(700)} ${'a'.repeat(2300)} HIDDEN_TAIL pay to example.org/x`;
-
-let counter = 0;
-const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
 
 interface Seen {
   message: unknown[];

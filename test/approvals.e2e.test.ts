@@ -11,13 +11,12 @@ import {
   submitSendModal,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import { blockAction } from './support/slack-requests.js';
 
 const TEAM = 'T0TEAM';
 const REQUESTER = 'U0ALICE';
 const NUMBERS = Array.from({ length: 20 }, (_, i) => `+1415555${String(2600 + i).padStart(4, '0')}`);
-let counter = 0;
-const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
 
 const CONFIG = {
   defaultDevice: 'dev_sales',

@@ -13,6 +13,7 @@ import {
   WEBHOOK_SECRET,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import { readable, unescapeMrkdwn } from './support/slack-reader.js';
 import { blockAction, slashCommand } from './support/slack-requests.js';
 
@@ -35,9 +36,6 @@ const CONFIG = {
     { id: 'dev_sales', name: `Sales ${EVIL}` },
   ],
 };
-
-let counter = 0;
-const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
 
 async function deliver(url: string, type: string, data: object) {
   const id = unique('evt_');

@@ -14,12 +14,11 @@ import {
   WEBHOOK_SECRET,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import { type Exposition, ExpositionError, parseExposition, sampleSum, scrape } from './support/prometheus-text.js';
 import { startRedisServer, uniqueNamespace } from './support/redis.js';
 
 const TEAM = 'T0TEAM';
-let counter = 0;
-const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
 
 describe('the exposition parser the metrics tests rely on', () => {
   const valid = [

@@ -18,10 +18,8 @@ import {
   WEBHOOK_SECRET,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import { sampleSum, scrape } from './support/prometheus-text.js';
-
-let counter = 0;
-const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
 
 /** The real clock, moved on by `shift` ms whenever a test says so. */
 function shiftableClock(): Clock & { shift: number } {

@@ -11,11 +11,10 @@ import {
   WEBHOOK_SECRET,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import { startRedisServer, uniqueNamespace } from './support/redis.js';
 
 const CHANNEL = 'C0SUPPORT';
-let counter = 0;
-const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
 
 interface Delivery {
   id?: string;

@@ -6,8 +6,11 @@ import { CodedError } from '../../core/errors.js';
  * it points.
  */
 
-/** Slack's host for `response_url` (https://api.slack.com/interactivity/handling#message_responses). */
-const RESPONSE_URL_ORIGIN = 'https://hooks.slack.com';
+/**
+ * Slack's hosts for `response_url` (https://api.slack.com/interactivity/handling#message_responses): the commercial
+ * one, and GovSlack's, whose workspaces get their response URLs there.
+ */
+const RESPONSE_URL_ORIGINS = ['https://hooks.slack.com', 'https://hooks.slack-gov.com'];
 /** Slack's Web API when SLACK_API_URL is not set. */
 const DEFAULT_API_ORIGIN = 'https://slack.com';
 
@@ -17,17 +20,17 @@ export class ForeignUrlError extends CodedError<'foreign_url'> {
   constructor(readonly origin: string) {
     super(
       'foreign_url',
-      `refused to follow a URL outside Slack (origin ${origin}); response_url must be on ${RESPONSE_URL_ORIGIN}`,
+      `refused to follow a URL outside Slack (origin ${origin}); response_url must be on ${RESPONSE_URL_ORIGINS.join(' or ')}`,
     );
   }
 }
 
 /**
- * Whether a URL is Slack's: `https://hooks.slack.com` (response_url) or the Web API's origin, which is `apiUrl`'s
+ * Whether a URL is Slack's: `https://hooks.slack.com` or `https://hooks.slack-gov.com` (response_url) or the Web API's origin, which is `apiUrl`'s
  * (SLACK_API_URL, so tests can point both at a local fake) or https://slack.com.
  */
 export function slackUrlPolicy(apiUrl?: string): (url: string) => boolean {
-  const allowed = new Set([RESPONSE_URL_ORIGIN, apiUrl ? new URL(apiUrl).origin : DEFAULT_API_ORIGIN]);
+  const allowed = new Set([...RESPONSE_URL_ORIGINS, apiUrl ? new URL(apiUrl).origin : DEFAULT_API_ORIGIN]);
   return (url) => {
     try {
       const parsed = new URL(url);
