@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createStore } from '../../src/adapters/store/create-store.js';
 import { withApproverDecision, withCancellation } from '../../src/core/approval-decisions.js';
-import type { SendGroup } from '../../src/core/send-group.js';
+import type { Approval, SendGroup } from '../../src/core/send-group.js';
 import { FakeWaping } from '../support/fake-waping.js';
-import { RecordingNotifier } from '../support/fakes.js';
+import { RecordingNotifier, sendGroupFixture } from '../support/fakes.js';
 import { wireTestServices } from '../support/services.js';
 
 /*
@@ -14,17 +14,11 @@ import { wireTestServices } from '../support/services.js';
 const NOW = 1_700_000_000_000;
 const REQUESTER = 'U0REQ';
 
-function pendingGroup(overrides: Partial<SendGroup['approval']> = {}): SendGroup {
-  return {
+/** A request from REQUESTER that two of U0A and U0B must approve before NOW + 60 s, not launched yet. */
+function pendingGroup(overrides: Partial<Approval> = {}): SendGroup {
+  return sendGroupFixture({
     id: 'g1',
-    teamId: 'T1',
     requestedBy: REQUESTER,
-    channelId: 'C1',
-    deviceId: 'dev_1',
-    deviceName: 'Support',
-    text: 'Hello',
-    recipients: ['+14155550101', '+14155550102'],
-    keys: ['k1', 'k2'],
     approval: {
       rule: { approvers: ['U0A', 'U0B'], minApprovals: 2 },
       state: 'pending',
@@ -33,10 +27,9 @@ function pendingGroup(overrides: Partial<SendGroup['approval']> = {}): SendGroup
       ...overrides,
     },
     launched: false,
-    version: 1,
     renderedVersion: 1,
     createdAt: NOW,
-  };
+  });
 }
 
 describe('decision refusals are codes in the core', () => {

@@ -18,6 +18,26 @@ import type { DeliveryStatus, SendRecord } from '../../src/core/send-record.js';
  * recording notifier to the same contract as the real Slack adapter, so the two cannot drift apart.
  */
 
+/** A send group to two recipients as `SendGroups.create` stores it (launched, without approval), with `overrides`. */
+export function sendGroupFixture(overrides: Partial<SendGroup> = {}): SendGroup {
+  return {
+    id: 'group-contract',
+    teamId: 'T0TEAM',
+    requestedBy: 'U0ALICE',
+    channelId: 'C0SUPPORT',
+    deviceId: 'dev_support',
+    deviceName: 'Support line',
+    text: 'Your order is ready',
+    recipients: ['+14155550123', '+14155550124'],
+    keys: ['key-a', 'key-b'],
+    launched: true,
+    version: 1,
+    renderedVersion: 0,
+    createdAt: 1_700_000_000_000,
+    ...overrides,
+  };
+}
+
 /** A logger that prints nothing; errors are kept in `errors`, when given, so a test can insist there were none. */
 export function quietLogger(errors?: unknown[]): Logger {
   return {

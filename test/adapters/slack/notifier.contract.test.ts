@@ -2,10 +2,9 @@ import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SlackNotifier } from '../../../src/adapters/slack/notifier.js';
 import { MessageGoneError, type MessageRef, type SendNotifier } from '../../../src/core/ports.js';
-import type { SendGroup } from '../../../src/core/send-group.js';
 import type { SendRecord } from '../../../src/core/send-record.js';
 import { newSendRecord } from '../../../src/core/send-records.js';
-import { quietLogger, RecordingNotifier } from '../../support/fakes.js';
+import { quietLogger, RecordingNotifier, sendGroupFixture } from '../../support/fakes.js';
 import { type SlackFake, startSlackFake } from '../../support/slack-fake.js';
 
 /*
@@ -105,24 +104,7 @@ const queued = (parent: MessageRef): SendRecord =>
   send({ parent, state: 'accepted', status: 'queued', messageId: 'msg_1', owner: '', attempts: 1 });
 
 /** A team send to two recipients, launched without approval. */
-function group(overrides: Partial<SendGroup> = {}): SendGroup {
-  return {
-    id: 'group-contract',
-    teamId: 'T0TEAM',
-    requestedBy: 'U0ALICE',
-    channelId: 'C0SUPPORT',
-    deviceId: 'dev_support',
-    deviceName: 'Support line',
-    text: 'Your order is ready',
-    recipients: ['+14155550123', '+14155550124'],
-    keys: ['key-a', 'key-b'],
-    launched: true,
-    version: 1,
-    renderedVersion: 0,
-    createdAt: NOW,
-    ...overrides,
-  };
-}
+const group = sendGroupFixture;
 
 describe.each(subjects)('SendNotifier: $name', ({ start }) => {
   let subject: Subject;
