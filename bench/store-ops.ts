@@ -202,7 +202,7 @@ async function benchEndToEnd(): Promise<void> {
       const p0 = performance.now();
       const result = await direct.sendMessage(`bench-${label}-${run}-${i}`, body);
       if (label === 'M') directMs.push(performance.now() - p0);
-      if (!result.ok) throw new Error(`WAPing refused a direct send: ${result.code}`);
+      if (!result.ok) throw new Error(`WAPing refused a direct send: ${result.error.code}`);
     };
 
     await closedLoop(WARMUP_SENDS, SENDS_IN_FLIGHT, straight('W'));

@@ -1,28 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CountryCode } from 'libphonenumber-js';
 import type { Logger as Pino } from 'pino';
 import { limitServer, serverOptions } from './adapters/http/limits.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { SlackAuth } from './adapters/slack/auth.js';
 import { cannotShowInFull } from './adapters/slack/blocks/approval-modal.js';
-import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
+import { SlackUserGroupDirectory } from './adapters/slack/user-group-directory.js';
 import { createStore } from './adapters/store/create-store.js';
 import type { Config } from './config.js';
 import type { DeliveryService } from './core/deliveries.js';
 import type { MessageSync } from './core/message-sync.js';
 import { type Clock, type Store, systemClock } from './core/ports.js';
-import { SendRequests } from './core/send-requests.js';
 import type { SendPolicy, SendService } from './core/sends.js';
 import { createLogger } from './logger.js';
 import { Heartbeat, Readiness, storeCheck } from './readiness.js';
 import type { WapingSandbox } from './sandbox/waping-sandbox.js';
 import { version } from './version.js';
 import { httpRoutes } from './wiring/http-routes.js';
-import { approvalPolicyOf, wireServices } from './wiring/services.js';
+import { wireServices } from './wiring/services.js';
 import { createSlackApp, slackWebApi } from './wiring/slack-app.js';
 import { Sweeper } from './wiring/sweeper.js';
 import { connectWaping } from './wiring/waping.js';
@@ -75,21 +73,22 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   const web = slackWebApi(config, metrics, logger);
   const slackAuth = new SlackAuth({ token: config.slack.botToken, clientOptions: web.clientOptions, logger });
   const notifier = new SlackNotifier(web.client, logger, config.opsChannel, web.isSlackUrl);
-  const groups = new SlackGroupDirectory(web.client, logger);
+  const userGroups = new SlackUserGroupDirectory(web.client, logger);
   const services = wireServices({
     config,
     store,
     waping,
     notifier,
-    groups,
+    userGroups,
     clock,
     logger,
     telemetry: metrics,
     instanceId,
+    cannotShowInFull,
     sendPolicy: overrides.sendPolicy,
     parkedEventsCap: overrides.parkedEventsCap,
   });
-  const { sends, deliveries, sync, approvals, devices } = services;
+  const { sends, sendGroups, deliveries, sync, approvals, devices, requests } = services;
   metrics.observe({
     backlog: () => sends.backlog(),
     pendingApprovals: () => approvals.pendingApprovals(),
@@ -110,26 +109,15 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   );
   const routes = httpRoutes({ readiness, metrics, deliveries, webhookSecrets, clock, logger });
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
-  // The send use case, told by the Slack adapter what Slack could not show in full.
-  const requests = new SendRequests({
-    store,
-    delivery: sends.delivery,
-    approvals,
-    devices,
-    access: config.file.access,
-    groups,
-    approvalPolicy: approvalPolicyOf(config),
-    defaultCountry: config.defaultCountry as CountryCode | undefined,
-    cannotShowInFull,
-  });
   registerListeners(slack.app, {
     requests,
     sends,
+    sendGroups,
     approvals,
     devices,
     notifier,
     access: config.file.access,
-    groups,
+    userGroups,
     logger,
     storeProblem: () => readiness.check('store'),
   });

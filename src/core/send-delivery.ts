@@ -12,7 +12,7 @@ import {
   type WapingPort,
 } from './ports.js';
 import type { SendPolicy } from './send-policy.js';
-import { type SendFailure, type SendRecord, sendKey, syncUnitOf } from './send-record.js';
+import { type SendFailure, type SendRecord, sendKey, syncTargetOf } from './send-record.js';
 import { newSendRecord, type SendDraft, type SendRecords } from './send-records.js';
 import { messageIdKey, RECORD_TTL_MS } from './store-keys.js';
 
@@ -126,7 +126,7 @@ export class SendDelivery {
       send = renewed;
     } else if (send.renderedVersion < send.version) {
       // A Retry, or a group: the message shows older news. Best effort: Slack must never stop a send.
-      this.deps.sync.syncInBackground(syncUnitOf(send));
+      this.deps.sync.syncInBackground(syncTargetOf(send));
     }
 
     for (let attempt = 1; attempt <= policy.attemptsPerRun; attempt++) {
@@ -140,15 +140,16 @@ export class SendDelivery {
         );
         return send;
       }
+      const failed = result.error;
       logger.warn(
-        { sendKey: key, code: result.code, status: result.status, retryable: result.retryable, attempt },
+        { sendKey: key, code: failed.code, status: failed.status, retryable: failed.retryable, attempt },
         'WAPing send attempt failed',
       );
-      if (!result.retryable) {
-        if (result.code === 'SESSION_DISCONNECTED') await this.deps.onDeviceSession?.(send.deviceId, false);
+      if (!failed.retryable) {
+        if (failed.code === 'SESSION_DISCONNECTED') await this.deps.onDeviceSession?.(send.deviceId, false);
         return this.finish(key, {
           state: 'failed',
-          failure: { code: result.code, ...(result.status ? { status: result.status } : {}) },
+          failure: { code: failed.code, ...(failed.status ? { status: failed.status } : {}) },
         });
       }
       if (clock.now() - send.createdAt > policy.giveUpAfterMs) {
@@ -157,7 +158,7 @@ export class SendDelivery {
           failure: { code: 'UNREACHABLE' },
         });
       }
-      const delay = result.retryAfterMs ?? backoffDelayMs(send.attempts + 1, policy.baseDelayMs, policy.maxDelayMs);
+      const delay = failed.retryAfterMs ?? backoffDelayMs(send.attempts + 1, policy.baseDelayMs, policy.maxDelayMs);
       const lastOfRun = attempt === policy.attemptsPerRun || delay > policy.maxDelayMs;
       // Record the attempt and, when giving up for now, hand the send to whichever replica sweeps first.
       const next = await this.records.changeVisibly(key, (s) =>
@@ -166,7 +167,7 @@ export class SendDelivery {
           : {
               ...s,
               attempts: s.attempts + 1,
-              lastError: result.code,
+              lastError: failed.code,
               leaseUntil: clock.now() + (lastOfRun ? delay : delay + policy.leaseMs),
               owner: lastOfRun ? '' : s.owner,
             },
@@ -174,7 +175,7 @@ export class SendDelivery {
       if (!next || next.owner !== (lastOfRun ? '' : this.deps.instanceId)) return next;
       send = next;
       if (lastOfRun) {
-        await this.deps.sync.sync(syncUnitOf(send));
+        await this.deps.sync.sync(syncTargetOf(send));
         return send;
       }
       await clock.sleep(delay);
@@ -212,7 +213,7 @@ export class SendDelivery {
     await this.outbox.remove(key);
     if (outcome.messageId) await this.deps.onMessageKnown?.(outcome.messageId);
     const settled = await this.records.get(key);
-    if (settled) await this.deps.sync.sync(syncUnitOf(settled));
+    if (settled) await this.deps.sync.sync(syncTargetOf(settled));
     return settled;
   }
 }

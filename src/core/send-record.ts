@@ -95,7 +95,7 @@ export function hasFailed(send: SendRecord): boolean {
   return send.state === 'failed' || send.status === 'failed';
 }
 
-/** What one Slack message shows: a single send (its key), or a whole group (`group:<id>`). */
-export function syncUnitOf(send: Pick<SendRecord, 'key' | 'groupId'>): string {
+/** The sync target of a send: what its chat message shows, a single send (its key) or a whole group (`group:<id>`). */
+export function syncTargetOf(send: Pick<SendRecord, 'key' | 'groupId'>): string {
   return send.groupId ? groupKey(send.groupId) : send.key;
 }

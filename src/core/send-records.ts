@@ -1,7 +1,7 @@
 import type { MessageSync } from './message-sync.js';
 import type { Clock, Store } from './ports.js';
 import type { SendPolicy } from './send-policy.js';
-import { type SendRecord, sendKey, syncUnitOf } from './send-record.js';
+import { type SendRecord, sendKey, syncTargetOf } from './send-record.js';
 import { RECORD_TTL_MS } from './store-keys.js';
 
 /** Everything needed to create a send, before it has a state. */
@@ -75,7 +75,7 @@ export class SendRecords {
   constructor(
     private readonly deps: {
       store: Store;
-      sync: Pick<MessageSync, 'markBehind'>;
+      sync: Pick<MessageSync, 'changeVisibly'>;
       clock: Clock;
       /** Identifies this process as a lease owner. */
       instanceId: string;
@@ -107,13 +107,14 @@ export class SendRecords {
 
   /** A change people should see in Slack: bumps the version that MessageSync catches up with. */
   async changeVisibly(key: string, change: (send: SendRecord) => SendRecord | undefined) {
-    // Marked behind before the change, so that a crash right after it still gets the message re-rendered.
     const current = await this.get(key);
-    if (current) await this.deps.sync.markBehind(syncUnitOf(current));
-    return this.change(key, (s) => {
-      const next = change(s);
-      return next && { ...next, version: s.version + 1 };
-    });
+    if (!current) return undefined;
+    return this.deps.sync.changeVisibly<SendRecord>(
+      syncTargetOf(current),
+      sendKey(key),
+      (s) => stamp(change(s), this.deps.clock),
+      RECORD_TTL_MS,
+    );
   }
 
   /** Atomic change of a send record; `change` returns undefined to leave it as it is. */

@@ -1,5 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js';
-import { type AccessPolicy, type GroupDirectory, maySend } from './access.js';
+import { type AccessPolicy, maySend, type UserGroupDirectory } from './access.js';
 import { type ApprovalPolicy, approvalNeeded } from './approval-policy.js';
 import type { DeviceDirectory } from './devices.js';
 import { keyForOrigin } from './idempotency.js';
@@ -54,12 +54,12 @@ export interface SendRequestDeps {
   store: Pick<Store, 'claim'>;
   /** The delivery engine: claims a send, then delivers it. */
   delivery: Pick<SendDelivery, 'claim' | 'start'>;
-  /** Claims and starts groups (the approval service). */
-  approvals: Pick<SendGroups, 'create' | 'startInBackground'>;
+  /** Claims and starts send groups (several recipients, or a send awaiting approval). */
+  sendGroups: Pick<SendGroups, 'create' | 'startInBackground'>;
   devices: Pick<DeviceDirectory, 'list'>;
   access: AccessPolicy;
   /** Members of groups of people, for access lists that name them. */
-  groups: GroupDirectory;
+  userGroups: UserGroupDirectory;
   approvalPolicy: ApprovalPolicy;
   defaultCountry?: CountryCode;
   cannotShowInFull: CannotShowInFull;
@@ -83,7 +83,7 @@ export class SendRequests {
       deps.approvalPolicy.maxRecipients,
     );
     if (!checked.ok) return { kind: 'invalid', errors: checked.errors };
-    if (!(await maySend(deps.access, deps.groups, input.requestedBy, input.channelId))) return { kind: 'refused' };
+    if (!(await maySend(deps.access, deps.userGroups, input.requestedBy, input.channelId))) return { kind: 'refused' };
     const approval = approvalNeeded(deps.approvalPolicy, {
       deviceId: checked.device.id,
       channelId: input.channelId,
@@ -125,14 +125,14 @@ export class SendRequests {
       const claimed = await deps.delivery.claim(sendDraft(request, checked.to[0] as string, { key, origin }));
       return { kind: claimed.accepted ? 'sending' : 'duplicate', send: claimed.send };
     }
-    const created = await deps.approvals.create(group, rule, deps.approvalPolicy.expiresAfterMs);
+    const created = await deps.sendGroups.create(group, rule, deps.approvalPolicy.expiresAfterMs);
     return { kind: 'group', group: created.group, accepted: created.accepted };
   }
 
   /** After the platform was answered: deliver a claimed send, or announce a claimed group, in the background. */
   carryOn(outcome: SendRequestOutcome): void {
     if (outcome.kind === 'sending') this.deps.delivery.start(outcome.send.key);
-    if (outcome.kind === 'group' && outcome.accepted) this.deps.approvals.startInBackground(outcome.group.id);
+    if (outcome.kind === 'group' && outcome.accepted) this.deps.sendGroups.startInBackground(outcome.group.id);
   }
 }
 

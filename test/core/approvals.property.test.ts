@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createStore } from '../../src/adapters/store/create-store.js';
-import type { GroupDirectory } from '../../src/core/access.js';
+import type { UserGroupDirectory } from '../../src/core/access.js';
 import type { Clock, Store } from '../../src/core/ports.js';
 import type { ApprovalDecision, ApprovalRule, ApprovalState, SendGroup } from '../../src/core/send-group.js';
 import { groupIdForOrigin, idempotencyKeyForGroupRecipient } from '../../src/core/send-groups.js';
@@ -207,7 +207,7 @@ function wire(stores: readonly Store[]): Harness {
   const logger = quietLogger(errors);
   const waping = new FakeWaping({ devices: [{ id: 'dev_1', name: 'Support', status: 'connected' }] });
   const notifier = new RecordingNotifier();
-  const groups: GroupDirectory = {
+  const userGroups: UserGroupDirectory = {
     membersOf: async (id) => (id === USER_GROUP ? GROUP_MEMBERS : []),
   };
   const replicas = stores.map((store, i) =>
@@ -217,7 +217,7 @@ function wire(stores: readonly Store[]): Harness {
       notifier,
       clock,
       logger,
-      groups,
+      userGroups,
       instanceId: `bot-${i + 1}`,
       sendPolicy: defaultSendPolicy,
     }),
@@ -232,7 +232,7 @@ function replicaOf(h: Harness, action: Action): Replica {
 /** Claim the group for the request and post its message, as the modal submission does. */
 async function request(h: Harness, scenario: Scenario): Promise<void> {
   const replica = h.replicas[0] as Replica;
-  const { accepted } = await replica.approvals.create(
+  const { accepted } = await replica.sendGroups.create(
     {
       id: GROUP_ID,
       teamId: TEAM,
@@ -247,11 +247,11 @@ async function request(h: Harness, scenario: Scenario): Promise<void> {
     EXPIRES_AFTER_MS,
   );
   expect(accepted).toBe(true);
-  await replica.approvals.start(GROUP_ID);
+  await replica.sendGroups.start(GROUP_ID);
 }
 
 async function perform(h: Harness, action: Action): Promise<Outcome> {
-  const { approvals } = replicaOf(h, action);
+  const { approvals, sendGroups } = replicaOf(h, action);
   switch (action.kind) {
     case 'decide':
       return (await approvals.decide(GROUP_ID, action.user, action.decision)).ok;
@@ -259,16 +259,17 @@ async function perform(h: Harness, action: Action): Promise<Outcome> {
       return (await approvals.cancel(GROUP_ID, action.user)).ok;
     case 'tick':
       h.time.now += action.ms;
-      return action.sweep ? approvals.sweep() : null;
+      // The sweep expires requests due, then moves the groups' lifecycle on (none to move in these runs).
+      return action.sweep ? (await approvals.sweep()) + (await sendGroups.sweep()) : null;
   }
 }
 
 /** Wait until no replica has work in the background (deliveries, Slack syncs). */
 async function settle(h: Harness): Promise<void> {
-  for (const replica of h.replicas) await replica.approvals.idle();
+  for (const replica of h.replicas) await replica.background.idle();
   for (const replica of h.replicas) await replica.sends.idle();
   for (const replica of h.replicas) await replica.deliveries.idle();
-  for (const replica of h.replicas) await replica.sync.idle();
+  for (const replica of h.replicas) await replica.background.idle();
 }
 
 /** The recipients' keys as the rules derive them: one per group and recipient. */
@@ -305,7 +306,7 @@ async function expectSendsMatch(h: Harness, scenario: Scenario, group: SendGroup
   // sweep's catch-up clears every mark.
   for (const replica of h.replicas) await replica.sync.resumeBehind();
   await settle(h);
-  expect((await h.store.get<string[]>('sync:behind')) ?? []).toEqual([]);
+  expect(await h.store.pendingList('sync:behind')).toEqual([]);
   expect(group.renderedVersion).toBe(group.version);
   // The message was posted pending, and re-rendered after every decision since.
   expect(h.notifier.lastGroup?.approval?.state ?? 'pending').toBe(group.approval?.state);

@@ -5,10 +5,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStore } from '../../src/adapters/store/create-store.js';
 import type { AccessPolicy } from '../../src/core/access.js';
 import type { ApprovalPolicy } from '../../src/core/approval-policy.js';
-import { ApprovalService } from '../../src/core/approvals.js';
 import { DeviceDirectory } from '../../src/core/devices.js';
 import { keyForOrigin } from '../../src/core/idempotency.js';
-import { MessageSync } from '../../src/core/message-sync.js';
 import type { Store } from '../../src/core/ports.js';
 import type { SendGroup } from '../../src/core/send-group.js';
 import { groupIdForOrigin } from '../../src/core/send-groups.js';
@@ -18,8 +16,11 @@ import {
   type SendRequestOutcome,
   SendRequests,
 } from '../../src/core/send-requests.js';
-import { SendService } from '../../src/core/sends.js';
-import { ManualClock, quiet, recordingNotifier, ScriptedWaping, testSendPolicy } from '../support/core-fakes.js';
+import type { SendService } from '../../src/core/sends.js';
+import type { Services } from '../../src/wiring/services.js';
+import { FakeWaping } from '../support/fake-waping.js';
+import { ManualClock, quietLogger, RecordingNotifier, SHORT_SEND_POLICY } from '../support/fakes.js';
+import { wireTestServices } from '../support/services.js';
 
 /*
  * The send use case on its own, over the memory store and the core's real services (sends, approvals, the device
@@ -44,9 +45,9 @@ describe('SendRequests, the send use case', () => {
 
   let store: Store;
   let clock: ManualClock;
-  let waping: ScriptedWaping;
+  let waping: FakeWaping;
+  let services: Services;
   let sends: SendService;
-  let approvals: ApprovalService;
   /** The groups the show-in-full check was asked about. */
   let shown: SendGroup[];
   let forms = 0;
@@ -54,16 +55,19 @@ describe('SendRequests, the send use case', () => {
   beforeEach(async () => {
     store = await createStore({ url: 'memory://', dataDir });
     clock = new ManualClock();
-    waping = new ScriptedWaping(clock);
-    const { notifier } = recordingNotifier();
-    const sync = new MessageSync({ store, notifier, clock, logger: quiet, instanceId: 'a', lockMs: 60_000 });
-    const base = { store, notifier, sync, clock, logger: quiet, instanceId: 'a' };
-    sends = new SendService({ ...base, waping, policy: testSendPolicy });
-    approvals = new ApprovalService({ ...base, sends, groups: { membersOf: async () => [] } });
+    waping = new FakeWaping({ clock });
+    services = wireTestServices({
+      store,
+      waping,
+      notifier: new RecordingNotifier(),
+      clock,
+      sendPolicy: SHORT_SEND_POLICY,
+    });
+    sends = services.sends;
     shown = [];
   });
   afterEach(async () => {
-    await Promise.all([sends.idle(), approvals.idle()]);
+    await services.idle();
     await store.close();
   });
 
@@ -78,15 +82,15 @@ describe('SendRequests, the send use case', () => {
         ],
         cacheMs: 60_000,
       },
-      quiet,
+      quietLogger(),
     );
     return new SendRequests({
       store,
       delivery: sends.delivery,
-      approvals,
+      sendGroups: services.sendGroups,
       devices,
       access: OPEN,
-      groups: { membersOf: async () => [] },
+      userGroups: { membersOf: async () => [] },
       approvalPolicy: POLICY,
       cannotShowInFull: (group) => {
         shown.push(group);
@@ -239,8 +243,7 @@ describe('SendRequests, the send use case', () => {
     expect(outcome.kind === 'group' && outcome.group.approval).toBeUndefined();
     expect(await use.submit(form)).toMatchObject({ kind: 'group', accepted: false });
     use.carryOn(outcome);
-    await approvals.idle();
-    await sends.idle();
+    await services.idle();
     expect(waping.attempts).toHaveLength(2);
   });
 
@@ -253,8 +256,7 @@ describe('SendRequests, the send use case', () => {
       group: { approval: { state: 'pending', rule: { approvers: ['U0BOB'] } } },
     });
     use.carryOn(outcome);
-    await approvals.idle();
-    await sends.idle();
+    await services.idle();
     expect(waping.attempts).toHaveLength(0);
   });
 });

@@ -5,39 +5,19 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sendFailureWords } from '../../src/adapters/slack/wording/send-failures.js';
 import { createStore } from '../../src/adapters/store/create-store.js';
 import { keyForOrigin } from '../../src/core/idempotency.js';
-import type { Clock, Store } from '../../src/core/ports.js';
+import type { Store } from '../../src/core/ports.js';
 import type { SendRecord } from '../../src/core/send-record.js';
-import type { SendDraft, SendPolicy, SendService } from '../../src/core/sends.js';
+import type { SendDraft, SendService } from '../../src/core/sends.js';
 import { FakeWaping, WAPING_RESULTS } from '../support/fake-waping.js';
-import { type NotifierCall, RecordingNotifier } from '../support/fakes.js';
+import { ManualClock, type NotifierCall, RecordingNotifier, SHORT_SEND_POLICY } from '../support/fakes.js';
 import { wireTestServices } from '../support/services.js';
 
 const NUMBER = '+14155552671';
 const TEXT = 'Your order is ready';
 
-/** Time that moves only when a test (or a backoff sleep) moves it, so nothing really waits. */
-class ManualClock implements Clock {
-  constructor(public at = Date.now()) {}
-  now(): number {
-    return this.at;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.at += ms;
-  }
-  advance(ms: number): void {
-    this.at += ms;
-  }
-}
-
 const UNAVAILABLE = WAPING_RESULTS.unavailable;
 
-const policy: SendPolicy = {
-  leaseMs: 10_000,
-  attemptsPerRun: 3,
-  baseDelayMs: 100,
-  maxDelayMs: 1_000,
-  giveUpAfterMs: 60 * 60 * 1000,
-};
+const policy = SHORT_SEND_POLICY;
 
 let drafts = 0;
 function draft(overrides: Partial<SendDraft> = {}): SendDraft {

@@ -36,54 +36,68 @@ export interface FakeWapingAttempt {
 export const WAPING_RESULTS = {
   unavailable: {
     ok: false,
-    retryable: true,
-    code: 'HTTP_503',
-    status: 503,
-    message: 'WAPing failed on its side (HTTP 503) (WAPing code INTERNAL)',
+    error: {
+      retryable: true,
+      code: 'HTTP_503',
+      status: 503,
+      message: 'WAPing failed on its side (HTTP 503) (WAPing code INTERNAL)',
+    },
   },
   /** A 429 whose Retry-After asked for `retryAfterMs`. */
   rateLimited: (retryAfterMs: number): WapingSendResult => ({
     ok: false,
-    retryable: true,
-    code: 'RATE_LIMITED',
-    status: 429,
-    retryAfterMs,
-    message: 'WAPing is rate limiting requests',
+    error: {
+      retryable: true,
+      code: 'RATE_LIMITED',
+      status: 429,
+      retryAfterMs,
+      message: 'WAPing is rate limiting requests',
+    },
   }),
   sessionDisconnected: {
     ok: false,
-    retryable: false,
-    code: 'SESSION_DISCONNECTED',
-    status: 422,
-    message: "The device's WhatsApp session is disconnected",
+    error: {
+      retryable: false,
+      code: 'SESSION_DISCONNECTED',
+      status: 422,
+      message: "The device's WhatsApp session is disconnected",
+    },
   },
   validation: {
     ok: false,
-    retryable: false,
-    code: 'VALIDATION',
-    status: 400,
-    message: 'WAPing rejected the message as invalid; check the number is in E.164 form (+ and country code)',
+    error: {
+      retryable: false,
+      code: 'VALIDATION',
+      status: 400,
+      message: 'WAPing rejected the message as invalid; check the number is in E.164 form (+ and country code)',
+    },
   },
   unknownDevice: {
     ok: false,
-    retryable: false,
-    code: 'UNKNOWN_DEVICE',
-    status: 400,
-    message: 'WAPing does not know this device',
+    error: {
+      retryable: false,
+      code: 'UNKNOWN_DEVICE',
+      status: 400,
+      message: 'WAPing does not know this device',
+    },
   },
   idempotencyConflict: {
     ok: false,
-    retryable: false,
-    code: 'IDEMPOTENCY_CONFLICT',
-    status: 409,
-    message: 'WAPing already used this idempotency key for a different request body',
+    error: {
+      retryable: false,
+      code: 'IDEMPOTENCY_CONFLICT',
+      status: 409,
+      message: 'WAPing already used this idempotency key for a different request body',
+    },
   },
   unauthorized: {
     ok: false,
-    retryable: false,
-    code: 'UNAUTHORIZED',
-    status: 401,
-    message: 'WAPing refused the API key',
+    error: {
+      retryable: false,
+      code: 'UNAUTHORIZED',
+      status: 401,
+      message: 'WAPing refused the API key',
+    },
   },
 } as const satisfies Record<string, WapingSendResult | ((...args: never[]) => WapingSendResult)>;
 

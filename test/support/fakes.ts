@@ -1,4 +1,9 @@
+import { threadNoteWords } from '../../src/adapters/slack/wording/approvals.js';
+import { deviceAlertWords, noticeWords } from '../../src/adapters/slack/wording/notices.js';
+import type { Words } from '../../src/adapters/slack/wording/words.js';
+import type { DeviceAlert, Notice, ThreadNote } from '../../src/core/notices.js';
 import {
+  type Clock,
   type Logger,
   MessageGoneError,
   type MessageRef,
@@ -6,14 +11,34 @@ import {
   type SendNotifier,
 } from '../../src/core/ports.js';
 import type { SendGroup } from '../../src/core/send-group.js';
+import type { SendPolicy } from '../../src/core/send-policy.js';
 import type { DeliveryStatus, SendRecord } from '../../src/core/send-record.js';
-import type { Words } from '../../src/core/words.js';
 
 /*
  * The in-memory stand-ins for the core's ports that unit and property tests share: a logger that stays quiet and a
  * Slack side that records what it was asked to show. test/adapters/slack/notifier.contract.test.ts holds the
  * recording notifier to the same contract as the real Slack adapter, so the two cannot drift apart.
  */
+
+/** A send group to two recipients as `SendGroups.create` stores it (launched, without approval), with `overrides`. */
+export function sendGroupFixture(overrides: Partial<SendGroup> = {}): SendGroup {
+  return {
+    id: 'group-contract',
+    teamId: 'T0TEAM',
+    requestedBy: 'U0ALICE',
+    channelId: 'C0SUPPORT',
+    deviceId: 'dev_support',
+    deviceName: 'Support line',
+    text: 'Your order is ready',
+    recipients: ['+14155550123', '+14155550124'],
+    keys: ['key-a', 'key-b'],
+    launched: true,
+    version: 1,
+    renderedVersion: 0,
+    createdAt: 1_700_000_000_000,
+    ...overrides,
+  };
+}
 
 /** A logger that prints nothing; errors are kept in `errors`, when given, so a test can insist there were none. */
 export function quietLogger(errors?: unknown[]): Logger {
@@ -72,7 +97,7 @@ export class RecordingNotifier implements SendNotifier {
   readonly threads = new Map<string, DeliveryStatus[]>();
   /** What each send's message last showed, by send key. */
   readonly lastRefresh = new Map<string, DeliveryStatus | undefined>();
-  /** The lines posted in threads by replyInThread (approval decisions), as text. */
+  /** The notes posted in threads by noteInThread (approval decisions), as text. */
   readonly threadLines: string[] = [];
   /** Who was told what privately. */
   readonly told: Array<{ userId: string; text: string }> = [];
@@ -126,26 +151,28 @@ export class RecordingNotifier implements SendNotifier {
     this.lastGroup = group;
   }
 
-  async reply(send: SendRecord, status: DeliveryStatus): Promise<void> {
-    this.calls.push({ method: 'reply', key: send.key, state: send.state });
+  async replyWithStatus(send: SendRecord, status: DeliveryStatus): Promise<void> {
+    this.calls.push({ method: 'replyWithStatus', key: send.key, state: send.state });
     await this.latency();
     if (!send.parent) return;
     this.#existing(send.parent).thread.push(status);
     this.threads.set(send.key, [...(this.threads.get(send.key) ?? []), status]);
   }
 
-  async replyInThread(_parent: MessageRef, words: Words): Promise<void> {
-    this.calls.push({ method: 'replyInThread' });
-    this.threadLines.push(asText(words));
+  /** Notes, alerts and notices are kept as the Slack adapter words them (`adapters/slack/wording`), as text. */
+  async noteInThread(_parent: MessageRef, note: ThreadNote): Promise<void> {
+    this.calls.push({ method: 'noteInThread' });
+    this.threadLines.push(asText(threadNoteWords(note)));
   }
 
-  async alertOps(words: Words): Promise<void> {
+  async alertOps(alert: DeviceAlert): Promise<void> {
     this.calls.push({ method: 'alertOps' });
-    this.alerts.push(asText(words));
+    this.alerts.push(asText(deviceAlertWords(alert)));
   }
 
-  async tell(person: Person, said: string | Words): Promise<void> {
+  async tell(person: Person, notice: Notice): Promise<void> {
     this.calls.push({ method: 'tell' });
+    const said = noticeWords(notice);
     this.told.push({ userId: person.userId, text: typeof said === 'string' ? said : asText(said) });
   }
 
@@ -165,3 +192,26 @@ export class RecordingNotifier implements SendNotifier {
     return adopted;
   }
 }
+
+/** Time that moves only when a test (or a backoff sleep) moves it, so nothing really waits. */
+export class ManualClock implements Clock {
+  constructor(public at = Date.now()) {}
+  now(): number {
+    return this.at;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.at += ms;
+  }
+  advance(ms: number): void {
+    this.at += ms;
+  }
+}
+
+/** A send policy with short waits, so that a test's backoff and leases play out in a few steps of the clock. */
+export const SHORT_SEND_POLICY: SendPolicy = {
+  leaseMs: 10_000,
+  attemptsPerRun: 3,
+  baseDelayMs: 100,
+  maxDelayMs: 1_000,
+  giveUpAfterMs: 60 * 60 * 1000,
+};

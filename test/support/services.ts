@@ -1,3 +1,4 @@
+import { cannotShowInFull } from '../../src/adapters/slack/blocks/approval-modal.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { noTelemetry } from '../../src/core/ports.js';
 import { type ServiceParts, type Services, wireServices } from '../../src/wiring/services.js';
@@ -13,15 +14,16 @@ export type TestServiceParts = Pick<ServiceParts, 'store' | 'waping' | 'notifier
 
 /**
  * The core services of one replica, built exactly as the bot builds them (`wireServices`, which `startBot` calls),
- * over the test's store, WAPing, Slack side and clock.
+ * over the test's store, WAPing, Slack side and clock (and Slack's own limits on what it can show in full).
  */
 export function wireTestServices(parts: TestServiceParts): Services {
   return wireServices({
     config: defaultConfig(),
-    groups: { membersOf: async () => [] },
+    userGroups: { membersOf: async () => [] },
     logger: quietLogger(),
     telemetry: noTelemetry,
     instanceId: 'bot-1',
     ...parts,
+    cannotShowInFull: parts.cannotShowInFull ?? cannotShowInFull,
   });
 }

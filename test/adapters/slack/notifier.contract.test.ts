@@ -2,10 +2,9 @@ import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SlackNotifier } from '../../../src/adapters/slack/notifier.js';
 import { MessageGoneError, type MessageRef, type SendNotifier } from '../../../src/core/ports.js';
-import type { SendGroup } from '../../../src/core/send-group.js';
 import type { SendRecord } from '../../../src/core/send-record.js';
 import { newSendRecord } from '../../../src/core/send-records.js';
-import { quietLogger, RecordingNotifier } from '../../support/fakes.js';
+import { quietLogger, RecordingNotifier, sendGroupFixture } from '../../support/fakes.js';
 import { type SlackFake, startSlackFake } from '../../support/slack-fake.js';
 
 /*
@@ -105,24 +104,7 @@ const queued = (parent: MessageRef): SendRecord =>
   send({ parent, state: 'accepted', status: 'queued', messageId: 'msg_1', owner: '', attempts: 1 });
 
 /** A team send to two recipients, launched without approval. */
-function group(overrides: Partial<SendGroup> = {}): SendGroup {
-  return {
-    id: 'group-contract',
-    teamId: 'T0TEAM',
-    requestedBy: 'U0ALICE',
-    channelId: 'C0SUPPORT',
-    deviceId: 'dev_support',
-    deviceName: 'Support line',
-    text: 'Your order is ready',
-    recipients: ['+14155550123', '+14155550124'],
-    keys: ['key-a', 'key-b'],
-    launched: true,
-    version: 1,
-    renderedVersion: 0,
-    createdAt: NOW,
-    ...overrides,
-  };
-}
+const group = sendGroupFixture;
 
 describe.each(subjects)('SendNotifier: $name', ({ start }) => {
   let subject: Subject;
@@ -156,15 +138,15 @@ describe.each(subjects)('SendNotifier: $name', ({ start }) => {
 
   it("posts each status reply in the thread of the send's message", async () => {
     const ref = (await notifier.announce(send())) as MessageRef;
-    await notifier.reply(queued(ref), 'sent');
-    await notifier.reply(queued(ref), 'delivered');
+    await notifier.replyWithStatus(queued(ref), 'sent');
+    await notifier.replyWithStatus(queued(ref), 'delivered');
     expect(subject.threadReplies(ref)).toBe(2);
     expect(subject.edits(ref)).toBe(0);
   });
 
   it('does nothing for a send whose message was never posted', async () => {
     await notifier.refresh(send());
-    await notifier.reply(send(), 'sent');
+    await notifier.replyWithStatus(send(), 'sent');
     expect(subject.posted()).toBe(0);
   });
 
@@ -181,19 +163,19 @@ describe.each(subjects)('SendNotifier: $name', ({ start }) => {
     subject.lose(ref);
     subject.lose(groupRef);
     await expect(notifier.refresh(queued(ref))).rejects.toBeInstanceOf(MessageGoneError);
-    await expect(notifier.reply(queued(ref), 'sent')).rejects.toBeInstanceOf(MessageGoneError);
+    await expect(notifier.replyWithStatus(queued(ref), 'sent')).rejects.toBeInstanceOf(MessageGoneError);
     await expect(notifier.refreshGroup(group({ parent: groupRef }), [])).rejects.toBeInstanceOf(MessageGoneError);
   });
 
-  // The two private channels of the port, kept apart: their arguments are about to become typed notices.
+  // The two private channels of the port, kept apart: they take typed notices, worded by the adapter.
   it('tells one person something privately', async () => {
-    await notifier.tell({ userId: 'U0BOB', channelId: 'C0SUPPORT' }, 'You already sent this message.');
+    await notifier.tell({ userId: 'U0BOB', channelId: 'C0SUPPORT' }, { kind: 'already-submitted' });
     expect(subject.toldTo('U0BOB')).toBe(1);
     expect(subject.toldTo('U0ALICE')).toBe(0);
   });
 
   it('alerts the ops channel', async () => {
-    await notifier.alertOps(['WhatsApp device ', { foreign: 'Support line' }, ' is disconnected.']);
+    await notifier.alertOps({ kind: 'device-session', deviceName: 'Support line', connected: false });
     expect(subject.opsAlerts()).toBe(1);
   });
 });

@@ -32,9 +32,9 @@ const body = (to = phone, deviceId = 'dev_support') => client.textBody({ deviceI
 
 function expectFailure(result: WapingSendResult) {
   if (result.ok) throw new Error(`expected a failure, got message ${result.messageId}`);
-  expect(result.message).not.toContain(phone);
-  expect(result.message).not.toContain(text);
-  return result;
+  expect(result.error.message).not.toContain(phone);
+  expect(result.error.message).not.toContain(text);
+  return result.error;
 }
 
 describe('WapingClient against the WAPing sandbox', () => {
@@ -339,7 +339,7 @@ describe('Webhooks sent by the WAPing sandbox', () => {
         'key-webhooks',
         hookedClient.textBody({ deviceId: 'dev_support', to: phone, text }),
       );
-      if (!result.ok) throw new Error(result.code);
+      if (!result.ok) throw new Error(result.error.code);
 
       await vi.waitFor(() => expect(received).toHaveLength(4), { timeout: 5_000 });
       for (const delivery of received) expect(verified(delivery)).toEqual({ ok: true });

@@ -5,7 +5,7 @@ import { hasFailed } from '../../../core/send-record.js';
 import { sendDraft } from '../../../core/send-records.js';
 import { RETRY_SEND } from '../blocks/send-message.js';
 import type { SlackDeps } from '../deps.js';
-import { REFUSAL } from '../refusals.js';
+import { REFUSAL } from '../wording/refusals.js';
 
 /**
  * Retry on a failed send's message: a new send of the same text, keyed by the message, the action
@@ -30,7 +30,7 @@ export function retrySendAction(deps: SlackDeps) {
       });
       return;
     }
-    if (!(await maySend(deps.access, deps.groups, body.user.id, failed.channelId))) {
+    if (!(await maySend(deps.access, deps.userGroups, body.user.id, failed.channelId))) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: REFUSAL });
       return;
     }

@@ -2,6 +2,7 @@ import type { KnownBlock, RichTextBlock, RichTextElement } from '@slack/types';
 import { displayNumber } from '../../../core/recipient.js';
 import { type DeliveryStatus, hasFailed, type SendRecord } from '../../../core/send-record.js';
 import { deliveryFailureWords, sendFailureWords } from '../wording/send-failures.js';
+import { pluralise } from '../wording/words.js';
 import { fallbackText, inline, type LinePart, literalBlock, mrkdwn, wordsBlock } from './literal.js';
 
 export const RETRY_SEND = 'retry_send';
@@ -30,7 +31,7 @@ export function statusLine(send: SendRecord, reasonMax = REASON_MAX): string {
   if (send.state === 'failed') return `:x: *Failed:* ${inline(failedWords(send), reasonMax)}`;
   if (send.state === 'pending') {
     return send.lastError
-      ? `:hourglass_flowing_sand: Still trying: WAPing did not answer yet (${inline(send.lastError, 60)}, ${send.attempts} attempt${send.attempts === 1 ? '' : 's'}).`
+      ? `:hourglass_flowing_sand: Still trying: WAPing did not answer yet (${inline(send.lastError, 60)}, ${pluralise(send.attempts, 'attempt')}).`
       : ':hourglass_flowing_sand: Sending…';
   }
   if (send.status === 'failed')
@@ -60,7 +61,7 @@ export function statusWords(send: SendRecord, reasonMax = REASON_MAX): LinePart[
   if (send.state === 'failed') return failed(failedWords(send));
   if (send.state === 'pending') {
     if (!send.lastError) return [emoji('hourglass_flowing_sand'), ' Sending…'];
-    const attempts = `${send.attempts} attempt${send.attempts === 1 ? '' : 's'}`;
+    const attempts = pluralise(send.attempts, 'attempt');
     return [
       emoji('hourglass_flowing_sand'),
       ' Still trying: WAPing did not answer yet (',

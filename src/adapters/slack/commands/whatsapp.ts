@@ -1,12 +1,12 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { maySend } from '../../../core/access.js';
 import type { Device } from '../../../core/ports.js';
+import { slackError } from '../api-errors.js';
 import { helpText } from '../blocks/help.js';
 import { inline } from '../blocks/literal.js';
 import { sendForm } from '../blocks/send-form.js';
 import type { SlackDeps } from '../deps.js';
-import { slackError } from '../notifier.js';
-import { REFUSAL, STORE_DOWN } from '../refusals.js';
+import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
 
 /** `send +14155552671 Your order is ready` → the recipient and the text, for pre-filling the modal. */
 export function parseSendArguments(rest: string): { recipient?: string; text?: string } {
@@ -40,7 +40,7 @@ export function whatsappCommand(deps: SlackDeps) {
       });
       return;
     }
-    if (!(await maySend(deps.access, deps.groups, command.user_id, command.channel_id))) {
+    if (!(await maySend(deps.access, deps.userGroups, command.user_id, command.channel_id))) {
       await ack({ response_type: 'ephemeral', text: REFUSAL });
       return;
     }

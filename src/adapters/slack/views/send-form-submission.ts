@@ -11,16 +11,9 @@ import {
   RECIPIENT_INPUT,
   type SendFormMetadata,
 } from '../blocks/send-form.js';
-import { statusLine, withoutEmoji } from '../blocks/send-message.js';
 import type { SlackDeps } from '../deps.js';
-import { REFUSAL, STORE_DOWN } from '../refusals.js';
-import {
-  ALREADY_SUBMITTED,
-  FORM_OUT_OF_DATE,
-  NOT_SAVED,
-  sendFormErrorWords,
-  submissionRefusalWords,
-} from '../wording/send-form.js';
+import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
+import { FORM_OUT_OF_DATE, NOT_SAVED, sendFormErrorWords, submissionRefusalWords } from '../wording/send-form.js';
 
 const metadataSchema = z.object({ channelId: z.string().min(1), responseUrl: z.string().optional() });
 
@@ -92,9 +85,9 @@ function submitSendForm(deps: SlackDeps) {
     deps.requests.carryOn(outcome);
     const requester = { userId: input.requestedBy, channelId: input.channelId, responseUrl: input.responseUrl };
     if (outcome.kind === 'duplicate') {
-      await deps.notifier.tell(requester, `${ALREADY_SUBMITTED} That send: ${withoutEmoji(statusLine(outcome.send))}`);
+      await deps.notifier.tell(requester, { kind: 'already-submitted', send: outcome.send });
     } else if (outcome.kind === 'group' && !outcome.accepted) {
-      await deps.notifier.tell(requester, ALREADY_SUBMITTED);
+      await deps.notifier.tell(requester, { kind: 'already-submitted' });
     }
   };
 }

@@ -83,4 +83,3 @@ export const NOT_SAVED =
   'This may not have been sent: the bot could not save it. Press Send again in a minute (the same form never sends twice).';
 
 /** Said privately when a form that was already submitted is submitted again. */
-export const ALREADY_SUBMITTED = 'This form was already submitted, so nothing was sent again.';
