@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CountryCode } from 'libphonenumber-js';
 import type { Logger as Pino } from 'pino';
 import { limitServer, serverOptions } from './adapters/http/limits.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { SlackAuth } from './adapters/slack/auth.js';
-import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
+import { cannotShowInFull } from './adapters/slack/blocks/approval-modal.js';
 import { SlackHomeSurface } from './adapters/slack/home/app-home.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
+import { SlackUserGroupDirectory } from './adapters/slack/user-group-directory.js';
 import { createStore } from './adapters/store/create-store.js';
 import type { Config } from './config.js';
 import type { DeliveryService } from './core/deliveries.js';
@@ -21,7 +21,7 @@ import { Heartbeat, Readiness, storeCheck } from './readiness.js';
 import type { WapingSandbox } from './sandbox/waping-sandbox.js';
 import { version } from './version.js';
 import { httpRoutes } from './wiring/http-routes.js';
-import { approvalPolicyOf, wireServices } from './wiring/services.js';
+import { wireServices } from './wiring/services.js';
 import { createSlackApp, slackWebApi } from './wiring/slack-app.js';
 import { Sweeper } from './wiring/sweeper.js';
 import { connectWaping } from './wiring/waping.js';
@@ -74,22 +74,23 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   const web = slackWebApi(config, metrics, logger);
   const slackAuth = new SlackAuth({ token: config.slack.botToken, clientOptions: web.clientOptions, logger });
   const notifier = new SlackNotifier(web.client, logger, config.opsChannel, web.isSlackUrl);
-  const groups = new SlackGroupDirectory(web.client, logger);
+  const userGroups = new SlackUserGroupDirectory(web.client, logger);
   const services = wireServices({
     config,
     store,
     waping,
     notifier,
-    groups,
+    userGroups,
     homeSurface: new SlackHomeSurface(web.client),
     clock,
     logger,
     telemetry: metrics,
     instanceId,
+    cannotShowInFull,
     sendPolicy: overrides.sendPolicy,
     parkedEventsCap: overrides.parkedEventsCap,
   });
-  const { sends, deliveries, sync, approvals, devices, home } = services;
+  const { sends, sendGroups, deliveries, sync, approvals, devices, requests, home } = services;
   metrics.observe({
     backlog: () => sends.backlog(),
     pendingApprovals: () => approvals.pendingApprovals(),
@@ -111,15 +112,15 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   const routes = httpRoutes({ readiness, metrics, deliveries, webhookSecrets, clock, logger });
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
   registerListeners(slack.app, {
+    requests,
     sends,
+    sendGroups,
     approvals,
-    approvalPolicy: approvalPolicyOf(config),
     devices,
     home,
     notifier,
     access: config.file.access,
-    groups,
-    defaultCountry: config.defaultCountry as CountryCode | undefined,
+    userGroups,
     logger,
     storeProblem: () => readiness.check('store'),
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { CodedError, errorCode } from './core/errors.js';
 import { isKnownCountry } from './core/recipient.js';
 
 const flag = z
@@ -77,8 +78,7 @@ const configFileSchema = z
       })
       .strict()
       .default({ expiresAfter: 24 * 3_600_000 }),
-    /** People who see everyone's pending sends and approvals in their Home. */
-    admins: slackIds('UW'),
+    admins: slackIds('UW'), // people who see everyone's pending sends and approvals in their Home
     access: z
       .object({ users: slackIds('UW'), userGroups: slackIds('S'), channels: slackIds('CGD') })
       .strict()
@@ -161,8 +161,10 @@ export interface Config {
 }
 
 /** A configuration that cannot start the bot; the message names every bad variable or key. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends CodedError<'CONFIG_INVALID'> {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message);
+  }
 }
 
 function describe(error: z.ZodError, where: string): string {
@@ -232,7 +234,7 @@ function readConfigFile(path: string): ConfigFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`CONFIG_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(`CONFIG_FILE: cannot read ${path} (${errorCode(error) ?? 'error'})`);
   }
   let data: unknown;
   try {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SendGroup } from '../src/core/send-group.js';
-import { groupIdForView } from '../src/core/send-groups.js';
+import { groupIdForOrigin } from '../src/core/send-groups.js';
 import {
   DEPLOYED_STORES,
   expectCleanLogs,
@@ -11,6 +11,7 @@ import {
   submitSendModal,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import type { FakeView } from './support/slack-fake.js';
 import { appHomeOpened, blockAction } from './support/slack-requests.js';
 
@@ -34,8 +35,7 @@ const CONFIG = {
   admins: ['U0ADMIN'],
 };
 
-let counter = 0;
-const viewId = () => `V0HOME${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+const viewId = () => unique('V0HOME');
 
 /** Every text the Home shows, joined: rich text elements, mrkdwn and plain text objects. */
 function shown(view: FakeView | undefined): string {
@@ -148,7 +148,7 @@ describe.each(DEPLOYED_STORES)('the App Home on the %s store', (store) => {
       user: 'U0ALICE',
     });
     expect(submitted.body).toBe('');
-    const groupId = groupIdForView(TEAM, id);
+    const groupId = groupIdForOrigin(TEAM, id);
     await waitFor(() => h.bot.store.get<SendGroup>(`group:${groupId}`));
     await waitFor(
       () => shown(h.slack.homeOf('U0APPROVER')).includes('Waiting for your approval'),

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKeyForView } from '../src/core/idempotency.js';
+import { keyForOrigin } from '../src/core/idempotency.js';
 import {
   DEPLOYED_STORES,
   expectCleanLogs,
@@ -74,7 +74,7 @@ describe.each(DEPLOYED_STORES)('the message shortcut on the %s store', (store) =
     const submitted = { viewId, deviceId: 'dev_sales', recipient: NUMBER, text: PLAIN_TEXT, channel: CHANNEL };
     expect((await submitSendModal(h, submitted)).body).toBe('');
     expect((await submitSendModal(h, submitted)).body).toBe('');
-    const key = idempotencyKeyForView(TEAM, viewId);
+    const key = keyForOrigin(TEAM, viewId);
     await waitFor(() => h.waping.sendsFor(key) === 1, 10_000, 'the send');
     await h.bot.idle();
     expect(h.waping.sendsFor(key)).toBe(1);

@@ -6,7 +6,7 @@ export interface AccessPolicy {
 }
 
 /** Who belongs to a group of people (cached by the adapter: the chat platform rate limits the call). */
-export interface GroupDirectory {
+export interface UserGroupDirectory {
   /**
    * Member user ids of a group; empty when the id names no group (a person's id, say), the group is unknown, or
    * the plan lacks groups.
@@ -17,7 +17,7 @@ export interface GroupDirectory {
 /** Whether `userId`, acting in `channelId`, may send: listed user, member of a listed group, or listed channel. */
 export async function maySend(
   policy: AccessPolicy,
-  groups: GroupDirectory,
+  userGroups: UserGroupDirectory,
   userId: string,
   channelId: string,
 ): Promise<boolean> {
@@ -25,17 +25,17 @@ export async function maySend(
   if (open) return true;
   if (policy.users.includes(userId) || policy.channels.includes(channelId)) return true;
   for (const group of policy.userGroups) {
-    if ((await groups.membersOf(group)).includes(userId)) return true;
+    if ((await userGroups.membersOf(group)).includes(userId)) return true;
   }
   return false;
 }
 
 /** Whether `userId` is one of `ids` directly, or a member of one of them (a group of people). */
-export async function isAmong(ids: string[], userId: string, groups: GroupDirectory): Promise<boolean> {
+export async function isAmong(ids: string[], userId: string, userGroups: UserGroupDirectory): Promise<boolean> {
   if (ids.includes(userId)) return true;
   // People and groups of people are told apart by the directory: a person's id names no group.
   for (const id of ids) {
-    if ((await groups.membersOf(id)).includes(userId)) return true;
+    if ((await userGroups.membersOf(id)).includes(userId)) return true;
   }
   return false;
 }

@@ -1,5 +1,5 @@
-import { type GroupDirectory, isAmong } from './access.js';
-import { BackgroundWork } from './background.js';
+import { isAmong, type UserGroupDirectory } from './access.js';
+import type { BackgroundWork } from './background.js';
 import { reportedDeviceStates } from './device-health.js';
 import type { Clock, Device, Logger, Store } from './ports.js';
 import type { ApprovalRule, SendGroup } from './send-group.js';
@@ -8,7 +8,7 @@ import { groupKey, homeOpenedKey, homeSendsKey, PENDING_LISTS, sendKey } from '.
 
 /** How many of a person's sends their Home lists (the newest). */
 export const HOME_RECENT_SENDS = 20;
-/** How long after opening the Home tab a person's Home is still republished when a status changes. */
+/** How long after opening their Home a person's Home is still republished when a status changes. */
 export const HOME_OPEN_MS = 10 * 60_000;
 /** How many pending groups (or outbox sends) one Home reads at most: a bound on the store reads per open. */
 const SCAN_LIMIT = 200;
@@ -37,7 +37,7 @@ export interface HomeSnapshot {
   devices?: HomeDevice[];
 }
 
-/** Where a Home is shown (the Slack adapter publishes it as the App Home tab). */
+/** Where a Home is shown (the chat adapter publishes it). */
 export interface HomeSurface {
   show(home: HomeSnapshot): Promise<void>;
 }
@@ -48,7 +48,6 @@ export interface HomeSurface {
  * the last `HOME_OPEN_MS` is shown again whenever one of the sends or requests it concerns is re-rendered.
  */
 export class HomeFeed {
-  private readonly background: BackgroundWork;
   /** People whose Home is being rebuilt now, and whether a change came in meanwhile (then it is rebuilt once more). */
   private readonly rebuilding = new Map<string, boolean>();
 
@@ -56,27 +55,28 @@ export class HomeFeed {
     private readonly deps: {
       store: Store;
       devices: { list(): Promise<Device[]> };
-      groups: GroupDirectory;
+      /** Members of groups of people, for approvers named by group. */
+      userGroups: UserGroupDirectory;
       surface: HomeSurface;
       clock: Clock;
       logger: Logger;
+      /** Where refreshes run (shared by the services, so one `idle()` waits for all). */
+      background: BackgroundWork;
       /** People who also see everyone's pending sends and approvals. */
       admins: readonly string[];
     },
-  ) {
-    this.background = new BackgroundWork(deps.logger);
-  }
+  ) {}
 
   /**
    * A send or group was claimed for `userId`: list it in their Home, keeping the newest few, and show it (and a new
    * request to its approvers) in the Homes open now. Never throws: the Home is a view, and a claim that succeeded
    * must not look failed because of it.
    */
-  async remember(userId: string, unit: string, at: number): Promise<void> {
+  async remember(userId: string, target: string, at: number): Promise<void> {
     const { store, logger } = this.deps;
-    this.changed(unit);
+    this.changed(target);
     try {
-      await store.pendingAdd(homeSendsKey(userId), unit, at);
+      await store.pendingAdd(homeSendsKey(userId), target, at);
       const extra = (await store.pendingSize(homeSendsKey(userId))) - HOME_RECENT_SENDS;
       if (extra > 0) {
         for (const old of await store.pendingList(homeSendsKey(userId), extra)) {
@@ -84,7 +84,7 @@ export class HomeFeed {
         }
       }
     } catch (error) {
-      logger.warn({ err: error, unit }, 'could not list a send in its Home');
+      logger.warn({ err: error, target }, 'could not list a send in its Home');
     }
   }
 
@@ -94,26 +94,22 @@ export class HomeFeed {
     await this.deps.surface.show(await this.snapshot(userId));
   }
 
-  /** A unit (a send key, or `group:<id>`) was re-rendered: show the Homes it concerns again, in the background. */
-  changed(unit: string): void {
-    this.background.run(() => this.refreshConcerned(unit), { unit }, 'could not update the Home of a send');
-  }
-
-  async idle(): Promise<void> {
-    await this.background.idle();
+  /** A sync target (a send key, or `group:<id>`) was re-rendered: show the Homes it concerns again, in the background. */
+  changed(target: string): void {
+    this.deps.background.run(() => this.refreshConcerned(target), { target }, 'could not update the Home of a send');
   }
 
   /** What `userId`'s Home shows now. */
   async snapshot(userId: string): Promise<HomeSnapshot> {
     const { store } = this.deps;
-    const units = (await store.pendingList(homeSendsKey(userId))).reverse();
-    const mine = (await Promise.all(units.map((unit) => this.item(unit)))).filter((i): i is HomeItem => !!i);
+    const targets = (await store.pendingList(homeSendsKey(userId))).reverse();
+    const mine = (await Promise.all(targets.map((target) => this.item(target)))).filter((i): i is HomeItem => !!i);
     const pending = await this.pendingGroups();
     const waiting: SendGroup[] = [];
     for (const group of pending) {
       if (
         group.requestedBy !== userId &&
-        (await isAmong(group.approval?.rule.approvers ?? [], userId, this.deps.groups))
+        (await isAmong(group.approval?.rule.approvers ?? [], userId, this.deps.userGroups))
       )
         waiting.push(group);
     }
@@ -122,13 +118,13 @@ export class HomeFeed {
     return home;
   }
 
-  private async item(unit: string): Promise<HomeItem | undefined> {
+  private async item(target: string): Promise<HomeItem | undefined> {
     const { store } = this.deps;
-    if (!unit.startsWith('group:')) {
-      const send = await store.get<SendRecord>(sendKey(unit));
+    if (!target.startsWith('group:')) {
+      const send = await store.get<SendRecord>(sendKey(target));
       return send && { kind: 'send', send };
     }
-    const group = await store.get<SendGroup>(unit);
+    const group = await store.get<SendGroup>(target);
     if (!group) return undefined;
     const keys = group.launched ? group.keys.slice(0, GROUP_SENDS_READ) : [];
     const sends = await Promise.all(keys.map((key) => store.get<SendRecord>(sendKey(key))));
@@ -165,17 +161,17 @@ export class HomeFeed {
     }
   }
 
-  /** The people a unit's change concerns (requester, approvers, admins) whose Home is open: show it to them again. */
-  private async refreshConcerned(unit: string): Promise<void> {
+  /** The people a target's change concerns (requester, approvers, admins) whose Home is open: show it to them again. */
+  private async refreshConcerned(target: string): Promise<void> {
     const { store } = this.deps;
-    const record = unit.startsWith('group:')
-      ? await store.get<SendGroup>(unit)
-      : await store.get<SendRecord>(sendKey(unit));
+    const record = target.startsWith('group:')
+      ? await store.get<SendGroup>(target)
+      : await store.get<SendRecord>(sendKey(target));
     if (!record) return;
     const people = new Set([record.requestedBy, ...this.deps.admins]);
     const rule: ApprovalRule | undefined = 'approval' in record ? record.approval?.rule : undefined;
     for (const id of rule?.approvers ?? []) {
-      const members = await this.deps.groups.membersOf(id);
+      const members = await this.deps.userGroups.membersOf(id);
       for (const person of members.length > 0 ? members : [id]) people.add(person);
     }
     for (const person of people) {

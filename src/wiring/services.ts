@@ -1,13 +1,17 @@
+import type { CountryCode } from 'libphonenumber-js';
 import type { Config } from '../config.js';
-import type { GroupDirectory } from '../core/access.js';
+import type { UserGroupDirectory } from '../core/access.js';
 import type { ApprovalPolicy } from '../core/approval-policy.js';
 import { ApprovalService } from '../core/approvals.js';
+import { BackgroundWork } from '../core/background.js';
 import { DeliveryService } from '../core/deliveries.js';
 import { DeviceHealth, reportedDeviceStates } from '../core/device-health.js';
 import { DeviceDirectory } from '../core/devices.js';
 import { HomeFeed, type HomeSurface } from '../core/home-feed.js';
 import { MessageSync } from '../core/message-sync.js';
-import type { Clock, Logger, SendNotifier, Store, Telemetry, WapingPort } from '../core/ports.js';
+import type { ClaimListener, Clock, Logger, SendNotifier, Store, Telemetry, WapingPort } from '../core/ports.js';
+import { SendGroups } from '../core/send-groups.js';
+import { type CannotShowInFull, SendRequests } from '../core/send-requests.js';
 import { defaultSendPolicy, type SendPolicy, SendService } from '../core/sends.js';
 
 /** What the core services are built from: the ports' adapters and the settings that shape them. */
@@ -17,13 +21,15 @@ export interface ServiceParts {
   waping: WapingPort;
   notifier: SendNotifier;
   /** User-group membership, for approvers named by group. */
-  groups: GroupDirectory;
+  userGroups: UserGroupDirectory;
   /** Where each person's Home is shown. */
   homeSurface: HomeSurface;
   clock: Clock;
   logger: Logger;
   telemetry: Telemetry;
   instanceId: string;
+  /** What the chat platform could not show in full (the Slack adapter's limits), so the send use case refuses it. */
+  cannotShowInFull: CannotShowInFull;
   sendPolicy?: Partial<SendPolicy>;
   /** How many webhook events for unknown messages may be parked (default PARKED_EVENTS_CAP). */
   parkedEventsCap?: number;
@@ -35,10 +41,16 @@ export interface Services {
   devices: DeviceDirectory;
   deliveries: DeliveryService;
   sends: SendService;
+  sendGroups: SendGroups;
   approvals: ApprovalService;
+  /** The send use case: a submitted form to a claimed send or group. */
+  requests: SendRequests;
+  /** Work started after an answer by the groups, approvals, Slack syncs and Home refreshes. */
+  background: BackgroundWork;
+  /** Each person's Home (read model). */
   home: HomeFeed;
   /**
-   * Wait for the background work started so far (approvals, sends, webhooks, Slack updates, in that order). Work
+   * Wait for the background work started so far (groups, approvals and syncs, sends, webhooks, syncs again). Work
    * in one service starts work in the next, so callers that need quiet call it a few times.
    */
   idle(): Promise<void>;
@@ -46,11 +58,13 @@ export interface Services {
 
 /**
  * The core services, each built from those before it: the device list, the Homes (read model), the Slack messages
- * (sync, which updates open Homes), device sessions, delivery statuses, sends, approvals. The device list reads reported sessions from the store itself, so
+ * (sync, which updates open Homes), device sessions, delivery statuses, sends, send groups, approvals, the send use
+ * case. The device list reads reported sessions from the store itself, so
  * the session tracker can name devices through the list without either waiting for the other.
  */
 export function wireServices(parts: ServiceParts): Services {
   const { config, store, waping, notifier, clock, logger, telemetry, instanceId } = parts;
+  const background = new BackgroundWork(logger);
   const devices = new DeviceDirectory(
     waping,
     clock,
@@ -65,15 +79,25 @@ export function wireServices(parts: ServiceParts): Services {
   const home = new HomeFeed({
     store,
     devices,
-    groups: parts.groups,
+    userGroups: parts.userGroups,
     surface: parts.homeSurface,
+    background,
     clock,
     logger,
     admins: config.file.admins,
   });
-  const onClaimed = (requestedBy: string, unit: string, at: number) => home.remember(requestedBy, unit, at);
-  const onRendered = (unit: string) => home.changed(unit);
-  const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 2 * 60_000, onRendered });
+  const onClaimed: ClaimListener = (requestedBy, target, at) => home.remember(requestedBy, target, at);
+  const onRendered = (target: string) => home.changed(target);
+  const sync = new MessageSync({
+    store,
+    notifier,
+    background,
+    clock,
+    logger,
+    instanceId,
+    lockMs: 2 * 60_000,
+    onRendered,
+  });
   const health = new DeviceHealth({
     store,
     notifier,
@@ -118,16 +142,27 @@ export function wireServices(parts: ServiceParts): Services {
     telemetry,
     onClaimed,
   });
+  const sendGroups = new SendGroups({ store, sends, sync, notifier, background, clock, logger, telemetry, onClaimed });
   const approvals = new ApprovalService({
-    store,
-    sends,
+    sendGroups,
+    background,
     sync,
     notifier,
-    groups: parts.groups,
+    userGroups: parts.userGroups,
     clock,
     logger,
     telemetry,
-    onClaimed,
+  });
+  const requests = new SendRequests({
+    store,
+    delivery: sends.delivery,
+    sendGroups,
+    devices,
+    access: config.file.access,
+    userGroups: parts.userGroups,
+    approvalPolicy: approvalPolicyOf(config),
+    defaultCountry: config.defaultCountry as CountryCode | undefined,
+    cannotShowInFull: parts.cannotShowInFull,
   });
   return {
     sync,
@@ -135,14 +170,16 @@ export function wireServices(parts: ServiceParts): Services {
     devices,
     deliveries,
     sends,
+    sendGroups,
     approvals,
+    requests,
+    background,
     home,
     async idle() {
-      await approvals.idle();
+      await background.idle();
       await sends.idle();
       await deliveries.idle();
-      await sync.idle();
-      await home.idle();
+      await background.idle();
     },
   };
 }

@@ -12,7 +12,7 @@ export class Sweeper {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly services: Pick<Services, 'sends' | 'deliveries' | 'sync' | 'approvals'>,
+    private readonly services: Pick<Services, 'sends' | 'deliveries' | 'sync' | 'approvals' | 'sendGroups'>,
     private readonly deps: {
       logger: Logger;
       heartbeat: Heartbeat;
@@ -46,7 +46,7 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<void> {
-    const { sends, deliveries, sync, approvals } = this.services;
+    const { sends, deliveries, sync, approvals, sendGroups } = this.services;
     const { logger } = this.deps;
     const started = performance.now();
     let ok = true;
@@ -54,7 +54,7 @@ export class Sweeper {
       const resumed = await sends.resumeStale();
       const reapplied = await deliveries.resumeInbox();
       const behind = await sync.resumeBehind();
-      const groupsMoved = await approvals.sweep();
+      const groupsMoved = (await approvals.sweep()) + (await sendGroups.sweep());
       if (resumed + reapplied + behind + groupsMoved > 0) {
         logger.info({ resumed, reapplied, behind, groupsMoved }, 'sweep resumed work');
       }

@@ -1,10 +1,20 @@
 import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Device } from '../../core/ports.js';
-import { type SendModalMetadata, sendModal } from './blocks/send-modal.js';
+import { slackError } from './api-errors.js';
+import { type SendFormMetadata, sendForm } from './blocks/send-form.js';
 import type { SlackDeps } from './deps.js';
-import { slackError } from './notifier.js';
-import { STORE_DOWN } from './refusals.js';
+import { FORM_NOT_OPENED, STORE_DOWN } from './wording/refusals.js';
+
+/** What the send form opens with: Slack's trigger, what to pre-fill, and what its submission needs to know. */
+export interface SendFormOpening {
+  triggerId: string;
+  recipient?: string;
+  /** The device to preselect (if connected); otherwise the configured default. */
+  deviceId?: string;
+  text?: string;
+  metadata: SendFormMetadata;
+}
 
 /**
  * Open the send form, pre-filled, after the interaction was acknowledged (`/whatsapp send`, the message shortcut):
@@ -12,25 +22,25 @@ import { STORE_DOWN } from './refusals.js';
  * the one form path (claimed once per view id). Returns whether the form was opened.
  */
 export async function openSendForm(
-  deps: SlackDeps,
+  deps: Pick<SlackDeps, 'devices' | 'logger'>,
   client: WebClient,
   respond: RespondFn,
-  form: { triggerId: string; recipient?: string; text?: string; metadata: SendModalMetadata },
+  form: SendFormOpening,
 ): Promise<boolean> {
   let devices: Device[];
   try {
     devices = await deps.devices.list();
   } catch (error) {
-    deps.logger.warn({ err: error }, 'could not list the devices for the send modal');
+    deps.logger.warn({ err: error }, 'could not list the devices for the send form');
     await respond({ response_type: 'ephemeral', text: STORE_DOWN });
     return false;
   }
   try {
     await client.views.open({
       trigger_id: form.triggerId,
-      view: sendModal({
+      view: sendForm({
         devices,
-        defaultDeviceId: deps.devices.defaultDeviceId,
+        defaultDeviceId: form.deviceId ?? deps.devices.defaultDeviceId,
         ...(form.recipient ? { recipient: form.recipient } : {}),
         ...(form.text ? { text: form.text } : {}),
         metadata: form.metadata,
@@ -38,11 +48,8 @@ export async function openSendForm(
     });
   } catch (error) {
     const code = slackError(error) ?? 'no answer';
-    deps.logger.warn({ slackError: code }, 'could not open the send modal');
-    await respond({
-      response_type: 'ephemeral',
-      text: `I could not open the form (Slack said: ${code}). Please try again.`,
-    });
+    deps.logger.warn({ slackError: code }, 'could not open the send form');
+    await respond({ response_type: 'ephemeral', text: FORM_NOT_OPENED(code) });
     return false;
   }
   return true;

@@ -1,3 +1,5 @@
+import { CodedError } from '../../core/errors.js';
+
 /**
  * Where the bot may send HTTP requests on Slack's behalf. A `response_url` arrives inside a request (a slash command,
  * a button click) and the bot posts replies to it: it is followed only to Slack's own host for them, never wherever
@@ -13,13 +15,13 @@ const RESPONSE_URL_ORIGINS = ['https://hooks.slack.com', 'https://hooks.slack-go
 const DEFAULT_API_ORIGIN = 'https://slack.com';
 
 /** A URL outside Slack was about to be followed; the request was not made. */
-export class ForeignUrlError extends Error {
-  readonly code = 'foreign_url';
+export class ForeignUrlError extends CodedError<'foreign_url'> {
+  override readonly name = 'ForeignUrlError';
   constructor(readonly origin: string) {
     super(
+      'foreign_url',
       `refused to follow a URL outside Slack (origin ${origin}); response_url must be on ${RESPONSE_URL_ORIGINS.join(' or ')}`,
     );
-    this.name = 'ForeignUrlError';
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DeliveryStatus } from '../../core/send-record.js';
 
 /*
  * WAPing's wire shapes. The send response is stated by WAPing's public page; the error body, the device
@@ -44,16 +45,13 @@ export const messageEventTypes = [
 ] as const;
 export type MessageEventType = (typeof messageEventTypes)[number];
 
-/** The delivery status a message event reports: the part after `message.`. */
-export type MessageEventStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
-
 const messageEventStatus = {
   'message.queued': 'queued',
   'message.sent': 'sent',
   'message.delivered': 'delivered',
   'message.read': 'read',
   'message.failed': 'failed',
-} as const satisfies Record<MessageEventType, MessageEventStatus>;
+} as const satisfies Record<MessageEventType, DeliveryStatus>; // the status is the part after `message.`
 
 export const sessionEventTypes = ['session.connected', 'session.disconnected'] as const;
 export type SessionEventType = (typeof sessionEventTypes)[number];
@@ -96,7 +94,7 @@ export type WapingWebhookEvent =
   | {
       kind: 'message';
       type: MessageEventType;
-      status: MessageEventStatus;
+      status: DeliveryStatus;
       timestamp?: string;
       data: MessageEventData;
     }

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { approvalModal, cannotShowInFull } from '../blocks/approval-modal.js';
 import type { SlackDeps } from '../deps.js';
+import { cannotReviewText, refusalText } from '../wording/approvals.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -34,15 +35,12 @@ export function reviewApprovalAction(deps: SlackDeps) {
     await ack();
     const allowed = await deps.approvals.mayReview(action.value ?? '', body.user.id);
     if (!allowed.ok || !allowed.group) {
-      await tellClicker(args, allowed.ok ? 'Not found.' : allowed.reason);
+      await tellClicker(args, allowed.ok ? 'Not found.' : refusalText(allowed.error));
       return;
     }
     const problem = cannotShowInFull(allowed.group);
     if (problem) {
-      await tellClicker(
-        args,
-        `This request cannot be reviewed: Slack could not show its whole text and every recipient (${problem}). Ask the requester to cancel it and send a shorter one.`,
-      );
+      await tellClicker(args, cannotReviewText(problem));
       return;
     }
     await client.views.open({ trigger_id: body.trigger_id, view: approvalModal(allowed.group) });
@@ -54,6 +52,7 @@ export function cancelApprovalAction(deps: SlackDeps) {
   return async ({ ack, body, action, respond }: ButtonArgs): Promise<void> => {
     await ack();
     const outcome = await deps.approvals.cancel(action.value ?? '', body.user.id);
-    if (!outcome.ok) await respond({ response_type: 'ephemeral', replace_original: false, text: outcome.reason });
+    if (!outcome.ok)
+      await respond({ response_type: 'ephemeral', replace_original: false, text: refusalText(outcome.error) });
   };
 }

@@ -2,8 +2,8 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { HomeSnapshot, HomeSurface } from '../../../core/home-feed.js';
 import type { Logger } from '../../../core/ports.js';
+import { slackError } from '../api-errors.js';
 import type { SlackDeps } from '../deps.js';
-import { slackError } from '../notifier.js';
 import { homeView } from './home-view.js';
 
 /** Publishes a person's Home as the bot's App Home tab (`views.publish`). */

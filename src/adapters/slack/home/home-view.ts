@@ -7,6 +7,7 @@ import { reviewButton } from '../blocks/group-message.js';
 import { type LinePart, MAX_MODAL_BLOCKS, mrkdwn, wordsBlock } from '../blocks/literal.js';
 import { statusWords } from '../blocks/send-message.js';
 import { SEND_SHORTCUT_NAME } from '../shortcuts/send-on-whatsapp.js';
+import { pluralise } from '../wording/words.js';
 
 /*
  * Each list is bounded so that the whole Home stays within Slack's 100 blocks: a header and one rich_text line per
@@ -50,7 +51,7 @@ function about(to: string, deviceName: string, at: number, text: string): LinePa
 const recipientsOf = (group: SendGroup): string =>
   group.recipients.length === 1
     ? displayNumber(group.recipients[0] as string)
-    : `${group.recipients.length} recipients`;
+    : pluralise(group.recipients.length, 'recipient');
 
 /** Where a group stands: its approval while undecided or refused, else how its sends are doing. */
 function groupWords(group: SendGroup, sends: SendRecord[]): LinePart[] {

@@ -3,11 +3,11 @@ import type { WebClient } from '@slack/web-api';
 import { maySend } from '../../../core/access.js';
 import { MAX_TEXT_LENGTH } from '../../../core/send-form.js';
 import { withDeadline } from '../../../deadline.js';
+import { slackError } from '../api-errors.js';
 import { pieces } from '../blocks/literal.js';
 import type { SlackDeps } from '../deps.js';
-import { slackError } from '../notifier.js';
 import { openSendForm } from '../open-send-form.js';
-import { REFUSAL, STORE_DOWN } from '../refusals.js';
+import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
 import { plainText } from './plain-text.js';
 
 /** The message shortcut's callback id, as declared in manifest.yml. */
@@ -29,7 +29,7 @@ export function sendOnWhatsappShortcut(deps: SlackDeps) {
     await ack();
     const userId = shortcut.user.id;
     const channelId = shortcut.channel.id;
-    if (!(await maySend(deps.access, deps.groups, userId, channelId))) {
+    if (!(await maySend(deps.access, deps.userGroups, userId, channelId))) {
       await respond({ response_type: 'ephemeral', text: REFUSAL });
       return;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plainText } from '../src/adapters/slack/shortcuts/plain-text.js';
+import { plainText } from '../../../../src/adapters/slack/shortcuts/plain-text.js';
 
 /** Names as users.info would give them; anyone else is unknown. */
 const names: Record<string, string> = { U0BOB: 'Bob', W0ANA: 'Ana & Co <3' };

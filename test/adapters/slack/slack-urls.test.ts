@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ForeignUrlError, slackOnlyFetch, slackUrlPolicy } from '../src/adapters/slack/slack-urls.js';
+import { ForeignUrlError, slackOnlyFetch, slackUrlPolicy } from '../../../src/adapters/slack/slack-urls.js';
 
 describe('slackUrlPolicy: the bot follows URLs only to Slack', () => {
   const isSlack = slackUrlPolicy();
