@@ -13,6 +13,7 @@ import {
 } from './support/bot-harness.js';
 import { unique } from './support/ids.js';
 import type { FakeView } from './support/slack-fake.js';
+import { readable } from './support/slack-reader.js';
 import { appHomeOpened, blockAction } from './support/slack-requests.js';
 
 /*
@@ -37,20 +38,8 @@ const CONFIG = {
 
 const viewId = () => unique('V0HOME');
 
-/** Every text the Home shows, joined: rich text elements, mrkdwn and plain text objects. */
-function shown(view: FakeView | undefined): string {
-  const texts: string[] = [];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (node && typeof node === 'object') {
-      const { type, text } = node as { type?: string; text?: unknown };
-      if (typeof text === 'string' && (type === 'text' || type === 'mrkdwn' || type === 'plain_text')) texts.push(text);
-      Object.values(node).forEach(walk);
-    }
-  };
-  walk(view?.blocks);
-  return texts.join('');
-}
+/** What a person reads in the Home, as Slack shows it (the shared reader). */
+const shown = (view: FakeView | undefined): string => readable(view?.blocks);
 
 /** The rich_text `text` elements of the Home: where foreign strings are shown as they are. */
 function literalTexts(view: FakeView | undefined): string[] {
