@@ -74,7 +74,6 @@ export class HomeFeed {
    */
   async remember(userId: string, target: string, at: number): Promise<void> {
     const { store, logger } = this.deps;
-    this.changed(target);
     try {
       await store.pendingAdd(homeSendsKey(userId), target, at);
       const extra = (await store.pendingSize(homeSendsKey(userId))) - HOME_RECENT_SENDS;
@@ -86,6 +85,7 @@ export class HomeFeed {
     } catch (error) {
       logger.warn({ err: error, target }, 'could not list a send in its Home');
     }
+    this.changed(target); // after the list is written, so the Homes shown again list the new claim
   }
 
   /** `userId` opened their Home: note it (so status changes show there for a while) and show it. */
