@@ -6,6 +6,7 @@ import type { Logger as Pino } from 'pino';
 import { limitServer, serverOptions } from './adapters/http/limits.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { SlackAuth } from './adapters/slack/auth.js';
+import { SlackConversationPoster } from './adapters/slack/conversation-poster.js';
 import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
@@ -34,6 +35,8 @@ export interface BotOverrides {
   sendPolicy?: Partial<SendPolicy>;
   /** How many webhook events for unknown messages may be parked (default PARKED_EVENTS_CAP). */
   parkedEventsCap?: number;
+  /** How long a thread's poster waits for customers' replies written just before (default 1 s). */
+  inboundOrderHoldMs?: number;
 }
 
 export interface Bot {
@@ -79,6 +82,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     store,
     waping,
     notifier,
+    conversationNotifier: new SlackConversationPoster(web.client),
     groups,
     clock,
     logger,
@@ -86,8 +90,9 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     instanceId,
     sendPolicy: overrides.sendPolicy,
     parkedEventsCap: overrides.parkedEventsCap,
+    inboundOrderHoldMs: overrides.inboundOrderHoldMs,
   });
-  const { sends, deliveries, sync, approvals, devices } = services;
+  const { sends, deliveries, sync, approvals, devices, conversations } = services;
   metrics.observe({
     backlog: () => sends.backlog(),
     pendingApprovals: () => approvals.pendingApprovals(),
@@ -106,7 +111,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     },
     version(),
   );
-  const routes = httpRoutes({ readiness, metrics, deliveries, webhookSecrets, clock, logger });
+  const routes = httpRoutes({ readiness, metrics, deliveries, conversations, sandbox, webhookSecrets, clock, logger });
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
   registerListeners(slack.app, {
     sends,

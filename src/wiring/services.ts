@@ -2,9 +2,11 @@ import type { Config } from '../config.js';
 import type { GroupDirectory } from '../core/access.js';
 import type { ApprovalPolicy } from '../core/approval-policy.js';
 import { ApprovalService } from '../core/approvals.js';
+import { Conversations } from '../core/conversations.js';
 import { DeliveryService } from '../core/deliveries.js';
 import { DeviceHealth, reportedDeviceStates } from '../core/device-health.js';
 import { DeviceDirectory } from '../core/devices.js';
+import type { ConversationNotifier, ConversationTelemetry } from '../core/inbound.js';
 import { MessageSync } from '../core/message-sync.js';
 import type { Clock, Logger, SendNotifier, Store, Telemetry, WapingPort } from '../core/ports.js';
 import { defaultSendPolicy, type SendPolicy, SendService } from '../core/sends.js';
@@ -15,15 +17,19 @@ export interface ServiceParts {
   store: Store;
   waping: WapingPort;
   notifier: SendNotifier;
+  /** Posts customers' replies. */
+  conversationNotifier: ConversationNotifier;
   /** User-group membership, for approvers named by group. */
   groups: GroupDirectory;
   clock: Clock;
   logger: Logger;
-  telemetry: Telemetry;
+  telemetry: Telemetry & ConversationTelemetry;
   instanceId: string;
   sendPolicy?: Partial<SendPolicy>;
   /** How many webhook events for unknown messages may be parked (default PARKED_EVENTS_CAP). */
   parkedEventsCap?: number;
+  /** How long a thread's poster waits for replies written just before (default 1 s). */
+  inboundOrderHoldMs?: number;
 }
 
 export interface Services {
@@ -33,6 +39,7 @@ export interface Services {
   deliveries: DeliveryService;
   sends: SendService;
   approvals: ApprovalService;
+  conversations: Conversations;
   /**
    * Wait for the background work started so far (approvals, sends, webhooks, Slack updates, in that order). Work
    * in one service starts work in the next, so callers that need quiet call it a few times.
@@ -80,6 +87,21 @@ export function wireServices(parts: ServiceParts): Services {
     parkedEventsCap: parts.parkedEventsCap,
     telemetry,
   });
+  const conversations = new Conversations({
+    store,
+    notifier: parts.conversationNotifier,
+    clock,
+    logger,
+    instanceId,
+    windowMs: config.file.conversationWindow,
+    inboxChannel: config.inboxChannel,
+    conversationsOn: (channelId) =>
+      (Object.hasOwn(config.file.channels, channelId) ? config.file.channels[channelId]?.conversations : undefined) ??
+      true,
+    deviceName: async (id) => (await devices.find(id))?.name ?? id,
+    orderHoldMs: parts.inboundOrderHoldMs,
+    telemetry,
+  });
   const sends = new SendService({
     store,
     waping,
@@ -99,7 +121,10 @@ export function wireServices(parts: ServiceParts): Services {
           source: 'send',
         });
     },
-    onMessageKnown: (messageId) => deliveries.onMessageKnown(messageId),
+    onMessageKnown: async (messageId) => {
+      await deliveries.onMessageKnown(messageId);
+      await conversations.noteSend(messageId);
+    },
     telemetry,
   });
   const approvals = new ApprovalService({
@@ -119,10 +144,12 @@ export function wireServices(parts: ServiceParts): Services {
     deliveries,
     sends,
     approvals,
+    conversations,
     async idle() {
       await approvals.idle();
       await sends.idle();
       await deliveries.idle();
+      await conversations.idle();
       await sync.idle();
     },
   };
