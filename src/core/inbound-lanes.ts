@@ -44,7 +44,7 @@ export class InboundLanes {
       if (!(await store.claim(lock, token, this.deps.lockMs)).claimed) return; // the holder re-checks after releasing
       try {
         await clock.sleep(this.deps.holdMs);
-        for (const id of await store.pendingList(inboundLaneKey(lane))) await this.post(lane, id, target);
+        for (const id of await store.pendingList(inboundLaneKey(lane))) await this.post(lane, id);
       } finally {
         // Not atomic, but the lock's lease is far longer than this gap.
         if ((await store.get(lock)) === token) await store.delete(lock);
@@ -53,13 +53,14 @@ export class InboundLanes {
     }
   }
 
-  private async post(lane: string, webhookId: string, target: InboundTarget): Promise<void> {
+  /** Post one message of the lane where it was routed (each of the inbox's names its own device). */
+  private async post(lane: string, webhookId: string): Promise<void> {
     const { store, notifier, logger } = this.deps;
     const entry = await store.get<InboundEntry>(webhookKey(webhookId));
-    if (entry?.state === 'received' && entry.message) {
+    if (entry?.state === 'received' && entry.message && entry.target) {
       try {
-        await notifier.postInbound(target, entry.message);
-        await this.deps.settle(entry, target.kind);
+        await notifier.postInbound(entry.target, entry.message);
+        await this.deps.settle(entry, entry.target.kind);
       } catch (error) {
         if (!(error instanceof MessageGoneError)) throw error; // Slack away: the sweep posts it, still in order
         logger.warn({ webhookId }, 'the thread of a received message is gone; not posted');
