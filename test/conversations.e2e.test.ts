@@ -107,7 +107,7 @@ async function inboundCount(h: Harness, outcome: string): Promise<number> {
 
 describe.each(DEPLOYED_STORES)('conversations on the %s store', (store) => {
   let h: Harness;
-  /** A second bot: no INBOX_CHANNEL and a one-second window. */
+  /** A second bot: no INBOX_CHANNEL, a one-second window, and only U0ALICE may send. */
   let bare: Harness;
 
   beforeAll(async () => {
@@ -117,7 +117,10 @@ describe.each(DEPLOYED_STORES)('conversations on the %s store', (store) => {
       configFile: { channels: { [QUIET]: { conversations: false } } },
       overrides: { inboundOrderHoldMs: 300 },
     });
-    bare = await startHarness({ store, configFile: { conversationWindow: '1s' } });
+    bare = await startHarness({
+      store,
+      configFile: { conversationWindow: '1s', access: { users: ['U0ALICE'] } },
+    });
   });
   afterEach(async () => {
     await h.bot.idle();
@@ -297,5 +300,30 @@ describe.each(DEPLOYED_STORES)('conversations on the %s store', (store) => {
     });
     const again = await waitFor(() => h.slack.callsTo('views.open')[opened + 1]?.args.view);
     expect(JSON.stringify(again.blocks)).toContain('"initial_value":"+1 415 555 0102"');
+  });
+
+  it('refuses Reply to someone the access lists leave out, and serves no /sandbox/inbound outside the sandbox', async () => {
+    const { parent } = await sendOne(bare, '+14155550103');
+    const opened = bare.slack.callsTo('views.open').length;
+    await blockAction(bare.eventsUrl, SIGNING_SECRET, {
+      user_id: 'U0MALLORY',
+      channel_id: parent.channel,
+      message_ts: parent.ts,
+      response_url: bare.slack.responseUrlFor('mallory'),
+      actions: [
+        { action_id: 'reply_to_customer', value: JSON.stringify({ to: '+14155550103', deviceId: 'dev_support' }) },
+      ],
+    });
+    const refusal = await waitFor(() => bare.slack.responses.find((r) => r.id === 'mallory'));
+    expect(refusal.body.text).toContain('not on the list');
+    expect(bare.slack.callsTo('views.open')).toHaveLength(opened);
+
+    const res = await request(`${h.bot.url}/sandbox/inbound`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: '+14155550101', text: 'Injected?' }),
+    });
+    await res.body.dump();
+    expect(res.statusCode).toBe(404);
   });
 });
