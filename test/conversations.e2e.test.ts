@@ -327,3 +327,59 @@ describe.each(DEPLOYED_STORES)('conversations on the %s store', (store) => {
     expect(res.statusCode).toBe(404);
   });
 });
+
+describe.each(DEPLOYED_STORES)('a received message across a restart on the %s store', (store) => {
+  it('is posted once by the next process when Slack refused it before the restart', async () => {
+    const inbox = 'C0INBOXR';
+    const options = { store, env: { INBOX_CHANNEL: inbox }, overrides: { inboundOrderHoldMs: 50 } } as const;
+    const first = await startHarness(options);
+    let second: Harness | undefined;
+    try {
+      first.slack.failChannel(inbox, 'fatal_error');
+      const data = receivedData({ from: '+14155550106', text: 'Are you there?' });
+      expect((await receive(first, data)).status).toBe(200);
+      await first.bot.idle();
+      expect(first.slack.messages(inbox)).toHaveLength(0); // asked, refused
+      expect(inboundPosts(first, { channel: inbox }).length).toBeGreaterThan(0);
+      await first.bot.stop(); // as good as a crash here: the message is recorded, not posted
+      first.slack.reset(); // Slack takes messages again
+      second = await startHarness({ ...options, shareWith: first });
+      await waitFor(() => first.slack.messages(inbox).length === 1, 10_000, 'the post');
+      await receive(second, data); // and a redelivery after the restart changes nothing
+      await second.bot.idle();
+      expect(first.slack.messages(inbox).map((m) => readableMessageText(m.blocks))).toEqual(['Are you there?']);
+      expectCleanLogs(second.logs, ['Are you there?', '14155550106']);
+      expectCleanLogs(first.logs, ['Are you there?', '14155550106']);
+    } finally {
+      await second?.stop();
+      await first.stop();
+    }
+  });
+});
+
+describe('two replicas on Redis', () => {
+  it('post the replies of one thread once each, in the order the customer wrote them', async () => {
+    const one = await startHarness({ store: 'redis', overrides: { inboundOrderHoldMs: 300 } });
+    const two = await startHarness({ store: 'redis', shareWith: one, overrides: { inboundOrderHoldMs: 300 } });
+    try {
+      const to = '+14155550108';
+      const { parent } = await sendOne(one, to);
+      const now = Date.now();
+      const texts = ['First', 'Second', 'Third', 'Fourth', 'Fifth', 'Sixth'].map((w) => `${w} thought.`);
+      const data = texts.map((text, i) => receivedData({ from: to, text, at: now - 10_000 + i * 1_000 }));
+      // Last first, alternating between the replicas, each also redelivered to the other under its own webhook id.
+      await Promise.all(
+        [...data].reverse().flatMap((d, i) => [receive(i % 2 ? one : two, d), receive(i % 2 ? two : one, d)]),
+      );
+      await waitFor(() => one.slack.threadReplies(parent.channel, parent.ts).length >= 6, 10_000, 'six replies');
+      await one.bot.idle();
+      await two.bot.idle();
+      const posted = one.slack.messages(parent.channel).filter((m) => m.thread_ts === parent.ts);
+      expect(posted.map((m) => readableMessageText(m.blocks))).toEqual(texts);
+      for (const h of [one, two]) expectCleanLogs(h.logs, [...texts, to.slice(1)]);
+    } finally {
+      await two.stop();
+      await one.stop();
+    }
+  });
+});
