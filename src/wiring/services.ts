@@ -98,7 +98,8 @@ export function wireServices(parts: ServiceParts): Services {
     conversationsOn: (channelId) =>
       (Object.hasOwn(config.file.channels, channelId) ? config.file.channels[channelId]?.conversations : undefined) ??
       true,
-    deviceName: async (id) => (await devices.find(id))?.name ?? id,
+    // A name only decorates the inbox message: WAPing being away must not hold the message back.
+    deviceName: async (id) => (await devices.find(id).catch(() => undefined))?.name ?? id,
     orderHoldMs: parts.inboundOrderHoldMs,
     telemetry,
   });
