@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createStore } from '../src/adapters/store/create-store.js';
 import { WapingClient } from '../src/adapters/waping/client.js';
-import { idempotencyKeyForView } from '../src/core/idempotency.js';
+import { keyForOrigin } from '../src/core/idempotency.js';
 import type { Store } from '../src/core/ports.js';
 import { createLogger } from '../src/logger.js';
 import { startHarness, submitSendModal, WAPING_KEY } from '../test/support/bot-harness.js';
@@ -185,7 +185,7 @@ async function benchEndToEnd(): Promise<void> {
     const startedAt = new Map<string, number>();
     const throughBot = (label: string) => async (i: number) => {
       const id = viewId(label, i);
-      const key = idempotencyKeyForView('T0TEAM', id);
+      const key = keyForOrigin('T0TEAM', id);
       const t0 = Date.now();
       const p0 = performance.now();
       if (label === 'M') startedAt.set(key, t0);
@@ -202,7 +202,7 @@ async function benchEndToEnd(): Promise<void> {
       const p0 = performance.now();
       const result = await direct.sendMessage(`bench-${label}-${run}-${i}`, body);
       if (label === 'M') directMs.push(performance.now() - p0);
-      if (!result.ok) throw new Error(`WAPing refused a direct send: ${result.code}`);
+      if (!result.ok) throw new Error(`WAPing refused a direct send: ${result.error.code}`);
     };
 
     await closedLoop(WARMUP_SENDS, SENDS_IN_FLIGHT, straight('W'));

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createStore } from '../src/adapters/store/create-store.js';
+import { BackgroundWork } from '../src/core/background.js';
 import { DeliveryService } from '../src/core/deliveries.js';
 import { DeviceHealth } from '../src/core/device-health.js';
 import { MessageSync } from '../src/core/message-sync.js';
@@ -50,7 +51,8 @@ async function sweepCost(kind: 'memory' | 'embedded', unknownEvents: number) {
   const logger = createLogger('info', new Writable({ write: (_chunk, _encoding, done) => done() }));
   const notifier = {} as SendNotifier; // never reached: none of these events names a send of ours
   const clock = systemClock;
-  const sync = new MessageSync({ store, notifier, clock, logger, instanceId: 'bench', lockMs: 60_000 });
+  const background = new BackgroundWork(logger);
+  const sync = new MessageSync({ store, notifier, background, clock, logger, instanceId: 'bench', lockMs: 60_000 });
   const health = new DeviceHealth({ store, notifier, clock, logger, nameOf: async (id) => id });
   const deliveries = new DeliveryService({ store, sync, health, clock, logger, replyMode: () => 'all' });
   try {

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CountryCode } from 'libphonenumber-js';
 import type { Logger as Pino } from 'pino';
 import { limitServer, serverOptions } from './adapters/http/limits.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { SlackAuth } from './adapters/slack/auth.js';
+import { cannotShowInFull } from './adapters/slack/blocks/approval-modal.js';
 import { SlackConversationPoster } from './adapters/slack/conversation-poster.js';
-import { SlackGroupDirectory } from './adapters/slack/group-directory.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
+import { SlackUserGroupDirectory } from './adapters/slack/user-group-directory.js';
 import { createStore } from './adapters/store/create-store.js';
 import type { Config } from './config.js';
 import type { DeliveryService } from './core/deliveries.js';
@@ -21,7 +21,7 @@ import { Heartbeat, Readiness, storeCheck } from './readiness.js';
 import type { WapingSandbox } from './sandbox/waping-sandbox.js';
 import { version } from './version.js';
 import { httpRoutes } from './wiring/http-routes.js';
-import { approvalPolicyOf, wireServices } from './wiring/services.js';
+import { wireServices } from './wiring/services.js';
 import { createSlackApp, slackWebApi } from './wiring/slack-app.js';
 import { Sweeper } from './wiring/sweeper.js';
 import { connectWaping } from './wiring/waping.js';
@@ -76,23 +76,24 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   const web = slackWebApi(config, metrics, logger);
   const slackAuth = new SlackAuth({ token: config.slack.botToken, clientOptions: web.clientOptions, logger });
   const notifier = new SlackNotifier(web.client, logger, config.opsChannel, web.isSlackUrl);
-  const groups = new SlackGroupDirectory(web.client, logger);
+  const userGroups = new SlackUserGroupDirectory(web.client, logger);
   const services = wireServices({
     config,
     store,
     waping,
     notifier,
     conversationNotifier: new SlackConversationPoster(web.client),
-    groups,
+    userGroups,
     clock,
     logger,
     telemetry: metrics,
     instanceId,
+    cannotShowInFull,
     sendPolicy: overrides.sendPolicy,
     parkedEventsCap: overrides.parkedEventsCap,
     inboundOrderHoldMs: overrides.inboundOrderHoldMs,
   });
-  const { sends, deliveries, sync, approvals, devices, conversations } = services;
+  const { sends, sendGroups, deliveries, sync, approvals, devices, requests, conversations } = services;
   metrics.observe({
     backlog: () => sends.backlog(),
     pendingApprovals: () => approvals.pendingApprovals(),
@@ -114,14 +115,14 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   const routes = httpRoutes({ readiness, metrics, deliveries, conversations, sandbox, webhookSecrets, clock, logger });
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
   registerListeners(slack.app, {
+    requests,
     sends,
+    sendGroups,
     approvals,
-    approvalPolicy: approvalPolicyOf(config),
     devices,
     notifier,
     access: config.file.access,
-    groups,
-    defaultCountry: config.defaultCountry as CountryCode | undefined,
+    userGroups,
     logger,
     storeProblem: () => readiness.check('store'),
   });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { channelVariable, duration, flag, milliseconds, optionalText, slackIds } from './config-values.js';
+import { CodedError, errorCode } from './core/errors.js';
 import { isKnownCountry } from './core/recipient.js';
 
 const replyMode = z.enum(['all', 'final', 'none']);
@@ -139,8 +140,10 @@ export interface Config {
 }
 
 /** A configuration that cannot start the bot; the message names every bad variable or key. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends CodedError<'CONFIG_INVALID'> {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message);
+  }
 }
 
 function describe(error: z.ZodError, where: string): string {
@@ -211,7 +214,7 @@ function readConfigFile(path: string): ConfigFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`CONFIG_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(`CONFIG_FILE: cannot read ${path} (${errorCode(error) ?? 'error'})`);
   }
   let data: unknown;
   try {

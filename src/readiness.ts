@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorCode } from './core/errors.js';
 import type { Clock, Store } from './core/ports.js';
 import { withDeadline } from './deadline.js';
 
@@ -96,7 +97,7 @@ export class Heartbeat {
 
 /** `CODE: message` for coded errors (StoreError, Slack's), the message otherwise. */
 function describeError(error: unknown): string {
-  const code = (error as { code?: unknown })?.code;
+  const code = errorCode(error);
   const message = (error as Error)?.message ?? String(error);
-  return typeof code === 'string' ? `${code}: ${message}` : message;
+  return code === undefined ? message : `${code}: ${message}`;
 }

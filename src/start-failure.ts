@@ -1,4 +1,5 @@
 import { StoreError, StoreUnavailableError } from './adapters/store/errors.js';
+import { errorCode } from './core/errors.js';
 
 /** Exit codes of a failed start (sysexits.h where one fits), so a supervisor can tell them apart. */
 export const EXIT = {
@@ -28,15 +29,15 @@ export interface StartFailure {
 
 /** What went wrong at start, in one line an operator can act on. */
 export function classifyStartFailure(error: unknown, port: number): StartFailure {
-  const errno = error as NodeJS.ErrnoException;
-  if (errno?.code === 'EADDRINUSE') {
+  const code = errorCode(error);
+  if (code === 'EADDRINUSE') {
     return {
       code: 'PORT_IN_USE',
       problem: `PORT ${port} is already in use by another process (is another instance of the bot running?)`,
       exitCode: EXIT.portInUse,
     };
   }
-  if (errno?.code === 'EACCES' && errno.syscall === 'listen') {
+  if (code === 'EACCES' && (error as NodeJS.ErrnoException).syscall === 'listen') {
     return { code: 'PORT_DENIED', problem: `PORT ${port} may not be opened by this user`, exitCode: EXIT.portInUse };
   }
   if (error instanceof StoreUnavailableError) {

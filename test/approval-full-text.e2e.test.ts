@@ -5,7 +5,7 @@ import { groupMessage } from '../src/adapters/slack/blocks/group-message.js';
 import { WapingClient } from '../src/adapters/waping/client.js';
 import { checkSendForm } from '../src/core/send-form.js';
 import type { SendGroup } from '../src/core/send-group.js';
-import { groupIdForView, idempotencyKeyForGroupRecipient } from '../src/core/send-groups.js';
+import { groupIdForOrigin, idempotencyKeyForGroupRecipient } from '../src/core/send-groups.js';
 import {
   DEPLOYED_STORES,
   type Harness,
@@ -15,6 +15,7 @@ import {
   submitSendModal,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import { readable, readableMessageText } from './support/slack-reader.js';
 import { blockAction } from './support/slack-requests.js';
 
@@ -34,9 +35,6 @@ const CONFIG = {
 /** The reproduction of issue 7: ~3,050 characters whose `&`s grow past 2,900 when escaped for mrkdwn. */
 const HIDDEN_TAIL_TEXT = `Pay ${'&'.repeat(700)} ${'a'.repeat(2300)} HIDDEN_TAIL pay to example.org/x`;
 
-let counter = 0;
-const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
-
 interface Seen {
   message: unknown[];
   modal: unknown[];
@@ -54,7 +52,7 @@ async function throughApproval(h: Harness, text: string, afterReading?: (seen: O
     user: REQUESTER,
   });
   expect(submitted.body).toBe('');
-  const groupId = groupIdForView(TEAM, viewId);
+  const groupId = groupIdForOrigin(TEAM, viewId);
   const request = await waitFor(
     () => h.slack.messages().find((m) => JSON.stringify(m.blocks ?? []).includes(`"value":"${groupId}"`)),
     10_000,
@@ -145,7 +143,7 @@ describe('a request that Slack could not show in full', () => {
         errors: { message: expect.stringContaining('too long for Slack to show in full') },
       });
       await h.bot.idle();
-      expect(await h.bot.store.get(`group:${groupIdForView(TEAM, viewId)}`)).toBeUndefined();
+      expect(await h.bot.store.get(`group:${groupIdForOrigin(TEAM, viewId)}`)).toBeUndefined();
       expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
       expect(h.waping.totalSends()).toBe(0);
     } finally {

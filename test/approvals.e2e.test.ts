@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendGroup } from '../src/core/send-group.js';
-import { groupIdForView } from '../src/core/send-groups.js';
+import { groupIdForOrigin } from '../src/core/send-groups.js';
 import {
   DEPLOYED_STORES,
   expectCleanLogs,
@@ -11,13 +11,12 @@ import {
   submitSendModal,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import { blockAction } from './support/slack-requests.js';
 
 const TEAM = 'T0TEAM';
 const REQUESTER = 'U0ALICE';
 const NUMBERS = Array.from({ length: 20 }, (_, i) => `+1415555${String(2600 + i).padStart(4, '0')}`);
-let counter = 0;
-const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
 
 const CONFIG = {
   defaultDevice: 'dev_sales',
@@ -55,7 +54,7 @@ async function requestApproval(
     user: REQUESTER,
   });
   expect(res.body).toBe('');
-  const groupId = groupIdForView(TEAM, viewId);
+  const groupId = groupIdForOrigin(TEAM, viewId);
   const message = await waitFor(
     () => h.slack.messages(channel).find((m) => JSON.stringify(m.blocks ?? []).includes(`"value":"${groupId}"`)),
     10_000,
@@ -321,7 +320,7 @@ describe('several recipients without approval', () => {
       const recipients = NUMBERS.slice(0, 3);
       const res = await submitSendModal(h, { viewId, recipient: `${recipients.join('\n')}\n${recipients[0]}` });
       expect(res.body).toBe('');
-      const group = await waitFor(() => h.bot.store.get<SendGroup>(`group:${groupIdForView(TEAM, viewId)}`));
+      const group = await waitFor(() => h.bot.store.get<SendGroup>(`group:${groupIdForOrigin(TEAM, viewId)}`));
       expect(group.approval).toBeUndefined();
       expect(group.recipients).toEqual(recipients);
       await waitFor(() => group.keys.every((key) => h.waping.sendsFor(key) === 1), 10_000, 'three sends');

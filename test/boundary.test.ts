@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -173,7 +174,9 @@ describe('Slack vocabulary in the core', () => {
    * - an identifier named Slack… (`SlackPerson`, `SlackNotifier`): a Slack type or service;
    * - an identifier `mrkdwn`, `block`, `blocks` or `blockKit`: Slack's markup and its layout;
    * - a string holding mrkdwn (`*bold*`, `_italic_`, `<@U…>`, `<!here>`, `<url|label>`) or an emoji shortcode
-   *   (`:red_circle:`, standing alone), which only Slack would render.
+   *   (`:red_circle:`, standing alone), which only Slack would render;
+   * - an emoji by name (a property `emoji`, as in `{ emoji: 'red_circle' }`), which is the adapter's to choose;
+   * - English plurals (`n === 1 ? '' : 's'`): the core says how many, the adapter's wording says it in words.
    */
   const slackIdentifier = /^(Slack[A-Z]\w*|mrkdwn|blocks?|blockKit)$/;
   const slackMarkup =
@@ -187,11 +190,38 @@ describe('Slack vocabulary in the core', () => {
       const isText =
         ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateLiteralToken(node);
       if (isText && slackMarkup.test(node.text)) found.push(JSON.stringify(node.text));
+      if ((ts.isPropertyAssignment(node) || ts.isPropertySignature(node)) && node.name.getText(source) === 'emoji') {
+        found.push(node.getText(source));
+      }
+      if (ts.isConditionalExpression(node) && isPluralSuffix(node)) found.push(node.getText(source));
       ts.forEachChild(node, visit);
     };
     visit(source);
     return found;
   }
+
+  /** `… ? '' : 's'` (or the other way round): a plural made by hand. */
+  function isPluralSuffix(node: ts.ConditionalExpression): boolean {
+    const texts = [node.whenTrue, node.whenFalse].map((branch) =>
+      ts.isStringLiteral(branch) || ts.isNoSubstitutionTemplateLiteral(branch) ? branch.text : undefined,
+    );
+    return texts.includes('') && texts.includes('s');
+  }
+
+  /** The tokens `slackTokens` finds in a snippet of source, written to a scratch file for it. */
+  function tokensIn(snippet: string): string[] {
+    const file = join(mkdtempSync(join(tmpdir(), 'boundary-')), 'snippet.ts');
+    writeFileSync(file, snippet);
+    return slackTokens(file);
+  }
+
+  it('recognises emoji by name and hand-made plurals, so the check below cannot pass on nothing', () => {
+    expect(tokensIn("const alert = [{ emoji: 'red_circle' }, ' down'];")).toEqual(["emoji: 'red_circle'"]);
+    expect(tokensIn('interface Part { emoji: string }')).toEqual(['emoji: string']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text to scan holds a template
+    expect(tokensIn("const s = `${n} recipient${n === 1 ? '' : 's'}`;")).toEqual(["n === 1 ? '' : 's'"]);
+    expect(tokensIn("const word = state === 'ok' ? 'sent' : 'failed';")).toEqual([]);
+  });
 
   it('recognises the vocabulary it forbids, so the check below cannot pass on nothing', () => {
     expect(slackIdentifier.test('SlackPerson')).toBe(true);

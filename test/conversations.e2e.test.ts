@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKeyForView } from '../src/core/idempotency.js';
+import { keyForOrigin } from '../src/core/idempotency.js';
 import {
   DEPLOYED_STORES,
   expectCleanLogs,
@@ -11,6 +10,7 @@ import {
   submitSendModal,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import type { SlackApiCall } from './support/slack-fake.js';
 import { readable, readableMessageText } from './support/slack-reader.js';
 import { blockAction } from './support/slack-requests.js';
@@ -23,7 +23,6 @@ import { blockAction } from './support/slack-requests.js';
 const CHANNEL = 'C0SUPPORT';
 const QUIET = 'C0QUIET'; // conversations: false
 const INBOX = 'C0INBOX';
-const unique = (prefix: string) => `${prefix}${randomUUID().slice(0, 8).toUpperCase()}`;
 
 /** Every text a customer writes in these tests, so the logs can be checked for each. */
 const customerTexts: string[] = [];
@@ -65,7 +64,7 @@ function receive(h: Harness, data: object, id = unique('evt_'), bot: Harness = h
 /** Send one message through the real bot (the form), and return its key, WAPing id and Slack message. */
 async function sendOne(h: Harness, to: string, channel = CHANNEL, deviceId = 'dev_support') {
   const viewId = unique('V0CONV');
-  const key = idempotencyKeyForView('T0TEAM', viewId);
+  const key = keyForOrigin('T0TEAM', viewId);
   await submitSendModal(h, { viewId, channel, recipient: to, deviceId, text: 'Is Tuesday fine for the delivery?' });
   const send = await waitFor(async () => {
     const record = await h.bot.sends.get(key);
@@ -268,7 +267,7 @@ describe.each(DEPLOYED_STORES)('conversations on the %s store', (store) => {
       text: 'Calling you now.',
     };
     await Promise.all([submitSendModal(h, form), submitSendModal(h, form)]);
-    const key = idempotencyKeyForView('T0TEAM', viewId);
+    const key = keyForOrigin('T0TEAM', viewId);
     await waitFor(async () => (await h.bot.sends.get(key))?.messageId);
     await h.bot.idle();
     expect(h.waping.sendsFor(key)).toBe(1);

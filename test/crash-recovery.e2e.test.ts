@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKeyForView } from '../src/core/idempotency.js';
+import { keyForOrigin } from '../src/core/idempotency.js';
 import { createWapingSandbox, type WapingSandbox } from '../src/sandbox/waping-sandbox.js';
 import {
   BOT_TOKEN,
@@ -91,7 +91,7 @@ describe.each(DEPLOYED_STORES)('a bot process killed mid-send, on the %s store',
     // WAPing takes 3 s to answer the first attempt: the process dies while it waits.
     waping.script({ delayMs: 3_000 });
     const viewId = `V0CRASH${store}`;
-    const key = idempotencyKeyForView('T0TEAM', viewId);
+    const key = keyForOrigin('T0TEAM', viewId);
     const submitted = await submitSendModal({ eventsUrl: `http://127.0.0.1:${first.port}/slack/events` }, { viewId });
     expect(submitted.status).toBe(200);
     await waitFor(() => waping.requests.some((r) => r.key === key), 10_000, 'the first attempt to reach WAPing');

@@ -1,8 +1,8 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../src/adapters/waping/webhook-signature.js';
-import { idempotencyKeyForView } from '../src/core/idempotency.js';
-import { groupIdForView } from '../src/core/send-groups.js';
+import { keyForOrigin } from '../src/core/idempotency.js';
+import { groupIdForOrigin } from '../src/core/send-groups.js';
 import {
   DEPLOYED_STORES,
   type Harness,
@@ -13,6 +13,7 @@ import {
   WEBHOOK_SECRET,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import { readable, unescapeMrkdwn } from './support/slack-reader.js';
 import { blockAction, slashCommand } from './support/slack-requests.js';
 
@@ -35,9 +36,6 @@ const CONFIG = {
     { id: 'dev_sales', name: `Sales ${EVIL}` },
   ],
 };
-
-let counter = 0;
-const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
 
 async function deliver(url: string, type: string, data: object) {
   const id = unique('evt_');
@@ -115,7 +113,7 @@ describe.each(DEPLOYED_STORES)('strings the bot did not write, on the %s store',
     // An approval request with the text, rejected with the comment.
     const viewId = unique('V0EVIL');
     expect((await submitSendModal(h, { viewId, deviceId: 'dev_support', text: EVIL, user: REQUESTER })).body).toBe('');
-    const groupId = groupIdForView(TEAM, viewId);
+    const groupId = groupIdForOrigin(TEAM, viewId);
     const request = await waitFor(
       () => h.slack.messages(CHANNEL).find((m) => JSON.stringify(m.blocks ?? []).includes(`"value":"${groupId}"`)),
       10_000,
@@ -137,7 +135,7 @@ describe.each(DEPLOYED_STORES)('strings the bot did not write, on the %s store',
     const sendView = unique('V0SEND');
     const responseUrl = h.slack.responseUrlFor(unique('dup'));
     await submitSendModal(h, { viewId: sendView, deviceId: 'dev_sales', text: EVIL, responseUrl });
-    const key = idempotencyKeyForView(TEAM, sendView);
+    const key = keyForOrigin(TEAM, sendView);
     const send = await waitFor(async () => {
       const record = await h.bot.sends.get(key);
       return record?.messageId && record.parent ? record : undefined;

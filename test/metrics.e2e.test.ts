@@ -1,9 +1,9 @@
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../src/adapters/waping/webhook-signature.js';
-import { idempotencyKeyForView } from '../src/core/idempotency.js';
+import { keyForOrigin } from '../src/core/idempotency.js';
 import type { SendGroup } from '../src/core/send-group.js';
-import { groupIdForView } from '../src/core/send-groups.js';
+import { groupIdForOrigin } from '../src/core/send-groups.js';
 import {
   DEPLOYED_STORES,
   expectCleanLogs,
@@ -14,12 +14,11 @@ import {
   WEBHOOK_SECRET,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import { type Exposition, ExpositionError, parseExposition, sampleSum, scrape } from './support/prometheus-text.js';
 import { startRedisServer, uniqueNamespace } from './support/redis.js';
 
 const TEAM = 'T0TEAM';
-let counter = 0;
-const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
 
 describe('the exposition parser the metrics tests rely on', () => {
   const valid = [
@@ -120,7 +119,7 @@ describe.each(DEPLOYED_STORES)('GET /metrics of the bot on the %s store', (store
   /** Send one message through the real bot (signed form submission) and wait until it is settled. */
   async function sendOne(values: { channel?: string } = {}) {
     const viewId = unique('V0METRIC');
-    const key = idempotencyKeyForView(TEAM, viewId);
+    const key = keyForOrigin(TEAM, viewId);
     await submitSendModal(h, { viewId, ...values });
     const send = await waitFor(async () => {
       const record = await h.bot.sends.get(key);
@@ -190,7 +189,7 @@ describe.each(DEPLOYED_STORES)('GET /metrics of the bot on the %s store', (store
   it('shows a send as pending, with the age of the oldest, until WAPing answers', async () => {
     h.waping.script({ delayMs: 2_000 });
     const viewId = unique('V0METRIC');
-    const key = idempotencyKeyForView(TEAM, viewId);
+    const key = keyForOrigin(TEAM, viewId);
     await submitSendModal(h, { viewId });
     await waitFor(async () => (await h.bot.sends.get(key))?.attempts === 0, 5_000, 'the claimed send');
     await new Promise((resolve) => setTimeout(resolve, 400));
@@ -235,7 +234,7 @@ describe.each(DEPLOYED_STORES)('GET /metrics of the bot on the %s store', (store
   it('counts an approval requested, shows it pending, then counts it decided', async () => {
     const before = await scrape(h.bot.url);
     const viewId = unique('V0APPR');
-    const groupId = groupIdForView(TEAM, viewId);
+    const groupId = groupIdForOrigin(TEAM, viewId);
     await submitSendModal(h, { viewId, deviceId: 'dev_sales', text: 'Team news', user: 'U0ALICE' });
     await waitFor(() => h.bot.store.get<SendGroup>(`group:${groupId}`), 10_000, 'the approval request');
     await h.bot.idle();

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKeyForView } from '../src/core/idempotency.js';
+import { keyForOrigin } from '../src/core/idempotency.js';
 import { createWapingSandbox, type WapingSandbox } from '../src/sandbox/waping-sandbox.js';
 import { BOT_TOKEN, SIGNING_SECRET, submitSendModal, WAPING_KEY, waitFor } from './support/bot-harness.js';
 import { type BotProcess, COMPILED_MAIN, sandboxEnv, startBotProcess } from './support/bot-process.js';
@@ -211,7 +211,7 @@ describe('draining on SIGTERM', () => {
     // WAPing answers the send after 3 s: the signal arrives while the bot waits for it.
     waping.script({ delayMs: 3_000 });
     const viewId = 'V0DRAIN';
-    const key = idempotencyKeyForView('T0TEAM', viewId);
+    const key = keyForOrigin('T0TEAM', viewId);
     const submitted = await submitSendModal({ eventsUrl: `http://127.0.0.1:${port}/slack/events` }, { viewId });
     expect(submitted.status).toBe(200);
     await waitFor(() => waping.requests.some((r) => r.key === key), 10_000, 'the send to reach WAPing');
@@ -240,7 +240,7 @@ describe('draining on SIGTERM', () => {
     });
     const port = await bot.port();
     waping.script({ delayMs: 40_000 });
-    const key = idempotencyKeyForView('T0TEAM', 'V0DRAINLONG');
+    const key = keyForOrigin('T0TEAM', 'V0DRAINLONG');
     await submitSendModal({ eventsUrl: `http://127.0.0.1:${port}/slack/events` }, { viewId: 'V0DRAINLONG' });
     await waitFor(() => waping.requests.some((r) => r.key === key), 10_000, 'the send to reach WAPing');
     const exit = await bot.stop('SIGTERM', 15_000);

@@ -7,7 +7,7 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../src/adapters/waping/webhook-signature.js';
 import { PARK_MS } from '../src/core/deliveries.js';
-import { idempotencyKeyForView } from '../src/core/idempotency.js';
+import { keyForOrigin } from '../src/core/idempotency.js';
 import { type Clock, type Store, systemClock } from '../src/core/ports.js';
 import {
   DEPLOYED_STORES,
@@ -18,10 +18,8 @@ import {
   WEBHOOK_SECRET,
   waitFor,
 } from './support/bot-harness.js';
+import { unique } from './support/ids.js';
 import { sampleSum, scrape } from './support/prometheus-text.js';
-
-let counter = 0;
-const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
 
 /** The real clock, moved on by `shift` ms whenever a test says so. */
 function shiftableClock(): Clock & { shift: number } {
@@ -56,7 +54,7 @@ async function sendAs(h: Harness, messageId: string) {
   h.waping.script({ status: 200, body: { id: messageId, status: 'queued', deviceId: 'dev_support' } });
   const viewId = unique('V0PARK');
   await submitSendModal(h, { viewId });
-  const key = idempotencyKeyForView('T0TEAM', viewId);
+  const key = keyForOrigin('T0TEAM', viewId);
   const send = await waitFor(async () => {
     const record = await h.bot.sends.get(key);
     return record?.messageId === messageId && record.parent ? record : undefined;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKeyForView } from '../src/core/idempotency.js';
+import { keyForOrigin } from '../src/core/idempotency.js';
 import {
   expectCleanLogs,
   type Harness,
@@ -42,7 +42,7 @@ describe('two replicas sharing one Redis', () => {
       };
       const answers = await Promise.all([sendRaw(a.eventsUrl, sent), sendRaw(b.eventsUrl, sent)]);
       expect(answers.map((r) => r.status)).toEqual([200, 200]);
-      const key = idempotencyKeyForView('T0TEAM', viewId);
+      const key = keyForOrigin('T0TEAM', viewId);
       await waitFor(() => a.waping.sendsFor(key) === 1, 10_000, 'the send');
       await Promise.all([a.bot.idle(), b.bot.idle()]);
       expect(a.waping.sendsFor(key)).toBe(1);

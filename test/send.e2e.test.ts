@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKeyForView } from '../src/core/idempotency.js';
+import { keyForOrigin } from '../src/core/idempotency.js';
 import {
   DEPLOYED_STORES,
   expectCleanLogs,
@@ -76,7 +76,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
 
   it('sends once when the same modal is submitted twice in a row', async () => {
     const viewId = nextViewId();
-    const key = idempotencyKeyForView(TEAM, viewId);
+    const key = keyForOrigin(TEAM, viewId);
     const first = await submitSendModal(h, { viewId, text: TEXT });
     expect(first.status).toBe(200);
     const message = await queuedMessage();
@@ -109,7 +109,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
 
   it('sends once when the same modal is submitted twice at the same moment', async () => {
     const viewId = nextViewId();
-    const key = idempotencyKeyForView(TEAM, viewId);
+    const key = keyForOrigin(TEAM, viewId);
     const answers = await Promise.all([
       submitSendModal(h, { viewId, text: 'Concurrent text' }),
       submitSendModal(h, { viewId, text: 'Concurrent text' }),
@@ -124,7 +124,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
 
   it('sends once when a signed submission is replayed byte for byte', async () => {
     const viewId = nextViewId();
-    const key = idempotencyKeyForView(TEAM, viewId);
+    const key = keyForOrigin(TEAM, viewId);
     const original = await submitSendModal(h, { viewId, text: 'Replayed text' });
     const replay = await sendRaw(h.eventsUrl, original.sent);
     expect(replay.status).toBe(200);
@@ -136,7 +136,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
 
   it('retries a 500 and a dropped connection with the same key and body, and sends once', async () => {
     const viewId = nextViewId();
-    const key = idempotencyKeyForView(TEAM, viewId);
+    const key = keyForOrigin(TEAM, viewId);
     h.waping.script({ status: 500 }, { drop: true });
     await submitSendModal(h, { viewId });
     await queuedMessage();
@@ -149,7 +149,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
 
   it('waits for Retry-After before retrying a 429', async () => {
     const viewId = nextViewId();
-    const key = idempotencyKeyForView(TEAM, viewId);
+    const key = keyForOrigin(TEAM, viewId);
     h.waping.script({ status: 429, retryAfterSeconds: 2 });
     await submitSendModal(h, { viewId });
     await queuedMessage();
@@ -208,7 +208,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
 
   it('shows a failed send with its reason and a Retry button; Retry double-clicked sends once', async () => {
     const viewId = nextViewId();
-    const key = idempotencyKeyForView(TEAM, viewId);
+    const key = keyForOrigin(TEAM, viewId);
     h.waping.script({ status: 422, body: { error: { code: 'SESSION_DISCONNECTED', message: 'QR session expired' } } });
     await submitSendModal(h, { viewId, text: 'Retry me' });
     const failed = await waitFor(
@@ -247,7 +247,7 @@ describe.each(DEPLOYED_STORES)('the send path on the %s store', (store) => {
 
   it('tells the user ephemerally when the bot cannot post in the channel, and still sends', async () => {
     const viewId = nextViewId();
-    const key = idempotencyKeyForView(TEAM, viewId);
+    const key = keyForOrigin(TEAM, viewId);
     h.slack.failChannel('C0PRIVATE', 'not_in_channel');
     await submitSendModal(h, { viewId, channel: 'C0PRIVATE', responseUrl: h.slack.responseUrlFor('private') });
     const notice = await waitFor(

@@ -6,7 +6,7 @@ export interface AccessPolicy {
 }
 
 /** Who belongs to a group of people (cached by the adapter: the chat platform rate limits the call). */
-export interface GroupDirectory {
+export interface UserGroupDirectory {
   /**
    * Member user ids of a group; empty when the id names no group (a person's id, say), the group is unknown, or
    * the plan lacks groups.
@@ -17,7 +17,7 @@ export interface GroupDirectory {
 /** Whether `userId`, acting in `channelId`, may send: listed user, member of a listed group, or listed channel. */
 export async function maySend(
   policy: AccessPolicy,
-  groups: GroupDirectory,
+  userGroups: UserGroupDirectory,
   userId: string,
   channelId: string,
 ): Promise<boolean> {
@@ -25,7 +25,7 @@ export async function maySend(
   if (open) return true;
   if (policy.users.includes(userId) || policy.channels.includes(channelId)) return true;
   for (const group of policy.userGroups) {
-    if ((await groups.membersOf(group)).includes(userId)) return true;
+    if ((await userGroups.membersOf(group)).includes(userId)) return true;
   }
   return false;
 }

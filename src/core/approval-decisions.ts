@@ -1,3 +1,4 @@
+import type { DecisionRefusal } from './notices.js';
 import {
   type Approval,
   type ApprovalDecision,
@@ -8,28 +9,16 @@ import {
 
 /*
  * The approval's state machine as pure functions of a group: each returns the group to store (or none, to leave it)
- * and, when refused, why in plain words. ApprovalService runs them inside an atomic store update, so each may run
+ * and, when refused, why as a code (the adapter words it). ApprovalService runs them inside an atomic store update, so each may run
  * more than once under contention and the first decisive outcome wins.
  */
 
 /** One step of the state machine: the group to store, if any; why the step was refused, if it was. */
 export interface ApprovalStep {
   next?: SendGroup;
-  refusal?: string;
+  refusal?: DecisionRefusal;
   /** True when this step found the request past its deadline and expired it. */
   expired: boolean;
-}
-
-/** Plain words for an approval's outcome. */
-/** Plain words for an approval's outcome. */
-export function outcomeWords(state: Approval['state']): string {
-  return {
-    pending: 'waiting for approval',
-    approved: 'approved',
-    rejected: 'rejected',
-    cancelled: 'cancelled',
-    expired: 'expired',
-  }[state];
 }
 
 /** The request expired by the system at `now`. */
@@ -39,7 +28,7 @@ export function withExpiry(group: SendGroup, now: number): SendGroup {
 
 /**
  * An approver's decision: approve counts once per person, reject decides at once, a request past its deadline
- * expires instead. `unapprovable` says why the group may not be approved as it stands, if so.
+ * expires instead. `unapprovable` describes (in the adapter's words) why the group may not be approved as it stands, if so.
  */
 export function withApproverDecision(
   group: SendGroup,
@@ -54,14 +43,13 @@ export function withApproverDecision(
   const { userId, decision, comment, now } = asked;
   const approval = group.approval;
   if (!approval) return { expired: false };
-  if (approval.state !== 'pending') {
-    return { refusal: `This request is already ${outcomeWords(approval.state)}.`, expired: false };
-  }
+  if (approval.state !== 'pending')
+    return { refusal: { code: 'already-decided', state: approval.state }, expired: false };
   if (now >= approval.expiresAt) return { next: withExpiry(group, now), expired: true };
-  const barred = decision === 'approve' ? asked.unapprovable?.(group) : undefined;
-  if (barred) return { refusal: barred, expired: false };
+  const problem = decision === 'approve' ? asked.unapprovable?.(group) : undefined;
+  if (problem) return { refusal: { code: 'unapprovable', problem }, expired: false };
   if (decision === 'approve' && approval.decisions.some((d) => d.userId === userId && d.decision === 'approve')) {
-    return { refusal: 'You have already approved this request; it needs another approver.', expired: false };
+    return { refusal: { code: 'approved-already' }, expired: false };
   }
   const entry: ApprovalDecision = { userId, decision, at: now, ...(comment ? { comment } : {}) };
   if (decision === 'reject') return { next: withDecision(group, entry, 'rejected'), expired: false };
@@ -74,16 +62,13 @@ export function withApproverDecision(
 export function withCancellation(group: SendGroup, userId: string, now: number): ApprovalStep {
   const approval = group.approval;
   if (!approval) return { expired: false };
-  if (group.requestedBy !== userId) {
-    return { refusal: 'Only the person who asked for this send can cancel it.', expired: false };
-  }
-  if (approval.state !== 'pending') {
-    return { refusal: `This request is already ${outcomeWords(approval.state)}.`, expired: false };
-  }
+  if (group.requestedBy !== userId) return { refusal: { code: 'not-the-requester' }, expired: false };
+  if (approval.state !== 'pending')
+    return { refusal: { code: 'already-decided', state: approval.state }, expired: false };
   if (now >= approval.expiresAt) {
     return {
       next: withExpiry(group, now),
-      refusal: 'This request had already expired, so nothing was sent.',
+      refusal: { code: 'expired-before-cancel' },
       expired: true,
     };
   }

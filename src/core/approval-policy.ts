@@ -37,7 +37,7 @@ export function approvalNeeded(
 }
 
 /**
- * The rule configured for an id. Ids come from Slack and from the modal: `constructor` or `__proto__` must find
+ * The rule configured for an id. Ids come from the chat platform and from the form: `constructor` or `__proto__` must find
  * nothing, not a member every object inherits.
  */
 function ownRule(rules: Readonly<Record<string, ApprovalRule>>, id: string): ApprovalRule | undefined {

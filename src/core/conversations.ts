@@ -1,17 +1,10 @@
-import { BackgroundWork } from './background.js';
+import type { BackgroundWork } from './background.js';
 import { derivedUuid } from './idempotency.js';
-import type {
-  ConversationNotifier,
-  ConversationTelemetry,
-  InboundEntry,
-  InboundMessage,
-  InboundOutcome,
-  InboundTarget,
-} from './inbound.js';
+import type { ConversationNotifier, InboundEntry, InboundMessage, InboundOutcome, InboundTarget } from './inbound.js';
 import { InboundLanes } from './inbound-lanes.js';
 import type { MessageRef } from './message-ref.js';
 import { PendingIndex } from './pending-index.js';
-import type { Clock, Logger, Store } from './ports.js';
+import type { Clock, Logger, Store, Telemetry } from './ports.js';
 import type { SendGroup } from './send-group.js';
 import type { SendRecord } from './send-record.js';
 import {
@@ -38,6 +31,8 @@ interface LatestSend {
 export interface ConversationDeps {
   store: Store;
   notifier: ConversationNotifier;
+  /** The services' shared background work: posting runs after WAPing's answer, and idles with the rest. */
+  background: BackgroundWork;
   clock: Clock;
   logger: Logger;
   instanceId: string;
@@ -51,7 +46,7 @@ export interface ConversationDeps {
   deviceName: (deviceId: string) => Promise<string>;
   /** How long the poster of a thread waits for replies written just before, so they are posted in order. */
   orderHoldMs?: number;
-  telemetry?: ConversationTelemetry;
+  telemetry?: Telemetry;
 }
 
 /**
@@ -64,12 +59,10 @@ export interface ConversationDeps {
  * nowhere (counted only).
  */
 export class Conversations {
-  private readonly background: BackgroundWork;
   private readonly pending: PendingIndex;
   private readonly lanes: InboundLanes;
 
   constructor(private readonly deps: ConversationDeps) {
-    this.background = new BackgroundWork(deps.logger);
     this.pending = new PendingIndex(deps.store, INBOUND_PENDING, deps.clock);
     this.lanes = new InboundLanes({
       ...deps,
@@ -115,11 +108,7 @@ export class Conversations {
   }
 
   applyInBackground(webhookId: string): void {
-    this.background.run(() => this.apply(webhookId), { webhookId }, 'posting a received message failed; retried');
-  }
-
-  async idle(): Promise<void> {
-    await this.background.idle();
+    this.deps.background.run(() => this.apply(webhookId), { webhookId }, 'posting a received message failed; retried');
   }
 
   /** Re-apply the received messages not posted yet (after a crash, or Slack or the store being away). */

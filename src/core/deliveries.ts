@@ -11,7 +11,7 @@ import type { DeviceHealth } from './device-health.js';
 import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
 import type { Clock, Logger, Store, Telemetry } from './ports.js';
-import { type SendRecord, sendKey, syncUnitOf } from './send-record.js';
+import { type SendRecord, sendKey, syncTargetOf } from './send-record.js';
 import {
   messageIdKey,
   PARKING_TICKET_KEY,
@@ -125,7 +125,7 @@ export class DeliveryService {
     await this.applyParked(event.messageId, webhookId);
     const send = await this.applyToSend(key, webhookId, event);
     await this.settle(entry);
-    if (send) await this.deps.sync.sync(syncUnitOf(send));
+    if (send) await this.deps.sync.sync(syncTargetOf(send));
   }
 
   /** Apply the events parked before WAPing's message id was saved, in the order they were parked. */
@@ -237,7 +237,7 @@ export class DeliveryService {
   private async applyToSend(key: string, webhookId: string, event: MessageEvent) {
     const mode = this.deps.replyMode;
     const current = await this.deps.store.get<SendRecord>(sendKey(key));
-    if (current) await this.deps.sync.markBehind(syncUnitOf(current));
+    if (current) await this.deps.sync.markBehind(syncTargetOf(current));
     return this.deps.store.update<SendRecord>(sendKey(key), (send) =>
       send ? withDeliveryEvent(send, webhookId, event, mode(send.channelId)) : undefined,
     );

@@ -1,5 +1,5 @@
 import { nextStatus, type ReplyMode, wantsReply } from './delivery-status.js';
-import type { DeliveryStatus, SendRecord } from './send-record.js';
+import type { DeliveryStatus, SendFailure, SendRecord } from './send-record.js';
 
 /** A verified WAPing webhook, in the core's terms (no phone numbers: the core does not need them). */
 export type DeliveryEvent =
@@ -37,11 +37,10 @@ export interface InboxEntry {
   parked?: { at: number; ticket: number };
 }
 
-/** Plain words for WhatsApp delivery failures. */
-function failureReason(error?: { code: string; message: string }): string {
-  if (!error) return 'WhatsApp could not deliver the message.';
-  const words = (error.message || error.code).slice(0, 200); // shown in Slack only, never logged
-  return `WhatsApp could not deliver the message: ${words} (${error.code}).`;
+/** Why WhatsApp could not deliver a message: its code, and its words when it gave an error (shown in Slack only). */
+function deliveryFailure(error?: { code: string; message: string }): SendFailure {
+  if (!error) return { code: 'FAILED' };
+  return { code: error.code, detail: (error.message || error.code).slice(0, 200) };
 }
 
 /**
@@ -64,8 +63,7 @@ export function withDeliveryEvent(
     appliedEvents,
     status,
     timeline: [...send.timeline, { status, at: event.at }],
-    deliveryFailure:
-      status === 'failed' ? { code: event.error?.code ?? 'FAILED', reason: failureReason(event.error) } : undefined,
+    deliveryFailure: status === 'failed' ? deliveryFailure(event.error) : undefined,
     replies: wantsReply(replyMode, status) ? [...send.replies, { status, at: event.at, posted: false }] : send.replies,
     version: send.version + 1,
   };

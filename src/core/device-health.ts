@@ -1,6 +1,5 @@
 import { type Clock, type Logger, noTelemetry, type SendNotifier, type Store, type Telemetry } from './ports.js';
 import { deviceKey } from './store-keys.js';
-import { foreign } from './words.js';
 
 /** A device's session as WAPing last reported it (webhooks, or a send refused for a dropped session). */
 export interface DeviceState {
@@ -50,19 +49,12 @@ export class DeviceHealth {
     this.deps.onChange?.(deviceId);
     const name = await this.deps.nameOf(deviceId);
     this.deps.logger.warn({ deviceId, connected: state.connected }, 'device session changed');
-    const device = foreign(name, { max: 100, bold: true });
-    await this.deps.notifier.alertOps(
-      state.connected
-        ? [{ emoji: 'large_green_circle' }, ' WhatsApp device ', device, ' is connected again.']
-        : [
-            { emoji: 'red_circle' },
-            ' WhatsApp device ',
-            device,
-            ' is disconnected',
-            ...(state.reason ? [' (', foreign(state.reason, { max: 300 }), ')'] : []),
-            ': re-link it by QR code in WAPing. Sends from it are refused until then.',
-          ],
-    );
+    await this.deps.notifier.alertOps({
+      kind: 'device-session',
+      deviceName: name,
+      connected: state.connected,
+      ...(state.reason && !state.connected ? { reason: state.reason } : {}),
+    });
     return true;
   }
 

@@ -14,18 +14,24 @@ export function derivedUuid(...parts: string[]): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** The key of a send started by submitting a modal: one per Slack view, whatever the retries. */
-export function idempotencyKeyForView(teamId: string, viewId: string): string {
-  return derivedUuid('view', teamId, viewId);
+/**
+ * The key of a send started by submitting a form: one per origin (an id the chat platform keeps for the form's
+ * life), whatever the retries. The first part reads 'view' because keys already stored were derived with it.
+ */
+export function keyForOrigin(teamId: string, originId: string): string {
+  return derivedUuid('view', teamId, originId);
 }
 
-/** The key of a send started by a button on a message (Retry): one per message, action and attempt. */
-export function idempotencyKeyForAction(
+/**
+ * The key of a send started by a Retry on a posted message: one per message, action and attempt. The first part
+ * reads 'action' because keys already stored were derived with it.
+ */
+export function keyForRetry(
   teamId: string,
-  channel: string,
-  messageTs: string,
+  conversationId: string,
+  messageId: string,
   actionId: string,
   attempt: number,
 ): string {
-  return derivedUuid('action', teamId, channel, messageTs, actionId, String(attempt));
+  return derivedUuid('action', teamId, conversationId, messageId, actionId, String(attempt));
 }

@@ -55,8 +55,3 @@ export interface ConversationNotifier {
    */
   postInbound(target: InboundTarget, message: InboundMessage): Promise<void>;
 }
-
-/** Counts received messages by outcome (never their numbers or texts). */
-export interface ConversationTelemetry {
-  inboundMessage(outcome: InboundOutcome): void;
-}

@@ -1,14 +1,12 @@
-import { BackgroundWork } from './background.js';
+import type { BackgroundWork } from './background.js';
+import { PendingIndex } from './pending-index.js';
 import { type Clock, type Logger, MessageGoneError, type SendNotifier, type Store } from './ports.js';
 import type { SendGroup } from './send-group.js';
 import { type SendRecord, sendKey } from './send-record.js';
-import { groupKey, RECORD_TTL_MS } from './store-keys.js';
+import { groupKey, PENDING_LISTS, RECORD_TTL_MS } from './store-keys.js';
 
-/** Units (send keys, `group:<id>`) whose Slack message may be behind their records; swept after a crash. */
-const BEHIND_KEY = 'sync:behind';
-
-/** What one Slack message shows: one send, or a group and its sends. */
-interface Unit {
+/** What one chat message shows: one send, or a group and its sends. */
+interface MessageContent {
   group?: SendGroup;
   sends: SendRecord[];
 }
@@ -20,15 +18,19 @@ interface Unit {
  * changes is coalesced into as few Slack calls as the lock holder needs, and none is missed: the
  * holder re-reads after releasing the lock and goes again while anything is behind.
  *
- * A unit is a send key, or `group:<id>` for a message that shows several sends.
+ * A message is named by its sync target: a send key, or `group:<id>` for a message that shows several sends
+ * (`syncTargetOf` in send-record.ts).
  */
 export class MessageSync {
-  private readonly background: BackgroundWork;
+  /** Sync targets whose message may be behind their records; swept after a crash. */
+  private readonly behind: PendingIndex;
 
   constructor(
     private readonly deps: {
       store: Store;
       notifier: SendNotifier;
+      /** Where syncs started after an answer run (shared by the services, so one `idle()` waits for all). */
+      background: BackgroundWork;
       clock: Clock;
       logger: Logger;
       instanceId: string;
@@ -36,84 +38,98 @@ export class MessageSync {
       lockMs: number;
     },
   ) {
-    this.background = new BackgroundWork(deps.logger);
+    this.behind = new PendingIndex(deps.store, PENDING_LISTS.syncBehind, deps.clock);
   }
 
   /** Sync in the background, tracked for shutdown. */
-  syncInBackground(unit: string): void {
-    this.background.run(() => this.sync(unit), { unit }, 'Slack sync failed; the sweep will retry');
+  syncInBackground(target: string): void {
+    this.deps.background.run(() => this.sync(target), { target }, 'Slack sync failed; the sweep will retry');
   }
 
-  async idle(): Promise<void> {
-    await this.background.idle();
-  }
-
-  /** Make the Slack message of `unit` show its records; returns once it does or another replica has taken over. */
-  async sync(unit: string): Promise<void> {
+  /** Make the Slack message of `target` show its records; returns once it does or another replica has taken over. */
+  async sync(target: string): Promise<void> {
     const { store } = this.deps;
-    await this.markBehind(unit);
+    await this.markBehind(target);
     for (;;) {
-      const lock = `sync-lock:${unit}`;
+      const lock = `sync-lock:${target}`;
       const token = `${this.deps.instanceId}:${Math.random()}`;
       const claim = await store.claim(lock, token, this.deps.lockMs);
       if (!claim.claimed) return; // the holder re-checks after releasing
       try {
-        await this.catchUp(unit);
+        await this.catchUp(target);
       } catch (error) {
-        // Another replica may have taken the unit off the list meanwhile: put it back for the sweep.
-        await this.markBehind(unit);
+        // Another replica may have taken the target off the list meanwhile: put it back for the sweep.
+        await this.markBehind(target);
         throw error;
       } finally {
         // Not atomic, but the lock's lease is far longer than this gap.
         if ((await store.get(lock)) === token) await store.delete(lock);
       }
-      if (!isBehind(await this.load(unit))) break;
+      if (!isBehind(await this.load(target))) break;
     }
-    await store.update<string[]>(BEHIND_KEY, (units = []) =>
-      units.includes(unit) ? units.filter((u) => u !== unit) : undefined,
+    await this.behind.remove(target);
+  }
+
+  /** Note that `target`'s message is about to fall behind, before the change that makes it so. */
+  async markBehind(target: string): Promise<void> {
+    await this.behind.add(target);
+  }
+
+  /**
+   * A change people should see, to the record under `key` shown by `target`'s message: marks the message behind
+   * first (so that a crash right after the change still gets it re-rendered), then changes the record atomically
+   * with its version bumped, the version the message catches up with. `change` returns undefined to leave it.
+   */
+  async changeVisibly<T extends { version: number }>(
+    target: string,
+    key: string,
+    change: (current: T) => T | undefined,
+    ttlMs?: number,
+  ): Promise<T | undefined> {
+    await this.markBehind(target);
+    return this.deps.store.update<T>(
+      key,
+      (current) => {
+        const next = current && change(current);
+        return next && current && { ...next, version: current.version + 1 };
+      },
+      ttlMs,
     );
   }
 
-  /** Note that `unit`'s message is about to fall behind, before the change that makes it so. */
-  async markBehind(unit: string): Promise<void> {
-    await this.deps.store.update<string[]>(BEHIND_KEY, (units = []) =>
-      units.includes(unit) ? undefined : [...units, unit],
-    );
-  }
-
-  /** Sync every unit left behind (after a crash or a Slack outage); returns how many were behind. */
+  /** Sync every target left behind (after a crash or a Slack outage); returns how many were behind. */
   async resumeBehind(): Promise<number> {
-    const units = (await this.deps.store.get<string[]>(BEHIND_KEY)) ?? [];
-    for (const unit of units) this.syncInBackground(unit);
-    return units.length;
+    const targets = await this.behind.list();
+    for (const target of targets) this.syncInBackground(target);
+    return targets.length;
   }
 
   /** A message that is gone for good counts as rendered: nothing could ever show it again. */
-  private async giveUpIfGone(unit: string, update: Promise<void>): Promise<void> {
+  private async giveUpIfGone(target: string, update: Promise<void>): Promise<void> {
     try {
       await update;
     } catch (error) {
       if (!(error instanceof MessageGoneError)) throw error;
-      this.deps.logger.warn({ unit }, 'the Slack message is gone; no longer updating it');
+      this.deps.logger.warn({ target }, 'the Slack message is gone; no longer updating it');
     }
   }
 
-  private async load(unit: string): Promise<Unit> {
+  private async load(target: string): Promise<MessageContent> {
     const { store } = this.deps;
-    if (!unit.startsWith('group:')) {
-      const send = await store.get<SendRecord>(sendKey(unit));
+    if (!target.startsWith('group:')) {
+      const send = await store.get<SendRecord>(sendKey(target));
       return { sends: send ? [send] : [] };
     }
-    const group = await store.get<SendGroup>(unit);
+    const group = await store.get<SendGroup>(target);
     if (!group) return { sends: [] };
     const sends = group.launched ? await Promise.all(group.keys.map((key) => store.get<SendRecord>(sendKey(key)))) : [];
     return { group, sends: sends.filter((send): send is SendRecord => send !== undefined) };
   }
 
-  private async catchUp(unit: string): Promise<void> {
+  private async catchUp(target: string): Promise<void> {
     const { store, notifier, clock } = this.deps;
     for (;;) {
-      const seen = await this.load(unit);
+      const seen = await this.load(target);
       if (!isBehind(seen)) return;
       for (const send of seen.sends) {
         if (!send.parent) continue;
@@ -123,7 +139,7 @@ export class MessageSync {
           const guard = await store.claim(guardKey, clock.now(), RECORD_TTL_MS);
           if (guard.claimed) {
             try {
-              await notifier.reply(send, reply.status);
+              await notifier.replyWithStatus(send, reply.status);
             } catch (error) {
               if (!(error instanceof MessageGoneError)) {
                 await store.delete(guardKey); // Slack refused it for now: the next catch-up posts it again
@@ -138,13 +154,13 @@ export class MessageSync {
         }
       }
       if (seen.group) {
-        if (seen.group.parent) await this.giveUpIfGone(unit, notifier.refreshGroup(seen.group, seen.sends));
+        if (seen.group.parent) await this.giveUpIfGone(target, notifier.refreshGroup(seen.group, seen.sends));
         const version = seen.group.version;
         await store.update<SendGroup>(groupKey(seen.group.id), (g) =>
           g && g.renderedVersion < version ? { ...g, renderedVersion: version } : undefined,
         );
       } else if (seen.sends[0]?.parent && !seen.sends[0].supersededBy) {
-        await this.giveUpIfGone(unit, notifier.refresh(seen.sends[0])); // a Retry's send owns it once it exists
+        await this.giveUpIfGone(target, notifier.refresh(seen.sends[0])); // a Retry's send owns it once it exists
       }
       for (const send of seen.sends) {
         await store.update<SendRecord>(sendKey(send.key), (s) =>
@@ -155,7 +171,7 @@ export class MessageSync {
   }
 }
 
-function isBehind(unit: Unit): boolean {
-  if (unit.group && unit.group.renderedVersion < unit.group.version) return true;
-  return unit.sends.some((send) => send.renderedVersion < send.version);
+function isBehind(content: MessageContent): boolean {
+  if (content.group && content.group.renderedVersion < content.group.version) return true;
+  return content.sends.some((send) => send.renderedVersion < send.version);
 }

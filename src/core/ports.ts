@@ -1,7 +1,9 @@
+import { CodedError } from './errors.js';
+import type { InboundOutcome } from './inbound.js';
 import type { MessageRef } from './message-ref.js';
+import type { DeviceAlert, Notice, ThreadNote } from './notices.js';
 import type { SendGroup } from './send-group.js';
 import type { DeliveryStatus, SendRecord } from './send-record.js';
-import type { Words } from './words.js';
 
 /**
  * The core's view of the world. Adapters (store, WAPing, Slack) implement these; the core never
@@ -64,22 +66,37 @@ export interface Device {
   known?: boolean;
 }
 
+/** Stable codes of WAPing failures: the adapter maps WAPing's answers to these, the core switches on them. */
+export type WapingFailureCode =
+  | 'NETWORK'
+  | 'TIMEOUT'
+  | 'RATE_LIMITED'
+  | 'VALIDATION'
+  | 'UNKNOWN_DEVICE'
+  | 'SESSION_DISCONNECTED'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'IDEMPOTENCY_IN_FLIGHT'
+  | 'UNAUTHORIZED'
+  | 'QUOTA_EXCEEDED'
+  | 'BAD_RESPONSE'
+  /** A status with no better name. */
+  | `HTTP_${number}`;
+
+/** Why one attempt at WAPing failed, and whether to try again. */
+export interface WapingFailure {
+  code: WapingFailureCode;
+  /** Network error, timeout, 5xx or 429: the same key and body may be sent again. */
+  retryable: boolean;
+  /** How long WAPing asked us to wait (Retry-After), if it said. */
+  retryAfterMs?: number;
+  /** HTTP status when there was one. */
+  status?: number;
+  /** Our words for what happened (never contains the message text or the recipient). */
+  message: string;
+}
+
 /** What one call to WAPing's send endpoint came to. */
-export type WapingSendResult =
-  | { ok: true; messageId: string; status: string }
-  | {
-      ok: false;
-      /** Network error, timeout, 5xx or 429: the same key and body may be sent again. */
-      retryable: boolean;
-      /** How long WAPing asked us to wait (Retry-After), if it said. */
-      retryAfterMs?: number;
-      /** Stable code: HTTP_500, NETWORK, TIMEOUT, RATE_LIMITED, VALIDATION, IDEMPOTENCY_CONFLICT, SESSION_DISCONNECTED, … */
-      code: string;
-      /** HTTP status when there was one. */
-      status?: number;
-      /** WAPing's words (never contains the message text or the recipient). */
-      message: string;
-    };
+export type WapingSendResult = { ok: true; messageId: string; status: string } | { ok: false; error: WapingFailure };
 
 /** What a text send says, before it becomes WAPing's request body. */
 export interface OutgoingText {
@@ -94,7 +111,7 @@ export interface WapingPort {
   textBody(message: OutgoingText): string;
   /** One attempt at `POST /v1/messages` with the exact persisted body; never throws. */
   sendMessage(idempotencyKey: string, body: string): Promise<WapingSendResult>;
-  /** The devices WAPing knows, with their session state. Throws when WAPing cannot be reached. */
+  /** The devices WAPing knows, with their session state. Throws a CodedError (a WapingFailureCode) when that fails. */
   listDevices(): Promise<Device[]>;
 }
 
@@ -118,17 +135,14 @@ export interface SendNotifier {
   announceGroup(group: SendGroup): Promise<MessageRef | undefined>;
   /** Re-render a group's message with the group's state and each of its sends. */
   refreshGroup(group: SendGroup, sends: SendRecord[]): Promise<void>;
-  /** Post a line in the thread of a message (approval decisions). */
-  replyInThread(parent: MessageRef, words: Words): Promise<void>;
-  /** Post one status change as a reply in the parent message's thread. */
-  reply(send: SendRecord, status: DeliveryStatus): Promise<void>;
+  /** Post a note in the thread of a group's message (an approval decision). */
+  noteInThread(parent: MessageRef, note: ThreadNote): Promise<void>;
+  /** Post one delivery status change of a send as a reply in its message's thread. */
+  replyWithStatus(send: SendRecord, status: DeliveryStatus): Promise<void>;
   /** Post an operational alert (device sessions) to the ops channel, when one is configured. */
-  alertOps(words: Words): Promise<void>;
-  /**
-   * Tell one person something privately (a duplicate, a refusal): ephemeral where possible, else a DM.
-   * A string is the bot's own wording, formatted by the adapter; `Words` may carry foreign parts.
-   */
-  tell(person: Person, said: string | Words): Promise<void>;
+  alertOps(alert: DeviceAlert): Promise<void>;
+  /** Tell one person something privately (a duplicate, an outcome): ephemeral where possible, else a DM. */
+  tell(person: Person, notice: Notice): Promise<void>;
 }
 
 /**
@@ -136,8 +150,10 @@ export interface SendNotifier {
  * channel archived or gone, or the content refused for good): the message is given up on instead of
  * being retried by every sweep.
  */
-export class MessageGoneError extends Error {
-  readonly code = 'MESSAGE_GONE';
+export class MessageGoneError extends CodedError<'MESSAGE_GONE'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MESSAGE_GONE', message, options);
+  }
 }
 
 /** Time, injectable so tests and the recovery loop agree on "now". */
@@ -196,6 +212,8 @@ export interface Telemetry {
   sweepFinished(seconds: number, ok: boolean): void;
   /** A parked webhook event (for a message this bot does not know) was dropped because more than the cap were parked. */
   parkedEventDropped(): void;
+  /** A customer's message was handled: posted in a thread or the inbox, a redelivery, or posted nowhere. */
+  inboundMessage(outcome: InboundOutcome): void;
 }
 
 /** Telemetry that records nothing: the default where no metrics are wired. */
@@ -209,4 +227,5 @@ export const noTelemetry: Telemetry = {
   slackApiError: () => {},
   sweepFinished: () => {},
   parkedEventDropped: () => {},
+  inboundMessage: () => {},
 };

@@ -1,6 +1,9 @@
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 
-export type RecipientCheck = { ok: true; e164: string } | { ok: false; error: string };
+/** Why a typed number was refused; the Slack adapter words it. */
+export type RecipientProblem = 'empty' | 'needs-country-code' | 'invalid-number';
+
+export type RecipientCheck = { ok: true; e164: string } | { ok: false; problem: RecipientProblem };
 
 /** Whether `code` is an ISO 3166 country libphonenumber knows (for DEFAULT_COUNTRY). */
 export function isKnownCountry(code: string): code is CountryCode {
@@ -9,18 +12,18 @@ export function isKnownCountry(code: string): code is CountryCode {
 
 /**
  * Normalise what a person typed into E.164. National formats are accepted only when a default
- * country is configured; the error says what to type instead.
+ * country is configured; the problem tells the person what to type instead.
  */
 export function normaliseRecipient(input: string, defaultCountry?: CountryCode): RecipientCheck {
   const typed = input.trim();
-  if (typed === '') return { ok: false, error: 'Enter a phone number, e.g. +14155552671.' };
+  if (typed === '') return { ok: false, problem: 'empty' };
   const international = typed.startsWith('+') || typed.startsWith('00');
   if (!international && !defaultCountry) {
-    return { ok: false, error: 'Start the number with + and the country code, e.g. +14155552671.' };
+    return { ok: false, problem: 'needs-country-code' };
   }
   const parsed = parsePhoneNumberFromString(typed.replace(/^00/, '+'), defaultCountry);
   if (!parsed?.isValid()) {
-    return { ok: false, error: 'This is not a valid phone number: check the digits and the country code (+…).' };
+    return { ok: false, problem: 'invalid-number' };
   }
   return { ok: true, e164: parsed.number };
 }

@@ -1,3 +1,4 @@
+import { BackgroundWork } from './background.js';
 import { backoffDelayMs } from './backoff.js';
 import type { MessageSync } from './message-sync.js';
 import type { PendingIndex } from './pending-index.js';
@@ -10,11 +11,13 @@ import {
   type Telemetry,
   type WapingPort,
 } from './ports.js';
-import { reasonFor, UNREACHABLE_REASON } from './send-failure-reasons.js';
 import type { SendPolicy } from './send-policy.js';
-import { type SendFailure, type SendRecord, syncUnitOf } from './send-record.js';
-import type { SendRecords } from './send-records.js';
+import { type SendFailure, type SendRecord, sendKey, syncTargetOf } from './send-record.js';
+import { newSendRecord, type SendDraft, type SendRecords } from './send-records.js';
 import { messageIdKey, RECORD_TTL_MS } from './store-keys.js';
+
+/** What a claim found: the send it created (`accepted`), or the one claimed under the key before. */
+export type SendClaim = { accepted: boolean; send: SendRecord };
 
 /** What sends are made with. */
 export interface SendDeps {
@@ -37,20 +40,71 @@ export interface SendDeps {
 }
 
 /**
- * The delivery engine: under the send's lease, post its parent message, then call WAPing with the same key and
- * body on every attempt, backing off on network errors, timeouts, 5xx and 429, and settle it for good (accepted or
- * failed) or hand it to the sweep for later.
+ * The delivery engine. `claim` persists a send (the outbox record: the exact body WAPing will get) under its key,
+ * once; `start` works on it in the background: under the send's lease, post its parent message, then call WAPing
+ * with the same key and body on every attempt, backing off on network errors, timeouts, 5xx and 429, and settle it
+ * for good (accepted or failed) or hand it to the sweep for later.
  */
 export class SendDelivery {
+  private readonly background: BackgroundWork;
+  /** Keys this process is working on now: one run per key and process (replicas are kept apart by the lease). */
+  private readonly delivering = new Set<string>();
+
   constructor(
     private readonly deps: SendDeps,
     private readonly records: SendRecords,
     /** The sends WAPing has not answered for good yet. */
     private readonly outbox: PendingIndex,
-  ) {}
+  ) {
+    this.background = new BackgroundWork(deps.logger);
+  }
 
-  /** Deliver a send this process may own (see SendService.deliver); the caller keeps one run per key. */
-  async run(key: string): Promise<SendRecord | undefined> {
+  /** Claim the key and persist the outbox record. A key claimed before is reported, never sent again. */
+  async claim(draft: SendDraft): Promise<SendClaim> {
+    const { store, waping, clock, instanceId, policy } = this.deps;
+    const now = clock.now();
+    const body = waping.textBody({ deviceId: draft.deviceId, to: draft.to, text: draft.text });
+    const record = newSendRecord(draft, body, { now, owner: instanceId, leaseUntil: now + policy.leaseMs });
+    // Into the outbox first: a crash between these two writes leaves a dangling outbox entry, which
+    // the sweep drops, rather than a claimed send that nobody would ever resume.
+    await this.outbox.add(draft.key);
+    const claim = await store.claim(sendKey(draft.key), record, RECORD_TTL_MS);
+    this.deps.logger.info(
+      { sendKey: draft.key, accepted: claim.claimed },
+      claim.claimed ? 'send claimed' : 'duplicate send request',
+    );
+    return { accepted: claim.claimed, send: claim.value };
+  }
+
+  /** Run `deliver` in the background, tracked so that shutdown can wait for it. */
+  start(key: string): void {
+    this.background.run(() => this.deliver(key), { sendKey: key }, 'send delivery crashed; the sweep will resume it');
+  }
+
+  /** Wait for background deliveries (graceful shutdown, tests). */
+  async idle(): Promise<void> {
+    await this.background.idle();
+  }
+
+  /**
+   * Work on a send this process owns (or whose lease ran out) until WAPing answers for good, or the
+   * attempts of this run are spent. Safe to call for any key at any time: it does nothing to a send
+   * that is finished or owned by a live replica.
+   */
+  async deliver(key: string): Promise<SendRecord | undefined> {
+    // This process may already be working on the key (its sweep found the lease run out while a slow
+    // Slack call held it up): one delivery per process at a time, replicas are kept apart by the lease.
+    if (this.delivering.has(key)) return this.records.get(key);
+    this.delivering.add(key);
+    try {
+      return await this.run(key);
+    } finally {
+      this.delivering.delete(key);
+    }
+  }
+
+  /** Deliver a send this process may own; `deliver` keeps one run per key. */
+  private async run(key: string): Promise<SendRecord | undefined> {
     const { notifier, waping, clock, policy, logger } = this.deps;
     let send = await this.records.takeLease(key);
     if (!send) return this.records.get(key);
@@ -72,7 +126,7 @@ export class SendDelivery {
       send = renewed;
     } else if (send.renderedVersion < send.version) {
       // A Retry, or a group: the message shows older news. Best effort: Slack must never stop a send.
-      this.deps.sync.syncInBackground(syncUnitOf(send));
+      this.deps.sync.syncInBackground(syncTargetOf(send));
     }
 
     for (let attempt = 1; attempt <= policy.attemptsPerRun; attempt++) {
@@ -86,27 +140,25 @@ export class SendDelivery {
         );
         return send;
       }
+      const failed = result.error;
       logger.warn(
-        { sendKey: key, code: result.code, status: result.status, retryable: result.retryable, attempt },
+        { sendKey: key, code: failed.code, status: failed.status, retryable: failed.retryable, attempt },
         'WAPing send attempt failed',
       );
-      if (!result.retryable) {
-        if (result.code === 'SESSION_DISCONNECTED') await this.deps.onDeviceSession?.(send.deviceId, false);
+      if (!failed.retryable) {
+        if (failed.code === 'SESSION_DISCONNECTED') await this.deps.onDeviceSession?.(send.deviceId, false);
         return this.finish(key, {
           state: 'failed',
-          failure: { code: result.code, reason: reasonFor(result, send.deviceName) },
+          failure: { code: failed.code, ...(failed.status ? { status: failed.status } : {}) },
         });
       }
       if (clock.now() - send.createdAt > policy.giveUpAfterMs) {
         return this.finish(key, {
           state: 'failed',
-          failure: {
-            code: 'UNREACHABLE',
-            reason: UNREACHABLE_REASON,
-          },
+          failure: { code: 'UNREACHABLE' },
         });
       }
-      const delay = result.retryAfterMs ?? backoffDelayMs(send.attempts + 1, policy.baseDelayMs, policy.maxDelayMs);
+      const delay = failed.retryAfterMs ?? backoffDelayMs(send.attempts + 1, policy.baseDelayMs, policy.maxDelayMs);
       const lastOfRun = attempt === policy.attemptsPerRun || delay > policy.maxDelayMs;
       // Record the attempt and, when giving up for now, hand the send to whichever replica sweeps first.
       const next = await this.records.changeVisibly(key, (s) =>
@@ -115,7 +167,7 @@ export class SendDelivery {
           : {
               ...s,
               attempts: s.attempts + 1,
-              lastError: result.code,
+              lastError: failed.code,
               leaseUntil: clock.now() + (lastOfRun ? delay : delay + policy.leaseMs),
               owner: lastOfRun ? '' : s.owner,
             },
@@ -123,7 +175,7 @@ export class SendDelivery {
       if (!next || next.owner !== (lastOfRun ? '' : this.deps.instanceId)) return next;
       send = next;
       if (lastOfRun) {
-        await this.deps.sync.sync(syncUnitOf(send));
+        await this.deps.sync.sync(syncTargetOf(send));
         return send;
       }
       await clock.sleep(delay);
@@ -161,7 +213,7 @@ export class SendDelivery {
     await this.outbox.remove(key);
     if (outcome.messageId) await this.deps.onMessageKnown?.(outcome.messageId);
     const settled = await this.records.get(key);
-    if (settled) await this.deps.sync.sync(syncUnitOf(settled));
+    if (settled) await this.deps.sync.sync(syncTargetOf(settled));
     return settled;
   }
 }

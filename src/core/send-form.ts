@@ -1,11 +1,14 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { Device } from './ports.js';
-import { normaliseRecipient } from './recipient.js';
+import { normaliseRecipient, type RecipientProblem } from './recipient.js';
 
 /** WhatsApp's own limit for a text message body. */
 export const MAX_TEXT_LENGTH = 4096;
 
-/** What the send modal collected, as typed. */
+/** How many refused lines a form error lists, so that a pasted list of bad numbers still reads as one error. */
+const LINES_REPORTED = 5;
+
+/** What the send form collected, as typed. */
 export interface SendForm {
   /** One number per line (commas and semicolons also separate). */
   recipient: string;
@@ -13,8 +16,26 @@ export interface SendForm {
   text: string;
 }
 
-/** Inline errors, keyed by the modal field they belong to. */
-export type SendFormErrors = Partial<Record<'recipient' | 'device' | 'message', string>>;
+/** What is wrong with the recipients field, as a code with its data (the chat adapter words it). */
+export type RecipientError =
+  | { code: RecipientProblem }
+  | { code: 'too-many-recipients'; max: number; got: number }
+  /** Several lines, some refused: the first few, numbered from 1. */
+  | { code: 'bad-lines'; lines: Array<{ line: number; problem: RecipientProblem }> };
+
+export type DeviceError =
+  | { code: 'no-device-chosen' }
+  | { code: 'device-gone' }
+  | { code: 'device-disconnected'; deviceName: string };
+
+export type MessageError = { code: 'empty-message' } | { code: 'message-too-long'; length: number; max: number };
+
+/** The form's errors, by field. */
+export interface SendFormErrors {
+  recipient?: RecipientError;
+  device?: DeviceError;
+  message?: MessageError;
+}
 
 export type CheckedSend =
   | { ok: true; to: string[]; device: Device; text: string }
@@ -25,27 +46,41 @@ function checkRecipients(
   typed: string,
   maxRecipients: number,
   defaultCountry?: CountryCode,
-): { ok: true; to: string[] } | { ok: false; error: string } {
+): { ok: true; to: string[] } | { ok: false; error: RecipientError } {
   const lines = typed
     .split(/[\n,;]+/)
     .map((line) => line.trim())
     .filter(Boolean);
   if (lines.length <= 1) {
     const one = normaliseRecipient(lines[0] ?? '', defaultCountry);
-    return one.ok ? { ok: true, to: [one.e164] } : one;
+    return one.ok ? { ok: true, to: [one.e164] } : { ok: false, error: { code: one.problem } };
   }
   if (lines.length > maxRecipients) {
-    return { ok: false, error: `At most ${maxRecipients} recipients per send; this has ${lines.length}.` };
+    return { ok: false, error: { code: 'too-many-recipients', max: maxRecipients, got: lines.length } };
   }
   const to: string[] = [];
-  const problems: string[] = [];
+  const refused: Array<{ line: number; problem: RecipientProblem }> = [];
   lines.forEach((line, index) => {
     const checked = normaliseRecipient(line, defaultCountry);
-    if (!checked.ok) problems.push(`Line ${index + 1}: ${checked.error}`);
+    if (!checked.ok) refused.push({ line: index + 1, problem: checked.problem });
     else if (!to.includes(checked.e164)) to.push(checked.e164);
   });
-  if (problems.length > 0) return { ok: false, error: problems.slice(0, 5).join(' ') };
+  if (refused.length > 0) return { ok: false, error: { code: 'bad-lines', lines: refused.slice(0, LINES_REPORTED) } };
   return { ok: true, to };
+}
+
+function checkDevice(devices: Device[], deviceId: string | undefined): DeviceError | undefined {
+  if (!deviceId) return { code: 'no-device-chosen' };
+  const device = devices.find((candidate) => candidate.id === deviceId);
+  if (!device) return { code: 'device-gone' };
+  return device.connected ? undefined : { code: 'device-disconnected', deviceName: device.name };
+}
+
+function checkText(text: string): MessageError | undefined {
+  if (text.trim() === '') return { code: 'empty-message' };
+  return text.length > MAX_TEXT_LENGTH
+    ? { code: 'message-too-long', length: text.length, max: MAX_TEXT_LENGTH }
+    : undefined;
 }
 
 /** Validate a send form against the offered devices; every problem is reported at once, by field. */
@@ -55,22 +90,18 @@ export function checkSendForm(
   defaultCountry?: CountryCode,
   maxRecipients = 50,
 ): CheckedSend {
-  const errors: SendFormErrors = {};
   const recipient = checkRecipients(form.recipient, maxRecipients, defaultCountry);
-  if (!recipient.ok) errors.recipient = recipient.error;
-
-  const device = devices.find((candidate) => candidate.id === form.deviceId);
-  if (!form.deviceId) errors.device = 'Choose the device that sends the message.';
-  else if (!device) errors.device = 'This device is not available any more: choose another one.';
-  else if (!device.connected) {
-    errors.device = `${device.name} is disconnected: re-link it by QR code in WAPing, or choose another device.`;
-  }
-
-  if (form.text.trim() === '') errors.message = 'Write the message to send.';
-  else if (form.text.length > MAX_TEXT_LENGTH) {
-    errors.message = `The message is ${form.text.length} characters long; WhatsApp takes at most ${MAX_TEXT_LENGTH}. Shorten it by ${form.text.length - MAX_TEXT_LENGTH}.`;
-  }
-
-  if (!recipient.ok || !device || Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, to: recipient.to, device, text: form.text };
+  const device = checkDevice(devices, form.deviceId);
+  const message = checkText(form.text);
+  const chosen = devices.find((candidate) => candidate.id === form.deviceId);
+  if (recipient.ok && !device && !message && chosen)
+    return { ok: true, to: recipient.to, device: chosen, text: form.text };
+  return {
+    ok: false,
+    errors: {
+      ...(recipient.ok ? {} : { recipient: recipient.error }),
+      ...(device ? { device } : {}),
+      ...(message ? { message } : {}),
+    },
+  };
 }

@@ -1,16 +1,16 @@
-import type { GroupDirectory } from './access.js';
-import { BackgroundWork } from './background.js';
+import type { BackgroundWork } from './background.js';
 import { derivedUuid } from './idempotency.js';
 import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
 import { type Clock, type Logger, noTelemetry, type SendNotifier, type Store, type Telemetry } from './ports.js';
 import { type ApprovalRule, groupKey, type SendGroup } from './send-group.js';
+import { sendDraft } from './send-records.js';
 import type { SendService } from './sends.js';
 import { PENDING_LISTS, RECORD_TTL_MS } from './store-keys.js';
 
-/** The id of a group (and of its approval request) started by a modal submission. */
-export function groupIdForView(teamId: string, viewId: string): string {
-  return derivedUuid('group', teamId, viewId);
+/** The id of a group (and of its approval request) started by a form submission (`originId`: see keyForOrigin). */
+export function groupIdForOrigin(teamId: string, originId: string): string {
+  return derivedUuid('group', teamId, originId);
 }
 
 /** The idempotency key of one recipient's send in a group: any number of approvals send it once. */
@@ -24,28 +24,27 @@ export type GroupDraft = Omit<
 >;
 
 /**
- * The lifecycle of a send group: claimed once per submission, announced in Slack, then (at once, or once
- * approved) launched as one send per recipient. ApprovalService adds the decisions and the sweep.
+ * The lifecycle of a send group (one message to several recipients): claimed once per submission, announced in
+ * its chat message, then (at once, or once ApprovalService approved it) launched as one send per recipient.
  */
 export class SendGroups {
-  protected readonly background: BackgroundWork;
   /** Groups still to announce, approve, expire or launch. */
-  protected readonly pending: PendingIndex;
+  private readonly pending: PendingIndex;
 
   constructor(
-    protected readonly deps: {
+    private readonly deps: {
       store: Store;
       sends: SendService;
       sync: MessageSync;
       notifier: SendNotifier;
-      groups: GroupDirectory;
+      /** Where work started after an answer runs (shared by the services, so one `idle()` waits for all). */
+      background: BackgroundWork;
       clock: Clock;
       logger: Logger;
       /** Counts requests and their outcomes. */
       telemetry?: Telemetry;
     },
   ) {
-    this.background = new BackgroundWork(deps.logger);
     this.pending = new PendingIndex(deps.store, PENDING_LISTS.groups, deps.clock);
   }
 
@@ -72,17 +71,13 @@ export class SendGroups {
     return { accepted: claim.claimed, group: claim.value };
   }
 
-  protected get telemetry(): Telemetry {
+  private get telemetry(): Telemetry {
     return this.deps.telemetry ?? noTelemetry;
   }
 
   /** `start` in the background, tracked for shutdown. */
   startInBackground(id: string): void {
-    this.background.run(() => this.start(id), { groupId: id }, 'starting a group failed; the sweep will retry');
-  }
-
-  async idle(): Promise<void> {
-    await this.background.idle();
+    this.deps.background.run(() => this.start(id), { groupId: id }, 'starting a group failed; the sweep will retry');
   }
 
   /** Post the group's message, then launch its sends at once when it needs no approval. */
@@ -104,39 +99,73 @@ export class SendGroups {
     return this.deps.store.get<SendGroup>(groupKey(id));
   }
 
-  /** Claim every recipient's send (idempotent: keys are derived) and start them. */
-  protected async launch(id: string): Promise<void> {
+  /** Claim every recipient's send (idempotent: keys are derived) and start them, once it needs no approval. */
+  async launch(id: string): Promise<void> {
     const group = await this.get(id);
     if (!group || group.launched || (group.approval && group.approval.state !== 'approved')) return;
     for (const [index, to] of group.recipients.entries()) {
-      const outcome = await this.deps.sends.request({
-        key: group.keys[index] as string,
-        teamId: group.teamId,
-        requestedBy: group.requestedBy,
-        channelId: group.channelId,
-        responseUrl: group.responseUrl,
-        origin: { kind: 'group', groupId: group.id },
-        groupId: group.id,
-        deviceId: group.deviceId,
-        deviceName: group.deviceName,
-        to,
-        text: group.text,
-        parent: group.parent,
-      });
+      const outcome = await this.deps.sends.request(
+        sendDraft(group, to, {
+          key: group.keys[index] as string,
+          origin: { kind: 'group', groupId: group.id },
+          groupId: group.id,
+          parent: group.parent,
+        }),
+      );
       if (outcome.accepted) this.deps.sends.deliverInBackground(outcome.send.key);
     }
     await this.change(id, (g) => (g.launched ? undefined : { ...g, launched: true }));
-    await this.pending.remove(id);
+    await this.done(id);
     await this.deps.sync.sync(groupKey(id));
   }
 
-  /** Atomic change of a group; visible changes bump the version its Slack message catches up with. */
-  protected async change(id: string, change: (group: SendGroup) => SendGroup | undefined, visible = true) {
-    if (visible) await this.deps.sync.markBehind(groupKey(id)); // before the change: a crash still re-renders
-    return this.deps.store.update<SendGroup>(groupKey(id), (current) => {
-      if (!current) return undefined;
-      const next = change(current);
-      return next && (visible ? { ...next, version: current.version + 1 } : next);
-    });
+  /** Atomic change of a group; visible changes bump the version its chat message catches up with. */
+  async change(id: string, change: (group: SendGroup) => SendGroup | undefined, visible = true) {
+    if (visible) return this.deps.sync.changeVisibly<SendGroup>(groupKey(id), groupKey(id), change);
+    return this.deps.store.update<SendGroup>(groupKey(id), (current) => current && change(current));
+  }
+
+  /** The group's work is done (sent, or ended without sending): the sweep no longer looks at it. */
+  async done(id: string): Promise<void> {
+    await this.pending.remove(id);
+  }
+
+  /** The ids of the groups still pending, oldest first. */
+  pendingIds(): Promise<string[]> {
+    return this.pending.list();
+  }
+
+  /** Each group still pending whose record exists, oldest first (a record missing for long is dropped). */
+  pendingGroups(): AsyncGenerator<[string, SendGroup]> {
+    return this.pending.withRecords((id) => this.get(id));
+  }
+
+  /**
+   * The sweep of the lifecycle: drop groups that are done, re-post a message that was never posted (a crash, or
+   * Slack refused it), and launch groups that need no approval or were approved but not launched (a crash right
+   * after the approval). Pending approvals past their deadline are ApprovalService's to expire. Returns how many
+   * groups it moved on.
+   */
+  async sweep(): Promise<number> {
+    const now = () => this.deps.clock.now();
+    let moved = 0;
+    for await (const [id, group] of this.pendingGroups()) {
+      const state = group.approval?.state;
+      if (group.launched || state === 'rejected' || state === 'cancelled' || state === 'expired') {
+        await this.done(id);
+        continue;
+      }
+      if (group.approval && state === 'pending' && now() >= group.approval.expiresAt) continue;
+      if (!group.parent && now() - group.createdAt > 30_000 && (group.announceAttempts ?? 0) < 3) {
+        await this.start(id);
+        moved++;
+        continue;
+      }
+      if (!group.approval || state === 'approved') {
+        await this.launch(id);
+        moved++;
+      }
+    }
+    return moved;
   }
 }

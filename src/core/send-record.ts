@@ -10,17 +10,30 @@ export type DeliveryStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed'
  */
 export type OutboxState = 'pending' | 'accepted' | 'failed';
 
-/** What started a send: a modal submission, or a button (Retry) on a message. */
+/**
+ * What started a send, as opaque references the chat adapter handed in: a submitted form (`originId`, the id the
+ * platform keeps for the form's life), a Retry on a posted message, or a group. Records written by earlier versions
+ * hold `view` or `action` (the same references under older names): still in the type, so such records read as they are.
+ */
 export type SendOrigin =
+  | { kind: 'form'; originId: string }
+  | { kind: 'retry'; conversationId: string; messageId: string; actionId: string; attempt: number }
+  | { kind: 'group'; groupId: string }
   | { kind: 'view'; viewId: string }
-  | { kind: 'action'; channel: string; messageTs: string; actionId: string; attempt: number }
-  | { kind: 'group'; groupId: string };
+  | { kind: 'action'; channel: string; messageTs: string; actionId: string; attempt: number };
 
+/**
+ * Why a send failed, as a code with its data; the chat adapter words it. `code` is WAPing's for a refusal
+ * (SESSION_DISCONNECTED, VALIDATION, …, with the HTTP `status`), UNREACHABLE when WAPing gave no definite answer
+ * in time, or WhatsApp's for a delivery failure (its own words in `detail`: foreign, shown literally, never logged).
+ */
 export interface SendFailure {
-  /** Stable code, e.g. SESSION_DISCONNECTED, VALIDATION, UNREACHABLE. */
   code: string;
-  /** Plain words for the person in Slack. */
-  reason: string;
+  status?: number;
+  /** WhatsApp's words for a delivery failure (at most 200 characters), when it gave any. */
+  detail?: string;
+  /** The failure already in words, as versions before these codes stored it: shown as it is. */
+  reason?: string;
 }
 
 /** One logical WhatsApp message, keyed by its idempotency key. Stored as `send:<key>`. */
@@ -82,7 +95,7 @@ export function hasFailed(send: SendRecord): boolean {
   return send.state === 'failed' || send.status === 'failed';
 }
 
-/** What one Slack message shows: a single send (its key), or a whole group (`group:<id>`). */
-export function syncUnitOf(send: Pick<SendRecord, 'key' | 'groupId'>): string {
+/** The sync target of a send: what its chat message shows, a single send (its key) or a whole group (`group:<id>`). */
+export function syncTargetOf(send: Pick<SendRecord, 'key' | 'groupId'>): string {
   return send.groupId ? groupKey(send.groupId) : send.key;
 }

@@ -1,7 +1,7 @@
 import type { MessageSync } from './message-sync.js';
 import type { Clock, Store } from './ports.js';
 import type { SendPolicy } from './send-policy.js';
-import { type SendRecord, sendKey, syncUnitOf } from './send-record.js';
+import { type SendRecord, sendKey, syncTargetOf } from './send-record.js';
 import { RECORD_TTL_MS } from './store-keys.js';
 
 /** Everything needed to create a send, before it has a state. */
@@ -22,6 +22,26 @@ export type SendDraft = Pick<
   /** An existing Slack message to keep updating (a Retry reuses its parent, a group its message). */
   | 'parent'
 > & { generation?: number };
+
+/** Who asked, from where, for what and through which device: what a form, a group and a failed send share. */
+export type SendRequestParts = Pick<
+  SendRecord,
+  'teamId' | 'requestedBy' | 'channelId' | 'responseUrl' | 'deviceId' | 'deviceName' | 'text'
+>;
+
+/**
+ * The one place a send draft is built: a request's parts (picked one by one, so a group or an old record passed
+ * in leaves nothing else behind), one recipient, and how this send came about (its key and origin, and for a
+ * group's or a retried send, the group, the send retried and the message to keep updating).
+ */
+export function sendDraft(
+  request: SendRequestParts,
+  to: string,
+  how: Pick<SendDraft, 'key' | 'origin'> & Partial<Pick<SendDraft, 'retryOf' | 'groupId' | 'parent' | 'generation'>>,
+): SendDraft {
+  const { teamId, requestedBy, channelId, responseUrl, deviceId, deviceName, text } = request;
+  return { teamId, requestedBy, channelId, responseUrl, deviceId, deviceName, to, text, ...how };
+}
 
 /** A new send record for a draft: pending, owned by `owner` until `leaseUntil`, shown by no message yet. */
 export function newSendRecord(
@@ -55,7 +75,7 @@ export class SendRecords {
   constructor(
     private readonly deps: {
       store: Store;
-      sync: Pick<MessageSync, 'markBehind'>;
+      sync: Pick<MessageSync, 'changeVisibly'>;
       clock: Clock;
       /** Identifies this process as a lease owner. */
       instanceId: string;
@@ -87,13 +107,14 @@ export class SendRecords {
 
   /** A change people should see in Slack: bumps the version that MessageSync catches up with. */
   async changeVisibly(key: string, change: (send: SendRecord) => SendRecord | undefined) {
-    // Marked behind before the change, so that a crash right after it still gets the message re-rendered.
     const current = await this.get(key);
-    if (current) await this.deps.sync.markBehind(syncUnitOf(current));
-    return this.change(key, (s) => {
-      const next = change(s);
-      return next && { ...next, version: s.version + 1 };
-    });
+    if (!current) return undefined;
+    return this.deps.sync.changeVisibly<SendRecord>(
+      syncTargetOf(current),
+      sendKey(key),
+      (s) => stamp(change(s), this.deps.clock),
+      RECORD_TTL_MS,
+    );
   }
 
   /** Atomic change of a send record; `change` returns undefined to leave it as it is. */

@@ -1,69 +1,49 @@
-import { BackgroundWork } from './background.js';
 import { PendingIndex } from './pending-index.js';
-import { SendDelivery, type SendDeps } from './send-delivery.js';
-import { type SendRecord, sendKey } from './send-record.js';
-import { newSendRecord, type SendDraft, SendRecords } from './send-records.js';
-import { PENDING_LISTS, RECORD_TTL_MS } from './store-keys.js';
-import { claimSubmission, type SubmissionClaim } from './submissions.js';
+import { type SendClaim, SendDelivery, type SendDeps } from './send-delivery.js';
+import type { SendRecord } from './send-record.js';
+import { type SendDraft, SendRecords } from './send-records.js';
+import { PENDING_LISTS } from './store-keys.js';
 
+export type { SendClaim } from './send-delivery.js';
 export { defaultSendPolicy, type SendPolicy } from './send-policy.js';
 export type { SendDraft } from './send-records.js';
 
-export type SendRequestOutcome = { accepted: true; send: SendRecord } | { accepted: false; send: SendRecord };
-
 /**
- * Sends a WhatsApp message exactly once per idempotency key.
+ * The sends of this bot, exactly once per idempotency key: the delivery engine (`delivery`, core/send-delivery.ts)
+ * claims and delivers them; this adds what works on many sends at once, for the sweep and for monitoring (resume
+ * those whose lease ran out, the backlog) and a Retry's takeover of a message.
  *
- * 1. `request` claims the key atomically and persists the exact request body (the outbox record)
- *    before the Slack interaction is acknowledged: a second claim of the same key sends nothing.
+ * 1. `request` (the engine's `claim`) claims the key atomically and persists the exact request body (the outbox
+ *    record) before the Slack interaction is acknowledged: a second claim of the same key sends nothing.
  * 2. `deliver` owns the send under a lease, posts the parent message and calls WAPing with the same
  *    key and body on every attempt, backing off on network errors, timeouts, 5xx and 429.
  * 3. `resumeStale` picks up sends whose owner died or gave up for now, once their lease ran out.
  */
 export class SendService {
-  private readonly background: BackgroundWork;
-  private readonly delivering = new Set<string>();
+  /** The delivery engine, which the send use case (core/send-requests.ts) calls directly. */
+  readonly delivery: SendDelivery;
   private readonly outbox: PendingIndex;
   private readonly records: SendRecords;
-  private readonly delivery: SendDelivery;
 
   constructor(private readonly deps: SendDeps) {
-    this.background = new BackgroundWork(deps.logger);
     this.outbox = new PendingIndex(deps.store, PENDING_LISTS.outbox, deps.clock);
     this.records = new SendRecords(deps);
     this.delivery = new SendDelivery(deps, this.records, this.outbox);
   }
 
   /** Claim the key and persist the outbox record. A key claimed before is reported, never sent again. */
-  async request(draft: SendDraft): Promise<SendRequestOutcome> {
-    const { store, waping, clock, instanceId, policy } = this.deps;
-    const now = clock.now();
-    const body = waping.textBody({ deviceId: draft.deviceId, to: draft.to, text: draft.text });
-    const record = newSendRecord(draft, body, { now, owner: instanceId, leaseUntil: now + policy.leaseMs });
-    // Into the outbox first: a crash between these two writes leaves a dangling outbox entry, which
-    // the sweep drops, rather than a claimed send that nobody would ever resume.
-    await this.outbox.add(draft.key);
-    const claim = await store.claim(sendKey(draft.key), record, RECORD_TTL_MS);
-    this.deps.logger.info(
-      { sendKey: draft.key, accepted: claim.claimed },
-      claim.claimed ? 'send claimed' : 'duplicate send request',
-    );
-    return { accepted: claim.claimed, send: claim.value };
+  request(draft: SendDraft): Promise<SendClaim> {
+    return this.delivery.claim(draft);
   }
 
-  /** The form's claim (see claimSubmission): a resubmission asking for something else is refused. */
-  claimSubmission(teamId: string, viewId: string, asked: object): Promise<SubmissionClaim> {
-    return claimSubmission(this.deps.store, teamId, viewId, asked);
-  }
-
-  /** Run `deliver` in the background, tracked so that shutdown can wait for it. */
+  /** Deliver in the background, tracked so that shutdown can wait for it. */
   deliverInBackground(key: string): void {
-    this.background.run(() => this.deliver(key), { sendKey: key }, 'send delivery crashed; the sweep will resume it');
+    this.delivery.start(key);
   }
 
   /** Wait for background deliveries (graceful shutdown, tests). */
-  async idle(): Promise<void> {
-    await this.background.idle();
+  idle(): Promise<void> {
+    return this.delivery.idle();
   }
 
   /** A Retry took over `key`'s Slack message: the old send stops rendering it. */
@@ -76,21 +56,9 @@ export class SendService {
     return this.records.get(key);
   }
 
-  /**
-   * Work on a send this process owns (or whose lease ran out) until WAPing answers for good, or the
-   * attempts of this run are spent. Safe to call for any key at any time: it does nothing to a send
-   * that is finished or owned by a live replica.
-   */
-  async deliver(key: string): Promise<SendRecord | undefined> {
-    // This process may already be working on the key (its sweep found the lease run out while a slow
-    // Slack call held it up): one delivery per process at a time, replicas are kept apart by the lease.
-    if (this.delivering.has(key)) return this.get(key);
-    this.delivering.add(key);
-    try {
-      return await this.delivery.run(key);
-    } finally {
-      this.delivering.delete(key);
-    }
+  /** Deliver now (see SendDelivery.deliver): does nothing to a send that is finished or owned by a live replica. */
+  deliver(key: string): Promise<SendRecord | undefined> {
+    return this.delivery.deliver(key);
   }
 
   /** Resume every pending send whose lease ran out; returns how many this replica took over. */

@@ -28,6 +28,8 @@ export const PENDING_LISTS = {
   groups: 'groups:pending',
   /** Ids of webhooks recorded but not yet applied. */
   webhookInbox: 'webhooks:inbox',
+  /** Sync targets (send keys, `group:<id>`) whose chat message may be behind their records. */
+  syncBehind: 'sync:behind',
 } as const;
 
 // The parking ring of webhook events for unknown messages (see DeliveryService).

@@ -107,7 +107,7 @@ export interface EmitOptions {
 
 /** Defaults: `dev_support` "Support line" and `dev_sales` "Sales" connected, `dev_old` "Old phone" disconnected. */
 export const defaultDevices: SandboxDevice[] = [
-  { id: 'dev_support', name: 'Support line', phone: '+15550001111', status: 'connected' },
-  { id: 'dev_sales', name: 'Sales', phone: '+15550002222', status: 'connected' },
+  { id: 'dev_support', name: 'Support line', phone: '+14155550198', status: 'connected' },
+  { id: 'dev_sales', name: 'Sales', phone: '+14155550199', status: 'connected' },
   { id: 'dev_old', name: 'Old phone', status: 'disconnected' },
 ];

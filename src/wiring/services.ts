@@ -1,14 +1,18 @@
+import type { CountryCode } from 'libphonenumber-js';
 import type { Config } from '../config.js';
-import type { GroupDirectory } from '../core/access.js';
+import type { UserGroupDirectory } from '../core/access.js';
 import type { ApprovalPolicy } from '../core/approval-policy.js';
 import { ApprovalService } from '../core/approvals.js';
+import { BackgroundWork } from '../core/background.js';
 import { Conversations } from '../core/conversations.js';
 import { DeliveryService } from '../core/deliveries.js';
 import { DeviceHealth, reportedDeviceStates } from '../core/device-health.js';
 import { DeviceDirectory } from '../core/devices.js';
-import type { ConversationNotifier, ConversationTelemetry } from '../core/inbound.js';
+import type { ConversationNotifier } from '../core/inbound.js';
 import { MessageSync } from '../core/message-sync.js';
 import type { Clock, Logger, SendNotifier, Store, Telemetry, WapingPort } from '../core/ports.js';
+import { SendGroups } from '../core/send-groups.js';
+import { type CannotShowInFull, SendRequests } from '../core/send-requests.js';
 import { defaultSendPolicy, type SendPolicy, SendService } from '../core/sends.js';
 
 /** What the core services are built from: the ports' adapters and the settings that shape them. */
@@ -20,11 +24,13 @@ export interface ServiceParts {
   /** Posts customers' replies. */
   conversationNotifier: ConversationNotifier;
   /** User-group membership, for approvers named by group. */
-  groups: GroupDirectory;
+  userGroups: UserGroupDirectory;
   clock: Clock;
   logger: Logger;
-  telemetry: Telemetry & ConversationTelemetry;
+  telemetry: Telemetry;
   instanceId: string;
+  /** What the chat platform could not show in full (the Slack adapter's limits), so the send use case refuses it. */
+  cannotShowInFull: CannotShowInFull;
   sendPolicy?: Partial<SendPolicy>;
   /** How many webhook events for unknown messages may be parked (default PARKED_EVENTS_CAP). */
   parkedEventsCap?: number;
@@ -38,23 +44,30 @@ export interface Services {
   devices: DeviceDirectory;
   deliveries: DeliveryService;
   sends: SendService;
+  sendGroups: SendGroups;
   approvals: ApprovalService;
+  /** Customers' replies: recorded, routed to a send's thread or the inbox, posted in order. */
   conversations: Conversations;
+  /** The send use case: a submitted form to a claimed send or group. */
+  requests: SendRequests;
+  /** Work started after an answer by the groups, approvals, Slack syncs and customers' replies. */
+  background: BackgroundWork;
   /**
-   * Wait for the background work started so far (approvals, sends, webhooks, Slack updates, in that order). Work
-   * in one service starts work in the next, so callers that need quiet call it a few times.
+   * Wait for the background work started so far (groups, approvals, syncs and replies; sends; webhooks; the first
+   * again). Work in one service starts work in the next, so callers that need quiet call it a few times.
    */
   idle(): Promise<void>;
 }
 
 /**
  * The core services, each built from those before it: the Slack messages (sync), device sessions and the device
- * list, delivery statuses, sends, approvals. The device list reads reported sessions from the store itself, so
+ * list, delivery statuses, customers' replies, sends, send groups, approvals. The device list reads reported sessions from the store itself, so
  * the session tracker can name devices through the list without either waiting for the other.
  */
 export function wireServices(parts: ServiceParts): Services {
   const { config, store, waping, notifier, clock, logger, telemetry, instanceId } = parts;
-  const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 2 * 60_000 });
+  const background = new BackgroundWork(logger);
+  const sync = new MessageSync({ store, notifier, background, clock, logger, instanceId, lockMs: 2 * 60_000 });
   const devices = new DeviceDirectory(
     waping,
     clock,
@@ -90,6 +103,7 @@ export function wireServices(parts: ServiceParts): Services {
   const conversations = new Conversations({
     store,
     notifier: parts.conversationNotifier,
+    background,
     clock,
     logger,
     instanceId,
@@ -128,15 +142,27 @@ export function wireServices(parts: ServiceParts): Services {
     },
     telemetry,
   });
+  const sendGroups = new SendGroups({ store, sends, sync, notifier, background, clock, logger, telemetry });
   const approvals = new ApprovalService({
-    store,
-    sends,
+    sendGroups,
+    background,
     sync,
     notifier,
-    groups: parts.groups,
+    userGroups: parts.userGroups,
     clock,
     logger,
     telemetry,
+  });
+  const requests = new SendRequests({
+    store,
+    delivery: sends.delivery,
+    sendGroups,
+    devices,
+    access: config.file.access,
+    userGroups: parts.userGroups,
+    approvalPolicy: approvalPolicyOf(config),
+    defaultCountry: config.defaultCountry as CountryCode | undefined,
+    cannotShowInFull: parts.cannotShowInFull,
   });
   return {
     sync,
@@ -144,14 +170,16 @@ export function wireServices(parts: ServiceParts): Services {
     devices,
     deliveries,
     sends,
+    sendGroups,
     approvals,
     conversations,
+    requests,
+    background,
     async idle() {
-      await approvals.idle();
+      await background.idle();
       await sends.idle();
       await deliveries.idle();
-      await conversations.idle();
-      await sync.idle();
+      await background.idle();
     },
   };
 }

@@ -12,7 +12,10 @@ export class Sweeper {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly services: Pick<Services, 'sends' | 'deliveries' | 'sync' | 'approvals' | 'conversations'>,
+    private readonly services: Pick<
+      Services,
+      'sends' | 'deliveries' | 'sync' | 'approvals' | 'sendGroups' | 'conversations'
+    >,
     private readonly deps: {
       logger: Logger;
       heartbeat: Heartbeat;
@@ -46,7 +49,7 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<void> {
-    const { sends, deliveries, sync, approvals, conversations } = this.services;
+    const { sends, deliveries, sync, approvals, sendGroups, conversations } = this.services;
     const { logger } = this.deps;
     const started = performance.now();
     let ok = true;
@@ -54,7 +57,7 @@ export class Sweeper {
       const resumed = await sends.resumeStale();
       const reapplied = (await deliveries.resumeInbox()) + (await conversations.resume());
       const behind = await sync.resumeBehind();
-      const groupsMoved = await approvals.sweep();
+      const groupsMoved = (await approvals.sweep()) + (await sendGroups.sweep());
       if (resumed + reapplied + behind + groupsMoved > 0) {
         logger.info({ resumed, reapplied, behind, groupsMoved }, 'sweep resumed work');
       }

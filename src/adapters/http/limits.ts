@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, Server, ServerOptions, ServerResponse } from 'node:http';
 import { parse as parseForm } from 'node:querystring';
 import { HTTPModuleFunctions, isValidSlackRequest, type ReceiverProcessEventErrorHandlerArgs } from '@slack/bolt';
+import { errorCode } from '../../core/errors.js';
 import type { Clock, Logger } from '../../core/ports.js';
 
 /**
@@ -237,7 +238,7 @@ export function slackRequestGuard(options: SlackGuardOptions): RequestListener {
 export function answerUnreadableEvents(logger: Logger) {
   return async (args: ReceiverProcessEventErrorHandlerArgs): Promise<boolean> => {
     const { error, response } = args;
-    if (response.headersSent || (error as { code?: string }).code === 'slack_bolt_authorization_error') {
+    if (response.headersSent || errorCode(error) === 'slack_bolt_authorization_error') {
       return HTTPModuleFunctions.defaultProcessEventErrorHandler(args);
     }
     logger.warn({ err: error }, 'Bolt could not read a signed Slack request; answered 400');

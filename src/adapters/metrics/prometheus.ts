@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ConversationTelemetry, InboundOutcome } from '../../core/inbound.js';
+import type { InboundOutcome } from '../../core/inbound.js';
 import type { Device, Logger, Telemetry, WapingRequestOutcome, WebhookResult } from '../../core/ports.js';
 import { withDeadline } from '../../deadline.js';
 
@@ -25,7 +25,7 @@ const STATE_READ_TIMEOUT_MS = 5_000;
  * One Registry per bot, so that several bots in one process (tests) keep apart. Labels hold only
  * fixed words, Slack method names and error codes, and WAPing event types the bot knows.
  */
-export class PrometheusMetrics implements Telemetry, ConversationTelemetry {
+export class PrometheusMetrics implements Telemetry {
   readonly registry = new Registry();
   private state?: ObservedState;
 

@@ -1,6 +1,11 @@
 import type { FetchFunction } from '@slack/web-api';
 import type { Telemetry } from '../../core/ports.js';
 
+/** Slack's error code (`not_in_channel`, …) from a failed Web API call, if it said one. */
+export function slackError(error: unknown): string | undefined {
+  return (error as { data?: { error?: string } } | undefined)?.data?.error;
+}
+
 type FetchResponse = Awaited<ReturnType<FetchFunction>>;
 
 /** A Web API method as it appears at the end of the request URL (`chat.postMessage`). */

@@ -1,8 +1,9 @@
 import type { Authorize, AuthorizeResult } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { errorCode } from '../../core/errors.js';
 import type { Logger } from '../../core/ports.js';
+import { slackError } from './api-errors.js';
 import { KeepTrying } from './keep-trying.js';
-import { slackError } from './notifier.js';
 
 export interface SlackAuthOptions {
   token: string;
@@ -16,7 +17,7 @@ export interface SlackAuthOptions {
 
 /** A Slack Web API error as a short code: Slack's own (`invalid_auth`), else the client's (`slack_webapi_request_error`). */
 export function slackErrorCode(error: unknown): string {
-  return slackError(error) ?? (error as { code?: string })?.code ?? 'no answer';
+  return slackError(error) ?? errorCode(error) ?? 'no answer';
 }
 
 /**

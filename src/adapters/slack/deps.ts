@@ -1,21 +1,22 @@
-import type { CountryCode } from 'libphonenumber-js';
-import type { AccessPolicy, GroupDirectory } from '../../core/access.js';
-import type { ApprovalPolicy } from '../../core/approval-policy.js';
+import type { AccessPolicy, UserGroupDirectory } from '../../core/access.js';
 import type { ApprovalService } from '../../core/approvals.js';
 import type { DeviceDirectory } from '../../core/devices.js';
 import type { Logger, SendNotifier } from '../../core/ports.js';
+import type { SendGroups } from '../../core/send-groups.js';
+import type { SendRequests } from '../../core/send-requests.js';
 import type { SendService } from '../../core/sends.js';
 
 /** What the Slack listeners need from the rest of the bot. */
 export interface SlackDeps {
+  /** The send use case: a submitted form to a claimed send or group. */
+  requests: SendRequests;
   sends: SendService;
+  sendGroups: SendGroups;
   approvals: ApprovalService;
-  approvalPolicy: ApprovalPolicy;
   devices: DeviceDirectory;
   notifier: SendNotifier;
   access: AccessPolicy;
-  groups: GroupDirectory;
-  defaultCountry?: CountryCode;
+  userGroups: UserGroupDirectory;
   logger: Logger;
   /** Why the store cannot be used right now, or undefined when it answers (bounded to about a second). */
   storeProblem(): Promise<string | undefined>;

@@ -1,4 +1,5 @@
 import type { FetchFunction } from '@slack/web-api';
+import { errorCode } from '../../core/errors.js';
 
 /** A Web API method as it appears at the end of the request URL (`chat.postMessage`). */
 const methodPattern = /\/([a-z][A-Za-z]*(?:\.[a-z][A-Za-z]*)+)$/;
@@ -19,11 +20,10 @@ export function fetchNamingFailedCalls(
       if (!(error instanceof Error)) throw error;
       const target = new URL(String(url));
       const call = methodPattern.exec(target.pathname)?.[1] ?? target.pathname;
-      const code = (error.cause as { code?: unknown } | undefined)?.code;
-      const named = new Error(
-        `${call} at ${target.host}: ${error.message}${typeof code === 'string' ? ` (${code})` : ''}`,
-        { cause: error },
-      );
+      const code = errorCode(error.cause);
+      const named = new Error(`${call} at ${target.host}: ${error.message}${code === undefined ? '' : ` (${code})`}`, {
+        cause: error,
+      });
       named.name = error.name;
       throw named;
     }

@@ -1,14 +1,18 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { request } from 'undici';
+import type { DeviceAlert, Notice, ThreadNote } from '../../core/notices.js';
 import { type Logger, MessageGoneError, type MessageRef, type Person, type SendNotifier } from '../../core/ports.js';
 import type { SendGroup } from '../../core/send-group.js';
 import type { DeliveryStatus, SendRecord } from '../../core/send-record.js';
-import type { Words } from '../../core/words.js';
+import { slackError } from './api-errors.js';
 import { groupMessage } from './blocks/group-message.js';
 import { fallbackText, wordsMessage } from './blocks/literal.js';
 import { sendMessage, statusReplyMessage } from './blocks/send-message.js';
 import { originOf, slackUrlPolicy } from './slack-urls.js';
+import { threadNoteWords } from './wording/approvals.js';
+import { deviceAlertWords, noticeWords, parentFallbackText } from './wording/notices.js';
+import type { Words } from './wording/words.js';
 
 /** Slack errors that mean "the bot may not post in this conversation", as opposed to an outage. */
 const REFUSED = new Set([
@@ -44,11 +48,6 @@ export async function onExistingMessage(call: () => Promise<unknown>): Promise<v
   }
 }
 
-/** Slack's error code (`not_in_channel`, …) from a failed Web API call, if it said one. */
-export function slackError(error: unknown): string | undefined {
-  return (error as { data?: { error?: string } }).data?.error;
-}
-
 /** Posts and updates the Slack message that follows a send. */
 export class SlackNotifier implements SendNotifier {
   constructor(
@@ -61,7 +60,7 @@ export class SlackNotifier implements SendNotifier {
   ) {}
 
   /** One reply in the parent's thread. Errors propagate so that MessageSync retries the reply later (or gives up on a thread that is gone). */
-  async reply(send: SendRecord, status: DeliveryStatus): Promise<void> {
+  async replyWithStatus(send: SendRecord, status: DeliveryStatus): Promise<void> {
     const parent = send.parent;
     if (!parent) return;
     await onExistingMessage(() =>
@@ -73,10 +72,14 @@ export class SlackNotifier implements SendNotifier {
     );
   }
 
-  async alertOps(words: Words): Promise<void> {
+  async alertOps(alert: DeviceAlert): Promise<void> {
     if (!this.opsChannel) return;
     try {
-      await this.client.chat.postMessage({ channel: this.opsChannel, ...wordsMessage(words), unfurl_links: false });
+      await this.client.chat.postMessage({
+        channel: this.opsChannel,
+        ...wordsMessage(deviceAlertWords(alert)),
+        unfurl_links: false,
+      });
     } catch (error) {
       this.logger.error({ err: error, slackError: slackError(error) }, 'could not alert the ops channel');
     }
@@ -86,7 +89,7 @@ export class SlackNotifier implements SendNotifier {
     return this.postParent(
       { userId: send.requestedBy, channelId: send.channelId, responseUrl: send.responseUrl },
       sendMessage(send),
-      "Your message is being sent anyway; I'll keep you posted in a direct message.",
+      undefined,
     );
   }
 
@@ -94,9 +97,7 @@ export class SlackNotifier implements SendNotifier {
     return this.postParent(
       { userId: group.requestedBy, channelId: group.channelId, responseUrl: group.responseUrl },
       groupMessage(group, []),
-      group.approval
-        ? "I've put the approval request in a direct message to you instead: share it with the approvers, or invite me and send again."
-        : "Your messages are being sent anyway; I'll keep you posted in a direct message.",
+      { approval: group.approval !== undefined },
     );
   }
 
@@ -109,12 +110,12 @@ export class SlackNotifier implements SendNotifier {
     );
   }
 
-  async replyInThread(parent: MessageRef, words: Words): Promise<void> {
+  async noteInThread(parent: MessageRef, note: ThreadNote): Promise<void> {
     try {
       await this.client.chat.postMessage({
         channel: parent.channel,
         thread_ts: parent.ts,
-        ...wordsMessage(words),
+        ...wordsMessage(threadNoteWords(note)),
         unfurl_links: false,
       });
     } catch (error) {
@@ -129,7 +130,8 @@ export class SlackNotifier implements SendNotifier {
   private async postParent(
     person: Person,
     rendered: { text: string; blocks: KnownBlock[] },
-    fallbackNote: string,
+    /** The group the message is for, if it is one: the fallback note says what happens instead. */
+    group: { approval: boolean } | undefined,
   ): Promise<MessageRef | undefined> {
     try {
       const posted = await this.client.chat.postMessage({
@@ -142,17 +144,11 @@ export class SlackNotifier implements SendNotifier {
       const code = slackError(error);
       if (!code || !REFUSED.has(code)) {
         this.logger.error({ err: error, slackError: code }, 'could not post the send message; sending anyway');
-        await this.tell(
-          person,
-          `Slack would not take the message that follows this send (${code ?? 'no answer'}). ${fallbackNote}`,
-        );
+        await this.tellWords(person, parentFallbackText(code, false, group));
         return this.postToDirectMessage(person.userId, rendered);
       }
       this.logger.warn({ slackError: code }, 'channel refused the bot; following in a DM');
-      await this.tell(
-        person,
-        `I can't post in this channel (invite me with \`/invite @WhatsApp\` to follow sends here). ${fallbackNote}`,
-      );
+      await this.tellWords(person, parentFallbackText(code, true, group));
       return this.postToDirectMessage(person.userId, rendered);
     }
   }
@@ -166,7 +162,11 @@ export class SlackNotifier implements SendNotifier {
     );
   }
 
-  async tell(person: Person, said: string | Words): Promise<void> {
+  async tell(person: Person, notice: Notice): Promise<void> {
+    await this.tellWords(person, noticeWords(notice));
+  }
+
+  private async tellWords(person: Person, said: string | Words): Promise<void> {
     // A string is the bot's own mrkdwn; Words carry foreign parts, shown literally in a rich_text block.
     const message: { text: string; blocks?: KnownBlock[] } =
       typeof said === 'string' ? { text: fallbackText(said) } : wordsMessage(said);

@@ -1,9 +1,9 @@
 import type { WebClient } from '@slack/web-api';
 import type { Device } from '../../core/ports.js';
-import { type SendModalMetadata, sendModal } from './blocks/send-modal.js';
+import { slackError } from './api-errors.js';
+import { type SendFormMetadata, sendForm } from './blocks/send-form.js';
 import type { SlackDeps } from './deps.js';
-import { slackError } from './notifier.js';
-import { STORE_DOWN } from './refusals.js';
+import { STORE_DOWN } from './wording/refusals.js';
 
 /** What the send form opens with: typed in the command, or taken from the message a Reply button is on. */
 export interface SendFormPrefill {
@@ -20,7 +20,7 @@ export interface SendFormPrefill {
 export async function openSendForm(
   deps: Pick<SlackDeps, 'devices' | 'logger'>,
   client: WebClient,
-  form: { triggerId: string; prefill: SendFormPrefill; metadata: SendModalMetadata },
+  form: { triggerId: string; prefill: SendFormPrefill; metadata: SendFormMetadata },
   say: (text: string) => Promise<unknown>,
 ): Promise<boolean> {
   let devices: Device[];
@@ -35,7 +35,7 @@ export async function openSendForm(
   try {
     await client.views.open({
       trigger_id: form.triggerId,
-      view: sendModal({
+      view: sendForm({
         devices,
         defaultDeviceId: deviceId ?? deps.devices.defaultDeviceId,
         ...prefill,

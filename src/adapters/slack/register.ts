@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { errorCode } from '../../core/errors.js';
 import { registerActions } from './actions/index.js';
 import { registerCommands } from './commands/index.js';
 import type { SlackDeps } from './deps.js';
@@ -10,6 +11,6 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerViews(app, deps);
   registerActions(app, deps);
   app.error(async (error) => {
-    deps.logger.error({ err: error, code: (error as { code?: string }).code }, 'unhandled error in a Slack listener');
+    deps.logger.error({ err: error, code: errorCode(error) }, 'unhandled error in a Slack listener');
   });
 }

@@ -1,29 +1,36 @@
+import { CodedError } from '../../core/errors.js';
+
 /**
  * Where the bot may send HTTP requests on Slack's behalf. A `response_url` arrives inside a request (a slash command,
  * a button click) and the bot posts replies to it: it is followed only to Slack's own host for them, never wherever
  * it points.
  */
 
-/** Slack's host for `response_url` (https://api.slack.com/interactivity/handling#message_responses). */
-const RESPONSE_URL_ORIGIN = 'https://hooks.slack.com';
+/**
+ * Slack's hosts for `response_url` (https://api.slack.com/interactivity/handling#message_responses): the commercial
+ * one, and GovSlack's, whose workspaces get their response URLs there.
+ */
+const RESPONSE_URL_ORIGINS = ['https://hooks.slack.com', 'https://hooks.slack-gov.com'];
 /** Slack's Web API when SLACK_API_URL is not set. */
 const DEFAULT_API_ORIGIN = 'https://slack.com';
 
 /** A URL outside Slack was about to be followed; the request was not made. */
-export class ForeignUrlError extends Error {
-  readonly code = 'foreign_url';
+export class ForeignUrlError extends CodedError<'foreign_url'> {
+  override readonly name = 'ForeignUrlError';
   constructor(readonly origin: string) {
-    super(`refused to follow a URL outside Slack (origin ${origin}); response_url must be on ${RESPONSE_URL_ORIGIN}`);
-    this.name = 'ForeignUrlError';
+    super(
+      'foreign_url',
+      `refused to follow a URL outside Slack (origin ${origin}); response_url must be on ${RESPONSE_URL_ORIGINS.join(' or ')}`,
+    );
   }
 }
 
 /**
- * Whether a URL is Slack's: `https://hooks.slack.com` (response_url) or the Web API's origin, which is `apiUrl`'s
+ * Whether a URL is Slack's: `https://hooks.slack.com` or `https://hooks.slack-gov.com` (response_url) or the Web API's origin, which is `apiUrl`'s
  * (SLACK_API_URL, so tests can point both at a local fake) or https://slack.com.
  */
 export function slackUrlPolicy(apiUrl?: string): (url: string) => boolean {
-  const allowed = new Set([RESPONSE_URL_ORIGIN, apiUrl ? new URL(apiUrl).origin : DEFAULT_API_ORIGIN]);
+  const allowed = new Set([...RESPONSE_URL_ORIGINS, apiUrl ? new URL(apiUrl).origin : DEFAULT_API_ORIGIN]);
   return (url) => {
     try {
       const parsed = new URL(url);

@@ -1,12 +1,8 @@
-/** Base error for every store failure; `code` is stable, `cause` keeps the backend's own error. */
-export class StoreError extends Error {
-  override readonly name: string = 'StoreError';
-  readonly code: string;
+import { CodedError } from '../../core/errors.js';
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
+/** Base error for every store failure; `code` is stable, `cause` keeps the backend's own error. */
+export class StoreError extends CodedError {
+  override readonly name: string = 'StoreError';
 }
 
 /**

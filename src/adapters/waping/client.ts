@@ -1,4 +1,5 @@
 import { type Dispatcher, Pool, request } from 'undici';
+import { errorCode } from '../../core/errors.js';
 import type {
   Device,
   OutgoingText,
@@ -7,7 +8,7 @@ import type {
   WapingRequestOutcome,
   WapingSendResult,
 } from '../../core/ports.js';
-import { WapingError, WapingErrorCode, WapingUnavailableError } from './errors.js';
+import { WapingError, WapingErrorCode } from './errors.js';
 import { type Exchange, failure, outcomeOf, parseJson, responseError } from './responses.js';
 import { devicesResponseSchema, sendResponseSchema } from './schemas.js';
 
@@ -160,14 +161,14 @@ export class WapingClient implements WapingPort {
   #thrownToError(error: unknown, call: string): WapingError {
     const where = `${call} at ${this.#base.host}`;
     if (error instanceof TimedOut || isTimeoutCode(errorCode(error))) {
-      return new WapingUnavailableError(
-        WapingErrorCode.timeout,
-        `WAPing did not answer within ${this.#timeoutMs} ms (${where})`,
-        { cause: error instanceof TimedOut ? error.cause : error },
-      );
+      return new WapingError(WapingErrorCode.timeout, `WAPing did not answer within ${this.#timeoutMs} ms (${where})`, {
+        cause: error instanceof TimedOut ? error.cause : error,
+        retryable: true,
+      });
     }
-    return new WapingUnavailableError(WapingErrorCode.network, `WAPing could not be reached (${where})`, {
+    return new WapingError(WapingErrorCode.network, `WAPing could not be reached (${where})`, {
       cause: error,
+      retryable: true,
     });
   }
 }
@@ -186,11 +187,4 @@ function isTimeoutCode(code: string | undefined): boolean {
     code === 'UND_ERR_CONNECT_TIMEOUT' ||
     code === 'ETIMEDOUT'
   );
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
-    return error.code;
-  }
-  return undefined;
 }

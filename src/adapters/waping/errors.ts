@@ -1,9 +1,14 @@
-/**
- * Typed errors of the WAPing adapter. Each carries a stable string `code` the core can switch on, and a
- * `message` in plain words that never contains the recipient or the message text.
+import { CodedError } from '../../core/errors.js';
+import type { WapingFailure, WapingFailureCode } from '../../core/ports.js';
+
+/*
+ * The one error class of the WAPing adapter (the convention is in docs/architecture.md, "Errors"). It carries a
+ * stable `code` from the core's `WapingFailureCode` union and the data to act on, and a `message` in our words
+ * that never contains the recipient or the message text. `sendMessage` returns it as a result (`failure`),
+ * `listDevices` throws it.
  */
 
-/** Stable codes this adapter reports; `HTTP_<status>` covers statuses it has no better name for. */
+/** Stable codes this adapter reports, by name; `HTTP_<status>` covers statuses it has no better name for. */
 export const WapingErrorCode = {
   network: 'NETWORK',
   timeout: 'TIMEOUT',
@@ -16,7 +21,7 @@ export const WapingErrorCode = {
   unauthorized: 'UNAUTHORIZED',
   quotaExceeded: 'QUOTA_EXCEEDED',
   badResponse: 'BAD_RESPONSE',
-} as const;
+} as const satisfies Record<string, WapingFailureCode>;
 
 export interface WapingErrorOptions {
   /** HTTP status, when WAPing answered. */
@@ -31,78 +36,33 @@ export interface WapingErrorOptions {
 }
 
 /** Anything that went wrong talking to WAPing. */
-export class WapingError extends Error {
-  override readonly name: string = 'WapingError';
-  readonly code: string;
+export class WapingError extends CodedError<WapingFailureCode> {
+  override readonly name = 'WapingError';
   readonly status?: number;
   readonly retryable: boolean;
   readonly retryAfterMs?: number;
   readonly wapingCode?: string;
 
   /** `message` is fixed words of ours; WAPing's own code is appended when it says more than `code`. */
-  constructor(code: string, message: string, options: WapingErrorOptions = {}) {
+  constructor(code: WapingFailureCode, message: string, options: WapingErrorOptions = {}) {
     const { wapingCode } = options;
-    super(
-      wapingCode === undefined || wapingCode === code ? message : `${message} (WAPing code ${wapingCode})`,
-      options.cause === undefined ? undefined : { cause: options.cause },
-    );
-    this.code = code;
+    super(code, wapingCode === undefined || wapingCode === code ? message : `${message} (WAPing code ${wapingCode})`, {
+      cause: options.cause,
+    });
     this.retryable = options.retryable ?? false;
     if (options.status !== undefined) this.status = options.status;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     if (options.wapingCode !== undefined) this.wapingCode = options.wapingCode;
   }
-}
 
-type SubclassOptions = Omit<WapingErrorOptions, 'retryable'>;
-
-/** The device's QR-linked WhatsApp session cannot send; someone has to re-link it. Not retryable. */
-export class SessionDisconnectedError extends WapingError {
-  override readonly name = 'SessionDisconnectedError';
-  constructor(options: SubclassOptions = {}) {
-    super(WapingErrorCode.sessionDisconnected, "The device's WhatsApp session is disconnected", options);
-  }
-}
-
-/**
- * WAPing refused the idempotency key: used before with a different body (not retryable), or still being
- * processed for an earlier request (`inFlight`, retryable: the replay will tell how it ended).
- */
-export class IdempotencyConflictError extends WapingError {
-  override readonly name = 'IdempotencyConflictError';
-  readonly inFlight: boolean;
-  constructor(inFlight: boolean, options: SubclassOptions = {}) {
-    super(
-      inFlight ? WapingErrorCode.idempotencyInFlight : WapingErrorCode.idempotencyConflict,
-      inFlight
-        ? 'WAPing is still processing an earlier request with this idempotency key'
-        : 'WAPing already used this idempotency key for a different request body',
-      { ...options, retryable: inFlight },
-    );
-    this.inFlight = inFlight;
-  }
-}
-
-/** WAPing asked us to slow down. Retryable, after `retryAfterMs` when it said. */
-export class RateLimitedError extends WapingError {
-  override readonly name = 'RateLimitedError';
-  constructor(options: SubclassOptions = {}) {
-    super(WapingErrorCode.rateLimited, 'WAPing is rate limiting requests', { ...options, retryable: true });
-  }
-}
-
-/** WAPing rejected the request itself (bad number, missing field, unknown device). Not retryable. */
-export class WapingValidationError extends WapingError {
-  override readonly name = 'WapingValidationError';
-  constructor(code: string, message: string, options: SubclassOptions = {}) {
-    super(code, message, options);
-  }
-}
-
-/** WAPing could not be reached or failed on its side (network, timeout, 5xx). Retryable. */
-export class WapingUnavailableError extends WapingError {
-  override readonly name = 'WapingUnavailableError';
-  constructor(code: string, message: string, options: SubclassOptions = {}) {
-    super(code, message, { ...options, retryable: true });
+  /** The failure as the core reads it in a result. */
+  toFailure(): WapingFailure {
+    return {
+      code: this.code,
+      retryable: this.retryable,
+      message: this.message,
+      ...(this.status === undefined ? {} : { status: this.status }),
+      ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
+    };
   }
 }

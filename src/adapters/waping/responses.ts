@@ -1,13 +1,5 @@
 import type { WapingRequestOutcome, WapingSendResult } from '../../core/ports.js';
-import {
-  IdempotencyConflictError,
-  RateLimitedError,
-  SessionDisconnectedError,
-  WapingError,
-  WapingErrorCode,
-  WapingUnavailableError,
-  WapingValidationError,
-} from './errors.js';
+import { WapingError, WapingErrorCode } from './errors.js';
 import { errorBodySchema } from './schemas.js';
 
 /* How WAPing's HTTP answers read in our terms: statuses, error bodies and Retry-After, mapped to typed errors. */
@@ -31,14 +23,7 @@ export function outcomeOf(status: number): WapingRequestOutcome {
 
 /** A send's typed error as the result the core reads (sendMessage never throws). */
 export function failure(error: WapingError): WapingSendResult {
-  return {
-    ok: false,
-    retryable: error.retryable,
-    code: error.code,
-    message: error.message,
-    ...(error.status === undefined ? {} : { status: error.status }),
-    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-  };
+  return { ok: false, error: error.toFailure() };
 }
 
 /**
@@ -57,11 +42,26 @@ export function responseError({ status, headers, text }: Exchange): WapingError 
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   };
   if (status >= 500) {
-    return new WapingUnavailableError(`HTTP_${status}`, `WAPing failed on its side (HTTP ${status})`, common);
+    return new WapingError(`HTTP_${status}`, `WAPing failed on its side (HTTP ${status})`, {
+      ...common,
+      retryable: true,
+    });
   }
-  // The session check comes first: WAPing's page names the code, not the status ("4xx session").
-  if (upperCode.includes('SESSION')) return new SessionDisconnectedError(common);
-  if (status === 429) return new RateLimitedError(common);
+  // The session check comes first: WAPing's page names the code, not the status ("4xx session"). Someone has to
+  // re-link the device, so it is not retried.
+  if (upperCode.includes('SESSION')) {
+    return new WapingError(
+      WapingErrorCode.sessionDisconnected,
+      "The device's WhatsApp session is disconnected",
+      common,
+    );
+  }
+  if (status === 429) {
+    return new WapingError(WapingErrorCode.rateLimited, 'WAPing is rate limiting requests', {
+      ...common,
+      retryable: true,
+    });
+  }
   if (upperCode.includes('QUOTA')) {
     return new WapingError(WapingErrorCode.quotaExceeded, "The WAPing workspace's message quota is used up", {
       ...common,
@@ -69,8 +69,20 @@ export function responseError({ status, headers, text }: Exchange): WapingError 
     });
   }
   if (status === 409) {
+    // Still being processed for an earlier request: retryable, the replay will tell how it ended. Used before
+    // with a different body: not retryable.
     const inFlight = upperCode.includes('IN_FLIGHT') || upperCode.includes('IN_PROGRESS');
-    return new IdempotencyConflictError(inFlight, common);
+    return inFlight
+      ? new WapingError(
+          WapingErrorCode.idempotencyInFlight,
+          'WAPing is still processing an earlier request with this idempotency key',
+          { ...common, retryable: true },
+        )
+      : new WapingError(
+          WapingErrorCode.idempotencyConflict,
+          'WAPing already used this idempotency key for a different request body',
+          common,
+        );
   }
   if (status === 401 || status === 403) {
     return new WapingError(WapingErrorCode.unauthorized, 'WAPing refused the API key', {
@@ -80,9 +92,9 @@ export function responseError({ status, headers, text }: Exchange): WapingError 
   }
   if (status === 400 || status === 422) {
     if (upperCode === 'UNKNOWN_DEVICE' || upperCode === 'DEVICE_NOT_FOUND') {
-      return new WapingValidationError(WapingErrorCode.unknownDevice, 'WAPing does not know this device', common);
+      return new WapingError(WapingErrorCode.unknownDevice, 'WAPing does not know this device', common);
     }
-    return new WapingValidationError(
+    return new WapingError(
       WapingErrorCode.validation,
       'WAPing rejected the message as invalid; check the number is in E.164 form (+ and country code)',
       common,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DeliveryStatus } from '../../core/send-record.js';
 import { RECEIVED_EVENT, type ReceivedData, receivedEventSchema } from './inbound-schema.js';
 
 /*
@@ -45,16 +46,13 @@ export const messageEventTypes = [
 ] as const;
 export type MessageEventType = (typeof messageEventTypes)[number];
 
-/** The delivery status a message event reports: the part after `message.`. */
-export type MessageEventStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
-
 const messageEventStatus = {
   'message.queued': 'queued',
   'message.sent': 'sent',
   'message.delivered': 'delivered',
   'message.read': 'read',
   'message.failed': 'failed',
-} as const satisfies Record<MessageEventType, MessageEventStatus>;
+} as const satisfies Record<MessageEventType, DeliveryStatus>; // the status is the part after `message.`
 
 export const sessionEventTypes = ['session.connected', 'session.disconnected'] as const;
 export type SessionEventType = (typeof sessionEventTypes)[number];
@@ -97,7 +95,7 @@ export type WapingWebhookEvent =
   | {
       kind: 'message';
       type: MessageEventType;
-      status: MessageEventStatus;
+      status: DeliveryStatus;
       timestamp?: string;
       data: MessageEventData;
     }

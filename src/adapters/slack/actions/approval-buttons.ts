@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { approvalModal, cannotShowInFull } from '../blocks/approval-modal.js';
 import type { SlackDeps } from '../deps.js';
+import { cannotReviewText, refusalText } from '../wording/approvals.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -13,7 +14,7 @@ export function reviewApprovalAction(deps: SlackDeps) {
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: allowed.ok ? 'Not found.' : allowed.reason,
+        text: allowed.ok ? 'Not found.' : refusalText(allowed.error),
       });
       return;
     }
@@ -22,7 +23,7 @@ export function reviewApprovalAction(deps: SlackDeps) {
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: `This request cannot be reviewed: Slack could not show its whole text and every recipient (${problem}). Ask the requester to cancel it and send a shorter one.`,
+        text: cannotReviewText(problem),
       });
       return;
     }
@@ -35,6 +36,7 @@ export function cancelApprovalAction(deps: SlackDeps) {
   return async ({ ack, body, action, respond }: ButtonArgs): Promise<void> => {
     await ack();
     const outcome = await deps.approvals.cancel(action.value ?? '', body.user.id);
-    if (!outcome.ok) await respond({ response_type: 'ephemeral', replace_original: false, text: outcome.reason });
+    if (!outcome.ok)
+      await respond({ response_type: 'ephemeral', replace_original: false, text: refusalText(outcome.error) });
   };
 }

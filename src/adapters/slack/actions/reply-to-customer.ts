@@ -4,7 +4,7 @@ import { displayNumber } from '../../../core/recipient.js';
 import { replyValueSchema } from '../blocks/conversation.js';
 import type { SlackDeps } from '../deps.js';
 import { openSendForm } from '../open-send-form.js';
-import { REFUSAL, STORE_DOWN } from '../refusals.js';
+import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
 
 /**
  * Reply, on a send's message or on a customer's message: the send form, prefilled with the customer's number and
@@ -26,7 +26,7 @@ export function replyToCustomerAction(deps: SlackDeps) {
       await say('This button no longer works. Answer with `/whatsapp send` instead.');
       return;
     }
-    if (!(await maySend(deps.access, deps.groups, body.user.id, channelId))) {
+    if (!(await maySend(deps.access, deps.userGroups, body.user.id, channelId))) {
       await say(REFUSAL);
       return;
     }

@@ -1,10 +1,11 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { maySend } from '../../../core/access.js';
-import { idempotencyKeyForAction } from '../../../core/idempotency.js';
+import { keyForRetry } from '../../../core/idempotency.js';
 import { hasFailed } from '../../../core/send-record.js';
+import { sendDraft } from '../../../core/send-records.js';
 import { RETRY_SEND } from '../blocks/send-message.js';
 import type { SlackDeps } from '../deps.js';
-import { REFUSAL } from '../refusals.js';
+import { REFUSAL } from '../wording/refusals.js';
 
 /**
  * Retry on a failed send's message: a new send of the same text, keyed by the message, the action
@@ -29,7 +30,7 @@ export function retrySendAction(deps: SlackDeps) {
       });
       return;
     }
-    if (!(await maySend(deps.access, deps.groups, body.user.id, failed.channelId))) {
+    if (!(await maySend(deps.access, deps.userGroups, body.user.id, failed.channelId))) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: REFUSAL });
       return;
     }
@@ -43,21 +44,23 @@ export function retrySendAction(deps: SlackDeps) {
     }
     const teamId = body.team?.id ?? body.user.team_id ?? failed.teamId;
     const generation = failed.generation + 1;
-    const outcome = await deps.sends.request({
-      key: idempotencyKeyForAction(teamId, channel, messageTs, RETRY_SEND, generation),
-      teamId,
-      requestedBy: body.user.id,
-      channelId: failed.channelId,
-      responseUrl: body.response_url,
-      origin: { kind: 'action', channel, messageTs, actionId: RETRY_SEND, attempt: generation },
-      retryOf: failed.key,
-      generation,
-      deviceId: failed.deviceId,
-      deviceName: failed.deviceName,
-      to: failed.to,
-      text: failed.text,
-      parent: failed.parent ?? { channel, ts: messageTs },
-    });
+    // The presser asks this time, and is answered where they pressed; the rest is the failed send's.
+    const request = { ...failed, teamId, requestedBy: body.user.id, responseUrl: body.response_url };
+    const outcome = await deps.sends.request(
+      sendDraft(request, failed.to, {
+        key: keyForRetry(teamId, channel, messageTs, RETRY_SEND, generation),
+        origin: {
+          kind: 'retry',
+          conversationId: channel,
+          messageId: messageTs,
+          actionId: RETRY_SEND,
+          attempt: generation,
+        },
+        retryOf: failed.key,
+        generation,
+        parent: failed.parent ?? { channel, ts: messageTs },
+      }),
+    );
     if (outcome.accepted) {
       await deps.sends.supersede(failed.key, outcome.send.key);
       deps.sends.deliverInBackground(outcome.send.key);

@@ -1,6 +1,7 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import { displayNumber } from '../../../core/recipient.js';
 import type { SendGroup } from '../../../core/send-group.js';
+import { pluralise } from '../wording/words.js';
 import { groupMessage } from './group-message.js';
 import {
   literalBlock,
@@ -25,7 +26,7 @@ export interface ApprovalModalMetadata {
 
 /** The recipients, every one of them, in sections within Slack's 3,000 characters each. */
 export function recipientSections(recipients: string[]): KnownBlock[] {
-  const title = `*To ${recipients.length} recipient${recipients.length === 1 ? '' : 's'}:*`;
+  const title = `*To ${pluralise(recipients.length, 'recipient')}:*`;
   const sections: string[] = [title];
   for (const to of recipients.map(displayNumber)) {
     const last = sections.length - 1;

@@ -1,5 +1,5 @@
 import type { KnownBlock, MrkdwnElement, RichTextBlock, RichTextElement } from '@slack/types';
-import type { Words } from '../../../core/words.js';
+import type { Words } from '../wording/words.js';
 
 /**
  * The one way a string the bot did not write (message texts, approvers' comments, WAPing's reasons,

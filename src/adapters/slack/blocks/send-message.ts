@@ -1,6 +1,8 @@
 import type { Button, KnownBlock, RichTextBlock, RichTextElement } from '@slack/types';
 import { displayNumber } from '../../../core/recipient.js';
 import { type DeliveryStatus, hasFailed, type SendRecord } from '../../../core/send-record.js';
+import { deliveryFailureWords, sendFailureWords } from '../wording/send-failures.js';
+import { pluralise } from '../wording/words.js';
 import { replyButton } from './conversation.js';
 import { fallbackText, inline, type LinePart, literalBlock, mrkdwn, wordsBlock } from './literal.js';
 
@@ -27,15 +29,25 @@ export const REASON_MAX = 500;
  * are foreign: escaped and bounded.
  */
 export function statusLine(send: SendRecord, reasonMax = REASON_MAX): string {
-  if (send.state === 'failed') return `:x: *Failed:* ${inline(send.failure?.reason ?? 'unknown reason', reasonMax)}`;
+  if (send.state === 'failed') return `:x: *Failed:* ${inline(failedWords(send), reasonMax)}`;
   if (send.state === 'pending') {
     return send.lastError
-      ? `:hourglass_flowing_sand: Still trying: WAPing did not answer yet (${inline(send.lastError, 60)}, ${send.attempts} attempt${send.attempts === 1 ? '' : 's'}).`
+      ? `:hourglass_flowing_sand: Still trying: WAPing did not answer yet (${inline(send.lastError, 60)}, ${pluralise(send.attempts, 'attempt')}).`
       : ':hourglass_flowing_sand: Sending…';
   }
   if (send.status === 'failed')
-    return `:x: *Failed:* ${inline(send.deliveryFailure?.reason ?? 'WhatsApp could not deliver it.', reasonMax)}`;
+    return `:x: *Failed:* ${inline(undeliveredWords(send, 'WhatsApp could not deliver it.'), reasonMax)}`;
   return `${STATUS_LABEL[send.status ?? 'queued']} · WAPing id \`${inline(send.messageId ?? '', 80)}\``;
+}
+
+/** Why WAPing refused a send (or never answered), in words. */
+function failedWords(send: SendRecord): string {
+  return send.failure ? sendFailureWords(send.failure, send.deviceName) : 'unknown reason';
+}
+
+/** Why WhatsApp could not deliver a send, in words; `otherwise` when it gave no reason. */
+function undeliveredWords(send: SendRecord, otherwise: string): string {
+  return send.deliveryFailure ? deliveryFailureWords(send.deliveryFailure) : otherwise;
 }
 
 const emoji = (name: string): RichTextElement => ({ type: 'emoji', name });
@@ -47,10 +59,10 @@ const bold = (text: string): RichTextElement => ({ type: 'text', text, style: { 
  */
 export function statusWords(send: SendRecord, reasonMax = REASON_MAX): LinePart[] {
   const failed = (reason: string): LinePart[] => [emoji('x'), bold(' Failed: '), { foreign: reason, max: reasonMax }];
-  if (send.state === 'failed') return failed(send.failure?.reason ?? 'unknown reason');
+  if (send.state === 'failed') return failed(failedWords(send));
   if (send.state === 'pending') {
     if (!send.lastError) return [emoji('hourglass_flowing_sand'), ' Sending…'];
-    const attempts = `${send.attempts} attempt${send.attempts === 1 ? '' : 's'}`;
+    const attempts = pluralise(send.attempts, 'attempt');
     return [
       emoji('hourglass_flowing_sand'),
       ' Still trying: WAPing did not answer yet (',
@@ -58,7 +70,7 @@ export function statusWords(send: SendRecord, reasonMax = REASON_MAX): LinePart[
       `, ${attempts}).`,
     ];
   }
-  if (send.status === 'failed') return failed(send.deliveryFailure?.reason ?? 'WhatsApp could not deliver it.');
+  if (send.status === 'failed') return failed(undeliveredWords(send, 'WhatsApp could not deliver it.'));
   const { emoji: names, name } = STATUS[send.status ?? 'queued'];
   return [...names.map(emoji), ` ${name} · WAPing id `, { foreign: send.messageId ?? '', max: 80 }];
 }
@@ -81,7 +93,7 @@ export function statusReply(send: SendRecord, status: DeliveryStatus): string {
   const when = at === undefined ? '' : ` at ${slackTime(at)}`;
   const to = send.groupId ? `${displayNumber(send.to)}: ` : '';
   if (status === 'failed')
-    return `${to}${STATUS_LABEL.failed}${when}: ${inline(send.deliveryFailure?.reason ?? '', REASON_MAX)}`.trim();
+    return `${to}${STATUS_LABEL.failed}${when}: ${inline(undeliveredWords(send, ''), REASON_MAX)}`.trim();
   return `${to}${STATUS_LABEL[status]}${when}`;
 }
 
@@ -109,7 +121,7 @@ export function statusReplyMessage(send: SendRecord, status: DeliveryStatus): { 
           },
         ]),
     ': ',
-    { foreign: send.deliveryFailure?.reason ?? '', max: REASON_MAX },
+    { foreign: undeliveredWords(send, ''), max: REASON_MAX },
   ]);
   return { text, blocks: [block] };
 }

@@ -4,7 +4,7 @@ import { helpText } from '../blocks/help.js';
 import { inline } from '../blocks/literal.js';
 import type { SlackDeps } from '../deps.js';
 import { openSendForm } from '../open-send-form.js';
-import { REFUSAL, STORE_DOWN } from '../refusals.js';
+import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
 
 /** `send +14155552671 Your order is ready` → the recipient and the text, for pre-filling the modal. */
 export function parseSendArguments(rest: string): { recipient?: string; text?: string } {
@@ -38,7 +38,7 @@ export function whatsappCommand(deps: SlackDeps) {
       });
       return;
     }
-    if (!(await maySend(deps.access, deps.groups, command.user_id, command.channel_id))) {
+    if (!(await maySend(deps.access, deps.userGroups, command.user_id, command.channel_id))) {
       await ack({ response_type: 'ephemeral', text: REFUSAL });
       return;
     }

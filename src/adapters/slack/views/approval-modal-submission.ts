@@ -8,6 +8,7 @@ import {
   DECISION_CHOICE,
 } from '../blocks/approval-modal.js';
 import type { SlackDeps } from '../deps.js';
+import { CHOOSE_A_DECISION, refusalText } from '../wording/approvals.js';
 
 const metadataSchema = z.object({ groupId: z.string().min(1) });
 const stateSchema = z.object({
@@ -32,7 +33,7 @@ export function approvalModalSubmission(deps: SlackDeps) {
     const state = stateSchema.safeParse(view.state.values);
     const decision = state.success ? state.data[DECISION_BLOCK][DECISION_CHOICE].selected_option?.value : undefined;
     if (!groupId || !decision) {
-      await ack({ response_action: 'errors', errors: { [DECISION_BLOCK]: 'Choose Approve or Reject.' } });
+      await ack({ response_action: 'errors', errors: { [DECISION_BLOCK]: CHOOSE_A_DECISION } });
       return;
     }
     const comment = state.success ? (state.data[COMMENT_BLOCK]?.[COMMENT_INPUT].value ?? undefined) : undefined;
@@ -41,15 +42,10 @@ export function approvalModalSubmission(deps: SlackDeps) {
       body.user.id,
       decision,
       comment?.trim() || undefined,
-      (group) => {
-        const problem = cannotShowInFull(group);
-        return problem
-          ? `This request cannot be approved: Slack could not show its whole text and every recipient (${problem}). Reject it and ask for a shorter send.`
-          : undefined;
-      },
+      cannotShowInFull,
     );
     if (!outcome.ok) {
-      await ack({ response_action: 'errors', errors: { [DECISION_BLOCK]: outcome.reason } });
+      await ack({ response_action: 'errors', errors: { [DECISION_BLOCK]: refusalText(outcome.error) } });
       return;
     }
     await ack();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toInboundMessage } from '../src/adapters/waping/inbound-schema.js';
-import { parseWebhookEvent } from '../src/adapters/waping/schemas.js';
+import { toInboundMessage } from '../../../src/adapters/waping/inbound-schema.js';
+import { parseWebhookEvent } from '../../../src/adapters/waping/schemas.js';
 
 /* The assumed `message.received` event (docs/waping-contract.md), read as the bot reads it. */
 

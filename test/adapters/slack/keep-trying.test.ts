@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KeepTrying } from '../src/adapters/slack/keep-trying.js';
-import { createLogger } from '../src/logger.js';
-import { createLogCapture } from './support/log-capture.js';
+import { KeepTrying } from '../../../src/adapters/slack/keep-trying.js';
+import { createLogger } from '../../../src/logger.js';
+import { createLogCapture } from '../../support/log-capture.js';
 
 describe('KeepTrying', () => {
   it('waits its default backoff after a failure when the delays are passed as undefined', async () => {

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
-import type { GroupDirectory } from '../../core/access.js';
+import type { UserGroupDirectory } from '../../core/access.js';
 import type { Logger } from '../../core/ports.js';
-import { slackError } from './notifier.js';
+import { slackError } from './api-errors.js';
 
 /**
  * User-group membership from `usergroups.users.list`, cached because Slack rate limits the call.
@@ -9,7 +9,7 @@ import { slackError } from './notifier.js';
  * the users and channels listed by id grant access (logged at each refresh). While the call fails,
  * the last known members are kept for at most an hour.
  */
-export class SlackGroupDirectory implements GroupDirectory {
+export class SlackUserGroupDirectory implements UserGroupDirectory {
   private readonly cache = new Map<string, { at: number; members: string[] }>();
 
   constructor(

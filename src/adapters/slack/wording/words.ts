@@ -1,6 +1,6 @@
-/**
- * Words for Slack that mix the bot's own text with strings it did not write. The core marks which
- * is which; the Slack adapter shows foreign parts literally (never as markup) and bounds their length.
+/*
+ * Words for Slack that mix the bot's own text with strings it did not write. The wording marks which is which;
+ * `blocks/literal.ts` shows foreign parts literally (never as markup) and bounds their length.
  */
 export type Words = ReadonlyArray<string | WordsUser | WordsEmoji | WordsForeign>;
 
@@ -25,4 +25,9 @@ export interface WordsForeign {
 /** A foreign string, to be shown literally. */
 export function foreign(text: string, options: { max?: number; bold?: boolean } = {}): WordsForeign {
   return { foreign: text, ...options };
+}
+
+/** `count` and the noun, plural unless it is one: `1 recipient`, `3 recipients`. */
+export function pluralise(count: number, noun: string, plural = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : plural}`;
 }

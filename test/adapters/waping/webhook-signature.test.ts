@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signWebhook, verifyWebhook } from '../src/adapters/waping/webhook-signature.js';
+import { signWebhook, verifyWebhook } from '../../../src/adapters/waping/webhook-signature.js';
 
 // The Standard Webhooks spec's own test vector.
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';

@@ -7,34 +7,25 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createStore } from '../src/adapters/store/create-store.js';
-import type { GroupDirectory } from '../src/core/access.js';
-import { ApprovalService } from '../src/core/approvals.js';
-import { MessageSync } from '../src/core/message-sync.js';
-import type {
-  Clock,
-  Logger,
-  MessageRef,
-  OutgoingText,
-  Person,
-  SendNotifier,
-  Store,
-  WapingPort,
-  WapingSendResult,
-} from '../src/core/ports.js';
-import type { ApprovalDecision, ApprovalRule, ApprovalState, SendGroup } from '../src/core/send-group.js';
-import { groupIdForView, idempotencyKeyForGroupRecipient } from '../src/core/send-groups.js';
-import { type SendRecord, sendKey } from '../src/core/send-record.js';
-import { defaultSendPolicy, SendService } from '../src/core/sends.js';
-import type { Words } from '../src/core/words.js';
-import { testRedisUrl, uniqueNamespace } from './support/redis.js';
-import { latencies, slowed } from './support/slowed-store.js';
+import { createStore } from '../../src/adapters/store/create-store.js';
+import type { UserGroupDirectory } from '../../src/core/access.js';
+import type { Clock, Store } from '../../src/core/ports.js';
+import type { ApprovalDecision, ApprovalRule, ApprovalState, SendGroup } from '../../src/core/send-group.js';
+import { groupIdForOrigin, idempotencyKeyForGroupRecipient } from '../../src/core/send-groups.js';
+import { type SendRecord, sendKey } from '../../src/core/send-record.js';
+import { defaultSendPolicy } from '../../src/core/sends.js';
+import type { Services } from '../../src/wiring/services.js';
+import { FakeWaping } from '../support/fake-waping.js';
+import { quietLogger, RecordingNotifier } from '../support/fakes.js';
+import { testRedisUrl, uniqueNamespace } from '../support/redis.js';
+import { wireTestServices } from '../support/services.js';
+import { latencies, slowed } from '../support/slowed-store.js';
 
 const T0 = 1_700_000_000_000;
 const EXPIRES_AFTER_MS = 1000;
 const TEAM = 'T1';
 const REQUESTER = 'U0REQ';
-const GROUP_ID = groupIdForView(TEAM, 'V1');
+const GROUP_ID = groupIdForOrigin(TEAM, 'V1');
 const USER_GROUP = 'S0GRP';
 /** Who is in the user group that may be listed among the approvers. */
 const GROUP_MEMBERS = ['U0D'];
@@ -196,76 +187,13 @@ function oracle(scenario: Scenario): Expected {
   return { state, decisions, outcomes };
 }
 
-const quietLogger = (errors: unknown[]): Logger => ({
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: (fields) => {
-    errors.push(fields);
-  },
-});
-
-/** WAPing that accepts everything and counts the calls made under each idempotency key. */
-class CountingWaping implements WapingPort {
-  readonly calls = new Map<string, number>();
-
-  textBody(message: OutgoingText): string {
-    return JSON.stringify(message);
-  }
-  async sendMessage(idempotencyKey: string): Promise<WapingSendResult> {
-    this.calls.set(idempotencyKey, (this.calls.get(idempotencyKey) ?? 0) + 1);
-    return { ok: true, messageId: `msg_${idempotencyKey}`, status: 'queued' };
-  }
-  async listDevices(): Promise<never> {
-    throw new Error('listDevices is not used by approvals');
-  }
-}
-
-/** Words as the thread would read them: mentions as `<@U…>`, foreign parts as they are. */
-function asText(words: Words): string {
-  return words
-    .map((part) =>
-      typeof part === 'string' ? part : 'user' in part ? `<@${part.user}>` : 'emoji' in part ? '' : part.foreign,
-    )
-    .join('');
-}
-
-/** Slack, shared by both replicas: keeps the group's thread, what its message last showed, and who was told what. */
-class RecordingNotifier implements SendNotifier {
-  readonly thread: string[] = [];
-  readonly told: Array<{ userId: string; text: string }> = [];
-  lastGroup: SendGroup | undefined;
-
-  async announce(send: SendRecord): Promise<MessageRef> {
-    return { channel: 'C1', ts: `announced.${send.key}` };
-  }
-  async refresh() {}
-  async announceGroup(group: SendGroup): Promise<MessageRef> {
-    return { channel: 'C1', ts: `group.${group.id}` };
-  }
-  async refreshGroup(group: SendGroup) {
-    this.lastGroup = group;
-  }
-  async replyInThread(_parent: MessageRef, words: Words) {
-    this.thread.push(asText(words));
-  }
-  async reply() {}
-  async alertOps() {}
-  async tell(person: Person, said: string | Words) {
-    this.told.push({ userId: person.userId, text: typeof said === 'string' ? said : asText(said) });
-  }
-}
-
-interface Replica {
-  approvals: ApprovalService;
-  sends: SendService;
-  sync: MessageSync;
-}
+/** One replica's core services, wired as the bot wires them. */
+type Replica = Services;
 
 interface Harness {
   replicas: Replica[];
   store: Store;
-  waping: CountingWaping;
+  waping: FakeWaping;
   notifier: RecordingNotifier;
   time: { now: number };
   errors: unknown[];
@@ -277,27 +205,23 @@ function wire(stores: readonly Store[]): Harness {
   const clock: Clock = { now: () => time.now, sleep: async () => {} };
   const errors: unknown[] = [];
   const logger = quietLogger(errors);
-  const waping = new CountingWaping();
+  const waping = new FakeWaping({ devices: [{ id: 'dev_1', name: 'Support', status: 'connected' }] });
   const notifier = new RecordingNotifier();
-  const groups: GroupDirectory = {
+  const userGroups: UserGroupDirectory = {
     membersOf: async (id) => (id === USER_GROUP ? GROUP_MEMBERS : []),
   };
-  const replicas = stores.map((store, i) => {
-    const instanceId = `bot-${i + 1}`;
-    const sync = new MessageSync({ store, notifier, clock, logger, instanceId, lockMs: 60_000 });
-    const sends = new SendService({
+  const replicas = stores.map((store, i) =>
+    wireTestServices({
       store,
       waping,
       notifier,
-      sync,
       clock,
       logger,
-      instanceId,
-      policy: defaultSendPolicy,
-    });
-    const approvals = new ApprovalService({ store, sends, sync, notifier, groups, clock, logger });
-    return { approvals, sends, sync };
-  });
+      userGroups,
+      instanceId: `bot-${i + 1}`,
+      sendPolicy: defaultSendPolicy,
+    }),
+  );
   return { replicas, store: stores[0] as Store, waping, notifier, time, errors };
 }
 
@@ -308,7 +232,7 @@ function replicaOf(h: Harness, action: Action): Replica {
 /** Claim the group for the request and post its message, as the modal submission does. */
 async function request(h: Harness, scenario: Scenario): Promise<void> {
   const replica = h.replicas[0] as Replica;
-  const { accepted } = await replica.approvals.create(
+  const { accepted } = await replica.sendGroups.create(
     {
       id: GROUP_ID,
       teamId: TEAM,
@@ -323,11 +247,11 @@ async function request(h: Harness, scenario: Scenario): Promise<void> {
     EXPIRES_AFTER_MS,
   );
   expect(accepted).toBe(true);
-  await replica.approvals.start(GROUP_ID);
+  await replica.sendGroups.start(GROUP_ID);
 }
 
 async function perform(h: Harness, action: Action): Promise<Outcome> {
-  const { approvals } = replicaOf(h, action);
+  const { approvals, sendGroups } = replicaOf(h, action);
   switch (action.kind) {
     case 'decide':
       return (await approvals.decide(GROUP_ID, action.user, action.decision)).ok;
@@ -335,15 +259,17 @@ async function perform(h: Harness, action: Action): Promise<Outcome> {
       return (await approvals.cancel(GROUP_ID, action.user)).ok;
     case 'tick':
       h.time.now += action.ms;
-      return action.sweep ? approvals.sweep() : null;
+      // The sweep expires requests due, then moves the groups' lifecycle on (none to move in these runs).
+      return action.sweep ? (await approvals.sweep()) + (await sendGroups.sweep()) : null;
   }
 }
 
 /** Wait until no replica has work in the background (deliveries, Slack syncs). */
 async function settle(h: Harness): Promise<void> {
-  for (const replica of h.replicas) await replica.approvals.idle();
+  for (const replica of h.replicas) await replica.background.idle();
   for (const replica of h.replicas) await replica.sends.idle();
-  for (const replica of h.replicas) await replica.sync.idle();
+  for (const replica of h.replicas) await replica.deliveries.idle();
+  for (const replica of h.replicas) await replica.background.idle();
 }
 
 /** The recipients' keys as the rules derive them: one per group and recipient. */
@@ -361,12 +287,11 @@ function threadLine(decision: ApprovalDecision): string {
 async function expectSendsMatch(h: Harness, scenario: Scenario, group: SendGroup): Promise<void> {
   const approved = group.approval?.state === 'approved';
   const keys = keysOf(scenario);
-  const unknown = [...h.waping.calls.keys()].filter((key) => !keys.includes(key));
+  const calls = h.waping.callsPerKey();
+  const unknown = [...calls.keys()].filter((key) => !keys.includes(key));
   expect(unknown, 'WAPing calls under keys of no recipient').toEqual([]);
   for (const key of keys) {
-    expect(h.waping.calls.get(key) ?? 0, `WAPing calls for one recipient (${group.approval?.state})`).toBe(
-      approved ? 1 : 0,
-    );
+    expect(calls.get(key) ?? 0, `WAPing calls for one recipient (${group.approval?.state})`).toBe(approved ? 1 : 0);
     const send = await h.store.get<SendRecord>(sendKey(key));
     if (approved) expect(send?.state).toBe('accepted');
     else expect(send).toBeUndefined();
@@ -381,7 +306,7 @@ async function expectSendsMatch(h: Harness, scenario: Scenario, group: SendGroup
   // sweep's catch-up clears every mark.
   for (const replica of h.replicas) await replica.sync.resumeBehind();
   await settle(h);
-  expect((await h.store.get<string[]>('sync:behind')) ?? []).toEqual([]);
+  expect(await h.store.pendingList('sync:behind')).toEqual([]);
   expect(group.renderedVersion).toBe(group.version);
   // The message was posted pending, and re-rendered after every decision since.
   expect(h.notifier.lastGroup?.approval?.state ?? 'pending').toBe(group.approval?.state);
@@ -405,7 +330,7 @@ async function checkSequential(stores: readonly Store[], scenario: Scenario): Pr
   expect(group.approval?.decidedAt).toBe(expected.state === 'pending' ? undefined : expected.decisions.at(-1)?.at);
   await expectSendsMatch(h, scenario, group);
 
-  expect(h.notifier.thread).toEqual(expected.decisions.map(threadLine));
+  expect(h.notifier.threadLines).toEqual(expected.decisions.map(threadLine));
   const toldRequester = expected.state === 'rejected' || expected.state === 'expired' ? 1 : 0;
   expect(h.notifier.told.filter((t) => t.userId === REQUESTER)).toHaveLength(toldRequester);
   expect(h.notifier.told).toHaveLength(toldRequester);
@@ -479,7 +404,7 @@ async function checkAnnouncedOnce(stores: readonly Store[], scenario: Scenario):
   await runConcurrently(h, scenario);
   const group = (await h.store.get<SendGroup>(`group:${GROUP_ID}`)) as SendGroup;
   const state = group.approval?.state;
-  expect([...h.notifier.thread].sort()).toEqual((group.approval?.decisions ?? []).map(threadLine).sort());
+  expect([...h.notifier.threadLines].sort()).toEqual((group.approval?.decisions ?? []).map(threadLine).sort());
   expect(h.notifier.told).toHaveLength(state === 'rejected' || state === 'expired' ? 1 : 0);
 }
 

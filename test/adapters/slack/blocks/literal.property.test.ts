@@ -1,9 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bound, inline, literalBlock, pieces, wordsBlock, wordsMessage } from '../src/adapters/slack/blocks/literal.js';
-import { REASON_MAX, statusReplyMessage, statusWords } from '../src/adapters/slack/blocks/send-message.js';
-import type { SendRecord } from '../src/core/send-record.js';
-import { readable, unescapeMrkdwn } from './support/slack-reader.js';
+import {
+  bound,
+  inline,
+  literalBlock,
+  pieces,
+  wordsBlock,
+  wordsMessage,
+} from '../../../../src/adapters/slack/blocks/literal.js';
+import { REASON_MAX, statusReplyMessage, statusWords } from '../../../../src/adapters/slack/blocks/send-message.js';
+import type { SendRecord } from '../../../../src/core/send-record.js';
+import { readable, unescapeMrkdwn } from '../../../support/slack-reader.js';
 
 /** Strings rich in what Slack would read as markup, plus emoji (surrogate pairs), RTL marks and newlines. */
 const hostile = fc.oneof(

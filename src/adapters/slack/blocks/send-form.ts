@@ -3,7 +3,8 @@ import type { Device } from '../../../core/ports.js';
 import { MAX_TEXT_LENGTH } from '../../../core/send-form.js';
 import { bound } from './literal.js';
 
-export const SEND_MODAL = 'send_modal';
+/** The form's callback id; forms already open in Slack carry it, so it keeps its first name. */
+export const SEND_FORM = 'send_modal';
 export const RECIPIENT_BLOCK = 'recipient';
 export const RECIPIENT_INPUT = 'recipient_input';
 export const DEVICE_BLOCK = 'device';
@@ -12,17 +13,17 @@ export const MESSAGE_BLOCK = 'message';
 export const MESSAGE_INPUT = 'message_input';
 
 /** What the modal carries from the command to the submission (Slack's private_metadata). */
-export interface SendModalMetadata {
+export interface SendFormMetadata {
   channelId: string;
   responseUrl?: string;
 }
 
-export interface SendModalInput {
+export interface SendFormInput {
   devices: Device[];
   defaultDeviceId?: string;
   recipient?: string;
   text?: string;
-  metadata: SendModalMetadata;
+  metadata: SendFormMetadata;
 }
 
 function deviceOption(device: Device): PlainTextOption {
@@ -39,8 +40,8 @@ function deviceOption(device: Device): PlainTextOption {
   };
 }
 
-/** The `/whatsapp send` modal: recipient, device and message, pre-filled from the command when given. */
-export function sendModal(input: SendModalInput): ModalView {
+/** The `/whatsapp send` form (a modal): recipient, device and message, pre-filled from the command when given. */
+export function sendForm(input: SendFormInput): ModalView {
   const options = input.devices.map(deviceOption);
   const preselected =
     input.devices.find((d) => d.id === input.defaultDeviceId && d.connected) ??
@@ -98,7 +99,7 @@ export function sendModal(input: SendModalInput): ModalView {
   ];
   return {
     type: 'modal',
-    callback_id: SEND_MODAL,
+    callback_id: SEND_FORM,
     title: { type: 'plain_text', text: 'Send a WhatsApp' },
     submit: { type: 'plain_text', text: 'Send' },
     close: { type: 'plain_text', text: 'Cancel' },

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Keyv } from 'keyv';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createStore } from '../src/adapters/store/create-store.js';
-import { StoreError, StoreUnavailableError } from '../src/adapters/store/errors.js';
-import { KeyvStore } from '../src/adapters/store/keyv-store.js';
-import { RedisStore } from '../src/adapters/store/redis-store.js';
-import { SqliteAdapter } from '../src/adapters/store/sqlite-adapter.js';
-import { PendingIndex } from '../src/core/pending-index.js';
-import type { Clock, Store } from '../src/core/ports.js';
-import { type RedisServer, startRedisServer, testRedisUrl, uniqueNamespace } from './support/redis.js';
+import { createStore } from '../../../src/adapters/store/create-store.js';
+import { StoreError, StoreUnavailableError } from '../../../src/adapters/store/errors.js';
+import { KeyvStore } from '../../../src/adapters/store/keyv-store.js';
+import { RedisStore } from '../../../src/adapters/store/redis-store.js';
+import { SqliteAdapter } from '../../../src/adapters/store/sqlite-adapter.js';
+import { PendingIndex } from '../../../src/core/pending-index.js';
+import type { Clock, Store } from '../../../src/core/ports.js';
+import { type RedisServer, startRedisServer, testRedisUrl, uniqueNamespace } from '../../support/redis.js';
 
 const tempDirs: string[] = [];
 

@@ -1,0 +1,151 @@
+import type { CountryCode } from 'libphonenumber-js';
+import { type AccessPolicy, maySend, type UserGroupDirectory } from './access.js';
+import { type ApprovalPolicy, approvalNeeded } from './approval-policy.js';
+import type { DeviceDirectory } from './devices.js';
+import { keyForOrigin } from './idempotency.js';
+import type { Store } from './ports.js';
+import type { SendDelivery } from './send-delivery.js';
+import { checkSendForm, type SendForm, type SendFormErrors } from './send-form.js';
+import type { ApprovalRule, SendGroup } from './send-group.js';
+import { type GroupDraft, groupIdForOrigin, type SendGroups } from './send-groups.js';
+import type { SendRecord } from './send-record.js';
+import { type SendRequestParts, sendDraft } from './send-records.js';
+import { claimSubmission } from './submissions.js';
+
+/** One submitted send form, in the core's terms: what was typed, who asked, from where. */
+export interface SendRequestInput {
+  form: SendForm;
+  teamId: string;
+  requestedBy: string;
+  /** The conversation the command ran in. */
+  channelId: string;
+  /** Where to answer the requester privately, when the chat platform gives one. */
+  responseUrl?: string;
+  /** An id the chat platform keeps for the form's whole life: the send's key and the group's id derive from it. */
+  originId: string;
+}
+
+/**
+ * What became of a submission, as a code with its data; the chat adapter words it. Nothing is claimed for the
+ * first five; `sending`, `duplicate` and `group` follow a claim, so the adapter may acknowledge then `carryOn`.
+ */
+export type SendRequestOutcome =
+  | { kind: 'invalid'; errors: SendFormErrors }
+  | { kind: 'refused' }
+  /** More than `limit` recipients need an approver, and none is configured. */
+  | { kind: 'needs-approver'; limit: number }
+  /** The chat platform could not show the text and every recipient in full (`problem`, in its words). */
+  | { kind: 'too-long-to-show'; problem: string; recipients: number; approvalNeeded: boolean }
+  /** The same form was submitted before asking for other recipients, device or text. */
+  | { kind: 'different-resubmission' }
+  | { kind: 'sending'; send: SendRecord }
+  /** The form's send was claimed before: nothing is sent again. */
+  | { kind: 'duplicate'; send: SendRecord }
+  /** Several recipients, or approval needed: one group, `accepted` unless claimed before. */
+  | { kind: 'group'; group: SendGroup; accepted: boolean };
+
+/**
+ * Why the chat platform could not show a group (its message and its approval form) in full, within its own limits,
+ * or undefined when it can. Supplied by the chat adapter: the core knows no platform's limits.
+ */
+export type CannotShowInFull = (group: SendGroup) => string | undefined;
+
+export interface SendRequestDeps {
+  store: Pick<Store, 'claim'>;
+  /** The delivery engine: claims a send, then delivers it. */
+  delivery: Pick<SendDelivery, 'claim' | 'start'>;
+  /** Claims and starts send groups (several recipients, or a send awaiting approval). */
+  sendGroups: Pick<SendGroups, 'create' | 'startInBackground'>;
+  devices: Pick<DeviceDirectory, 'list'>;
+  access: AccessPolicy;
+  /** Members of groups of people, for access lists that name them. */
+  userGroups: UserGroupDirectory;
+  approvalPolicy: ApprovalPolicy;
+  defaultCountry?: CountryCode;
+  cannotShowInFull: CannotShowInFull;
+}
+
+/**
+ * The send use case, from a submitted form to a claimed send or group: check the form, who may send, which approval
+ * it needs, that it can be shown in full, and that the form was not submitted before for something else; then claim
+ * the send (one recipient, no approval) or the group. Claimed work starts only in `carryOn`, after the adapter has
+ * answered the platform, so a claim is durable before anyone hears back.
+ */
+export class SendRequests {
+  constructor(private readonly deps: SendRequestDeps) {}
+
+  async submit(input: SendRequestInput): Promise<SendRequestOutcome> {
+    const { deps } = this;
+    const checked = checkSendForm(
+      input.form,
+      await deps.devices.list(),
+      deps.defaultCountry,
+      deps.approvalPolicy.maxRecipients,
+    );
+    if (!checked.ok) return { kind: 'invalid', errors: checked.errors };
+    if (!(await maySend(deps.access, deps.userGroups, input.requestedBy, input.channelId))) return { kind: 'refused' };
+    const approval = approvalNeeded(deps.approvalPolicy, {
+      deviceId: checked.device.id,
+      channelId: input.channelId,
+      recipients: checked.to.length,
+    });
+    if (approval.needed && !approval.rule) {
+      return { kind: 'needs-approver', limit: deps.approvalPolicy.maxRecipientsWithoutApproval };
+    }
+    const rule = approval.needed ? approval.rule : undefined;
+    const request: SendRequestParts = {
+      teamId: input.teamId,
+      requestedBy: input.requestedBy,
+      channelId: input.channelId,
+      responseUrl: input.responseUrl,
+      deviceId: checked.device.id,
+      deviceName: checked.device.name,
+      text: checked.text,
+    };
+    const grouped = approval.needed || checked.to.length > 1;
+    const group: GroupDraft = {
+      ...request,
+      id: groupIdForOrigin(input.teamId, input.originId),
+      recipients: checked.to,
+    };
+    if (grouped) {
+      // The approvers must see the whole text and every recipient: refuse here what could not be shown.
+      const problem = deps.cannotShowInFull(preview(group, rule));
+      if (problem) {
+        return { kind: 'too-long-to-show', problem, recipients: checked.to.length, approvalNeeded: approval.needed };
+      }
+    }
+    const asked = { to: checked.to, device: checked.device.id, text: checked.text, approval: approval.needed };
+    if ((await claimSubmission(deps.store, input.teamId, input.originId, asked)) === 'different') {
+      return { kind: 'different-resubmission' };
+    }
+    if (!grouped) {
+      const key = keyForOrigin(input.teamId, input.originId);
+      const origin = { kind: 'form', originId: input.originId } as const;
+      const claimed = await deps.delivery.claim(sendDraft(request, checked.to[0] as string, { key, origin }));
+      return { kind: claimed.accepted ? 'sending' : 'duplicate', send: claimed.send };
+    }
+    const created = await deps.sendGroups.create(group, rule, deps.approvalPolicy.expiresAfterMs);
+    return { kind: 'group', group: created.group, accepted: created.accepted };
+  }
+
+  /** After the platform was answered: deliver a claimed send, or announce a claimed group, in the background. */
+  carryOn(outcome: SendRequestOutcome): void {
+    if (outcome.kind === 'sending') this.deps.delivery.start(outcome.send.key);
+    if (outcome.kind === 'group' && outcome.accepted) this.deps.sendGroups.startInBackground(outcome.group.id);
+  }
+}
+
+/** A group as it would be stored, for the show-in-full check before anything is claimed. */
+function preview(group: GroupDraft, rule: ApprovalRule | undefined): SendGroup {
+  return {
+    ...group,
+    id: 'unsent',
+    keys: [],
+    approval: rule ? { rule, state: 'pending', decisions: [], expiresAt: Number.MAX_SAFE_INTEGER } : undefined,
+    launched: false,
+    version: 1,
+    renderedVersion: 1,
+    createdAt: 0,
+  };
+}
