@@ -176,7 +176,7 @@ export class Conversations {
     return this.deps.clock.now() - send.createdAt <= this.deps.windowMs ? send : undefined;
   }
 
-  /** The Slack message that shows a send: its own, or its group's. */
+  /** The posted message that shows a send: its own, or its group's (their threads take the replies). */
   private async threadOf(send: SendRecord): Promise<MessageRef | undefined> {
     if (send.groupId) return (await this.deps.store.get<SendGroup>(groupKey(send.groupId)))?.parent;
     return send.parent;
