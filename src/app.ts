@@ -6,6 +6,7 @@ import { limitServer, serverOptions } from './adapters/http/limits.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { SlackAuth } from './adapters/slack/auth.js';
 import { cannotShowInFull } from './adapters/slack/blocks/approval-modal.js';
+import { SlackConversationPoster } from './adapters/slack/conversation-poster.js';
 import { SlackHomeSurface } from './adapters/slack/home/app-home.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
@@ -35,6 +36,8 @@ export interface BotOverrides {
   sendPolicy?: Partial<SendPolicy>;
   /** How many webhook events for unknown messages may be parked (default PARKED_EVENTS_CAP). */
   parkedEventsCap?: number;
+  /** How long a thread's poster waits for customers' replies written just before (default 1 s). */
+  inboundOrderHoldMs?: number;
 }
 
 export interface Bot {
@@ -80,6 +83,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     store,
     waping,
     notifier,
+    conversationNotifier: new SlackConversationPoster(web.client),
     userGroups,
     homeSurface: new SlackHomeSurface(web.client),
     clock,
@@ -89,8 +93,9 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     cannotShowInFull,
     sendPolicy: overrides.sendPolicy,
     parkedEventsCap: overrides.parkedEventsCap,
+    inboundOrderHoldMs: overrides.inboundOrderHoldMs,
   });
-  const { sends, sendGroups, deliveries, sync, approvals, devices, requests, home } = services;
+  const { sends, sendGroups, deliveries, sync, approvals, devices, requests, home, conversations } = services;
   metrics.observe({
     backlog: () => sends.backlog(),
     pendingApprovals: () => approvals.pendingApprovals(),
@@ -109,7 +114,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     },
     version(),
   );
-  const routes = httpRoutes({ readiness, metrics, deliveries, webhookSecrets, clock, logger });
+  const routes = httpRoutes({ readiness, metrics, deliveries, conversations, sandbox, webhookSecrets, clock, logger });
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
   registerListeners(slack.app, {
     requests,

@@ -1,4 +1,5 @@
 import { CodedError } from './errors.js';
+import type { InboundOutcome } from './inbound.js';
 import type { MessageRef } from './message-ref.js';
 import type { DeviceAlert, Notice, ThreadNote } from './notices.js';
 import type { SendGroup } from './send-group.js';
@@ -218,6 +219,8 @@ export interface Telemetry {
   sweepFinished(seconds: number, ok: boolean): void;
   /** A parked webhook event (for a message this bot does not know) was dropped because more than the cap were parked. */
   parkedEventDropped(): void;
+  /** A customer's message was handled: posted in a thread or the inbox, a redelivery, or posted nowhere. */
+  inboundMessage(outcome: InboundOutcome): void;
 }
 
 /** Telemetry that records nothing: the default where no metrics are wired. */
@@ -231,4 +234,5 @@ export const noTelemetry: Telemetry = {
   slackApiError: () => {},
   sweepFinished: () => {},
   parkedEventDropped: () => {},
+  inboundMessage: () => {},
 };

@@ -4,10 +4,12 @@ import type { UserGroupDirectory } from '../core/access.js';
 import type { ApprovalPolicy } from '../core/approval-policy.js';
 import { ApprovalService } from '../core/approvals.js';
 import { BackgroundWork } from '../core/background.js';
+import { Conversations } from '../core/conversations.js';
 import { DeliveryService } from '../core/deliveries.js';
 import { DeviceHealth, reportedDeviceStates } from '../core/device-health.js';
 import { DeviceDirectory } from '../core/devices.js';
 import { HomeFeed, type HomeSurface } from '../core/home-feed.js';
+import type { ConversationNotifier } from '../core/inbound.js';
 import { MessageSync } from '../core/message-sync.js';
 import type { ClaimListener, Clock, Logger, SendNotifier, Store, Telemetry, WapingPort } from '../core/ports.js';
 import { SendGroups } from '../core/send-groups.js';
@@ -20,6 +22,8 @@ export interface ServiceParts {
   store: Store;
   waping: WapingPort;
   notifier: SendNotifier;
+  /** Posts customers' replies. */
+  conversationNotifier: ConversationNotifier;
   /** User-group membership, for approvers named by group. */
   userGroups: UserGroupDirectory;
   /** Where each person's Home is shown. */
@@ -33,6 +37,8 @@ export interface ServiceParts {
   sendPolicy?: Partial<SendPolicy>;
   /** How many webhook events for unknown messages may be parked (default PARKED_EVENTS_CAP). */
   parkedEventsCap?: number;
+  /** How long a thread's poster waits for replies written just before (default 1 s). */
+  inboundOrderHoldMs?: number;
 }
 
 export interface Services {
@@ -43,23 +49,25 @@ export interface Services {
   sends: SendService;
   sendGroups: SendGroups;
   approvals: ApprovalService;
+  /** Customers' replies: recorded, routed to a send's thread or the inbox, posted in order. */
+  conversations: Conversations;
   /** The send use case: a submitted form to a claimed send or group. */
   requests: SendRequests;
-  /** Work started after an answer by the groups, approvals, Slack syncs and Home refreshes. */
+  /** Work started after an answer by the groups, approvals, message syncs, Home refreshes and customers' replies. */
   background: BackgroundWork;
   /** Each person's Home (read model). */
   home: HomeFeed;
   /**
-   * Wait for the background work started so far (groups, approvals and syncs, sends, webhooks, syncs again). Work
-   * in one service starts work in the next, so callers that need quiet call it a few times.
+   * Wait for the background work started so far (groups, approvals, syncs and replies; sends; webhooks; the first
+   * again). Work in one service starts work in the next, so callers that need quiet call it a few times.
    */
   idle(): Promise<void>;
 }
 
 /**
- * The core services, each built from those before it: the device list, the Homes (read model), the Slack messages
- * (sync, which updates open Homes), device sessions, delivery statuses, sends, send groups, approvals, the send use
- * case. The device list reads reported sessions from the store itself, so
+ * The core services, each built from those before it: the device list, the Homes (read model), the messages
+ * (sync, which updates open Homes), device sessions, delivery statuses, customers' replies, sends, send groups,
+ * approvals, the send use case. The device list reads reported sessions from the store itself, so
  * the session tracker can name devices through the list without either waiting for the other.
  */
 export function wireServices(parts: ServiceParts): Services {
@@ -119,6 +127,23 @@ export function wireServices(parts: ServiceParts): Services {
     parkedEventsCap: parts.parkedEventsCap,
     telemetry,
   });
+  const conversations = new Conversations({
+    store,
+    notifier: parts.conversationNotifier,
+    background,
+    clock,
+    logger,
+    instanceId,
+    windowMs: config.file.conversationWindow,
+    inboxChannel: config.inboxChannel,
+    conversationsOn: (channelId) =>
+      (Object.hasOwn(config.file.channels, channelId) ? config.file.channels[channelId]?.conversations : undefined) ??
+      true,
+    // A name only decorates the inbox message: WAPing being away must not hold the message back.
+    deviceName: async (id) => (await devices.find(id).catch(() => undefined))?.name ?? id,
+    orderHoldMs: parts.inboundOrderHoldMs,
+    telemetry,
+  });
   const sends = new SendService({
     store,
     waping,
@@ -138,7 +163,10 @@ export function wireServices(parts: ServiceParts): Services {
           source: 'send',
         });
     },
-    onMessageKnown: (messageId) => deliveries.onMessageKnown(messageId),
+    onMessageKnown: async (messageId) => {
+      await deliveries.onMessageKnown(messageId);
+      await conversations.noteSend(messageId);
+    },
     telemetry,
     onClaimed,
   });
@@ -172,6 +200,7 @@ export function wireServices(parts: ServiceParts): Services {
     sends,
     sendGroups,
     approvals,
+    conversations,
     requests,
     background,
     home,

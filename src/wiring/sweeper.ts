@@ -12,7 +12,10 @@ export class Sweeper {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly services: Pick<Services, 'sends' | 'deliveries' | 'sync' | 'approvals' | 'sendGroups'>,
+    private readonly services: Pick<
+      Services,
+      'sends' | 'deliveries' | 'sync' | 'approvals' | 'sendGroups' | 'conversations'
+    >,
     private readonly deps: {
       logger: Logger;
       heartbeat: Heartbeat;
@@ -46,13 +49,13 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<void> {
-    const { sends, deliveries, sync, approvals, sendGroups } = this.services;
+    const { sends, deliveries, sync, approvals, sendGroups, conversations } = this.services;
     const { logger } = this.deps;
     const started = performance.now();
     let ok = true;
     try {
       const resumed = await sends.resumeStale();
-      const reapplied = await deliveries.resumeInbox();
+      const reapplied = (await deliveries.resumeInbox()) + (await conversations.resume());
       const behind = await sync.resumeBehind();
       const groupsMoved = (await approvals.sweep()) + (await sendGroups.sweep());
       if (resumed + reapplied + behind + groupsMoved > 0) {

@@ -1,4 +1,3 @@
-import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Device } from '../../core/ports.js';
 import { slackError } from './api-errors.js';
@@ -24,15 +23,16 @@ export interface SendFormOpening {
 export async function openSendForm(
   deps: Pick<SlackDeps, 'devices' | 'logger'>,
   client: WebClient,
-  respond: RespondFn,
   form: SendFormOpening,
+  /** Tells the person privately (an ephemeral answer that leaves the clicked message as it is). */
+  say: (text: string) => Promise<unknown>,
 ): Promise<boolean> {
   let devices: Device[];
   try {
     devices = await deps.devices.list();
   } catch (error) {
     deps.logger.warn({ err: error }, 'could not list the devices for the send form');
-    await respond({ response_type: 'ephemeral', text: STORE_DOWN });
+    await say(STORE_DOWN);
     return false;
   }
   try {
@@ -49,7 +49,7 @@ export async function openSendForm(
   } catch (error) {
     const code = slackError(error) ?? 'no answer';
     deps.logger.warn({ slackError: code }, 'could not open the send form');
-    await respond({ response_type: 'ephemeral', text: FORM_NOT_OPENED(code) });
+    await say(FORM_NOT_OPENED(code));
     return false;
   }
   return true;

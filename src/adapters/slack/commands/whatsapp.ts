@@ -52,11 +52,16 @@ export function whatsappCommand(deps: SlackDeps) {
     }
     await ack();
     const prefill = parseSendArguments(command.text.trim().slice(subcommand.length));
-    const opened = await openSendForm(deps, client, respond, {
-      triggerId: command.trigger_id,
-      ...prefill,
-      metadata: { channelId: command.channel_id, responseUrl: command.response_url },
-    });
+    const opened = await openSendForm(
+      deps,
+      client,
+      {
+        triggerId: command.trigger_id,
+        ...prefill,
+        metadata: { channelId: command.channel_id, responseUrl: command.response_url },
+      },
+      (text) => respond({ response_type: 'ephemeral', text }),
+    );
     if (!opened) return;
     deps.logger.info({ user: command.user_id, channel: command.channel_id }, 'send modal opened');
   };

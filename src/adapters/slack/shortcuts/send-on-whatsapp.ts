@@ -42,11 +42,16 @@ export function sendOnWhatsappShortcut(deps: SlackDeps) {
     const names = nameLookup(client, deps);
     const text = await plainText(shortcut.message.text ?? '', names);
     const fits = pieces(text, MAX_TEXT_LENGTH)[0] ?? '';
-    const opened = await openSendForm(deps, client, respond, {
-      triggerId: shortcut.trigger_id,
-      text: fits,
-      metadata: { channelId, responseUrl: shortcut.response_url },
-    });
+    const opened = await openSendForm(
+      deps,
+      client,
+      {
+        triggerId: shortcut.trigger_id,
+        text: fits,
+        metadata: { channelId, responseUrl: shortcut.response_url },
+      },
+      (text) => respond({ response_type: 'ephemeral', text }),
+    );
     if (!opened) return;
     deps.logger.info({ user: userId, channel: channelId }, 'send modal opened from a message');
     if (fits.length < text.length) {
