@@ -14,6 +14,8 @@ import { EventEmitter } from 'node:events';
 import Database from 'better-sqlite3';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import type { PendingEntry } from '../../core/ports.js';
+import type { CheckedClaims } from './errors.js';
+import type { ClaimRow, TransactionalClaims } from './keyv-store.js';
 import type { PendingSets } from './pending-sets.js';
 
 export interface SqliteAdapterOptions {
@@ -27,7 +29,7 @@ interface Row {
   value: string;
 }
 
-export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
+export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter, TransactionalClaims {
   /** Set by Keyv; used only to scope clear(). */
   namespace?: string | undefined;
   readonly opts: { path: string; dialect: 'sqlite' };
@@ -35,6 +37,7 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
   readonly pendingSets: PendingSets;
   readonly #db: Database.Database;
   readonly #purgeTimer: NodeJS.Timeout;
+  readonly #claimAll: (rows: ClaimRow[], pending: CheckedClaims['pending']) => (string | undefined)[] | undefined;
   readonly #statements: {
     get: Database.Statement<[string, number], Row>;
     upsert: Database.Statement<[string, string, number | null]>;
@@ -66,6 +69,15 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
       clearAll: this.#db.prepare('DELETE FROM keyv'),
       clearPrefix: this.#db.prepare('DELETE FROM keyv WHERE substr(key, 1, length(@prefix)) = @prefix'),
     };
+    // IMMEDIATE takes the write lock before the reads, so even a second handle on the file cannot slip in between.
+    this.#claimAll = this.#db.transaction((rows: ClaimRow[], pending: CheckedClaims['pending']) => {
+      const now = Date.now();
+      const held = rows.map((row) => this.#statements.get.get(row.key, now)?.value);
+      if (held.some((text) => text !== undefined)) return held;
+      for (const row of rows) this.#statements.upsert.run(row.key, row.text, row.expires);
+      for (const { list, id, score } of pending) this.pendingSets.add(list, id, score);
+      return undefined;
+    }).immediate;
     this.#purgeTimer = setInterval(() => this.#purgeQuietly(), options.purgeIntervalMs ?? 60_000);
     this.#purgeTimer.unref();
   }
@@ -85,6 +97,11 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
     const expires = typeof ttl === 'number' && ttl > 0 ? Date.now() + ttl : null;
     this.#statements.upsert.run(key, text, expires);
     return true;
+  }
+
+  /** Claims every row and adds the pending ids in one transaction (one fsync), or writes nothing; see KeyvStore. */
+  claimAll(rows: ClaimRow[], pending: CheckedClaims['pending']): (string | undefined)[] | undefined {
+    return this.#claimAll(rows, pending);
   }
 
   async has(key: string): Promise<boolean> {
