@@ -564,6 +564,25 @@ describe('a PendingIndex', () => {
     expect(full.map(([name]) => name)).toEqual(['pendingAdd', 'pendingRemove']);
     await backend.close();
   });
+
+  it('claims a record and adds its id in one store call, and writes neither when the record was there', async () => {
+    const backend = await createStore({ url: 'memory://', dataDir: await tempDir() });
+    const { store, calls } = recording(backend);
+    const clock = manualClock();
+    const index = new PendingIndex(store, 'webhooks:inbox', clock);
+    await index.add('warm-up'); // the first use looks for a legacy array once
+    clock.advance(1);
+    calls.length = 0;
+    const record = { key: 'webhook:w-1', value: { state: 'received' }, ttlMs: 60_000 };
+    expect(await index.addClaiming('w-1', [record])).toEqual({ claimed: true });
+    expect(calls.map(([name]) => name)).toEqual(['claimAll']);
+    expect(await backend.pendingList('webhooks:inbox')).toEqual(['warm-up', 'w-1']);
+    await index.remove('w-1');
+    // A redelivery of a recorded id finds its record and leaves the list alone.
+    expect(await index.addClaiming('w-1', [record])).toEqual({ claimed: false, values: [{ state: 'received' }] });
+    expect(await backend.pendingList('webhooks:inbox')).toEqual(['warm-up']);
+    await backend.close();
+  });
 });
 
 describe.each(backends)('a PendingIndex over the $name store', ({ open }) => {
@@ -598,6 +617,14 @@ describe.each(backends)('a PendingIndex over the $name store', ({ open }) => {
     expect(await store.pendingList('outbox:pending')).toEqual(['k-3', 'k-1', 'k-2', 'k-new']);
     expect(await store.get('outbox:pending')).toEqual([]);
     expect(await index.list()).toEqual(['k-3', 'k-1', 'k-2', 'k-new']);
+  });
+
+  it('moves the legacy array first also when its first use is addClaiming', async () => {
+    await store.set('webhooks:inbox', ['w-old']);
+    const index = new PendingIndex(store, 'webhooks:inbox', manualClock());
+    expect(await index.addClaiming('w-new', [{ key: 'webhook:w-new', value: 1 }])).toEqual({ claimed: true });
+    expect(await store.pendingList('webhooks:inbox')).toEqual(['w-old', 'w-new']);
+    expect(await store.get('webhooks:inbox')).toEqual([]);
   });
 
   it('moves ids an older replica still appends to the legacy array on its next list', async () => {
