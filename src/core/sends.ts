@@ -4,7 +4,7 @@ import { SendDelivery, type SendDeps } from './send-delivery.js';
 import { type SendRecord, sendKey } from './send-record.js';
 import { newSendRecord, type SendDraft, SendRecords } from './send-records.js';
 import { PENDING_LISTS, RECORD_TTL_MS } from './store-keys.js';
-import { claimSubmission, type SubmissionClaim } from './submissions.js';
+import { claimSubmission, type SubmissionClaim, submissionClaim } from './submissions.js';
 
 export { defaultSendPolicy, type SendPolicy } from './send-policy.js';
 export type { SendDraft } from './send-records.js';
@@ -36,10 +36,8 @@ export class SendService {
 
   /** Claim the key and persist the outbox record. A key claimed before is reported, never sent again. */
   async request(draft: SendDraft): Promise<SendRequestOutcome> {
-    const { store, waping, clock, instanceId, policy } = this.deps;
-    const now = clock.now();
-    const body = waping.textBody({ deviceId: draft.deviceId, to: draft.to, text: draft.text });
-    const record = newSendRecord(draft, body, { now, owner: instanceId, leaseUntil: now + policy.leaseMs });
+    const { store } = this.deps;
+    const record = this.newRecord(draft);
     // Into the outbox first: a crash between these two writes leaves a dangling outbox entry, which
     // the sweep drops, rather than a claimed send that nobody would ever resume.
     await this.outbox.add(draft.key);
@@ -49,6 +47,37 @@ export class SendService {
       claim.claimed ? 'send claimed' : 'duplicate send request',
     );
     return { accepted: claim.claimed, send: claim.value };
+  }
+
+  /**
+   * A form's single send: the form's claim, the outbox entry and the send's claim in one atomic step and one round
+   * trip, so the form is answered sooner. A resubmission finds the claims there and goes the way of one claim at a
+   * time: `claimSubmission` ('different' is refused), then `request` (reports the duplicate, repairs a lost outbox id).
+   */
+  async requestForForm(
+    teamId: string,
+    formId: string,
+    asked: object,
+    draft: SendDraft,
+  ): Promise<SendRequestOutcome | 'different'> {
+    const record = this.newRecord(draft);
+    const claims = await this.outbox.addClaiming(draft.key, [
+      submissionClaim(teamId, formId, asked),
+      { key: sendKey(draft.key), value: record, ttlMs: RECORD_TTL_MS },
+    ]);
+    if (claims.claimed) {
+      this.deps.logger.info({ sendKey: draft.key, accepted: true }, 'send claimed');
+      return { accepted: true, send: record };
+    }
+    if ((await this.claimSubmission(teamId, formId, asked)) === 'different') return 'different';
+    return this.request(draft);
+  }
+
+  private newRecord(draft: SendDraft): SendRecord {
+    const { waping, clock, instanceId, policy } = this.deps;
+    const now = clock.now();
+    const body = waping.textBody({ deviceId: draft.deviceId, to: draft.to, text: draft.text });
+    return newSendRecord(draft, body, { now, owner: instanceId, leaseUntil: now + policy.leaseMs });
   }
 
   /** The form's claim (see claimSubmission): a resubmission asking for something else is refused. */

@@ -160,18 +160,17 @@ function submitSendForm(deps: SlackDeps) {
       }
     }
     const asked = { to: checked.to, device: checked.device.id, text: checked.text, approval: check.needed };
-    if ((await deps.sends.claimSubmission(teamId, view.id, asked)) === 'different') {
-      await ack({
+    const refuseDifferent = () =>
+      ack({
         response_action: 'errors',
         errors: {
           [RECIPIENT_BLOCK]:
             'This form was already sent with other recipients, device or text. Close it and start again with /whatsapp send.',
         },
       });
-      return;
-    }
     if (!check.needed && checked.to.length === 1) {
-      const outcome = await deps.sends.request({
+      // The form's claim and the send's in one round trip (see SendService.requestForForm).
+      const outcome = await deps.sends.requestForForm(teamId, view.id, asked, {
         key: idempotencyKeyForView(teamId, view.id),
         teamId,
         requestedBy: body.user.id,
@@ -183,6 +182,7 @@ function submitSendForm(deps: SlackDeps) {
         to: checked.to[0] as string,
         text: checked.text,
       });
+      if (outcome === 'different') return refuseDifferent();
       await ack();
       if (outcome.accepted) deps.sends.deliverInBackground(outcome.send.key);
       else
@@ -192,6 +192,7 @@ function submitSendForm(deps: SlackDeps) {
         );
       return;
     }
+    if ((await deps.sends.claimSubmission(teamId, view.id, asked)) === 'different') return refuseDifferent();
     // Several recipients, or a team send that needs approval: one group, one Slack message.
     const created = await deps.approvals.create(
       {
