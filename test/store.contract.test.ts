@@ -680,6 +680,29 @@ describe('the embedded SQLite store', () => {
     await second.close();
   });
 
+  it('commits the writes that arrive together in one transaction, each on disk once it resolves', async () => {
+    const path = join(await tempDir(), 'state.sqlite');
+    const adapter = new SqliteAdapter({ path });
+    const store = new KeyvStore(new Keyv({ store: adapter, useKeyPrefix: false }));
+    const before = adapter.commits;
+    const written = await Promise.all([
+      ...Array.from({ length: 50 }, (_, i) => store.set(`key-${i}`, i)),
+      ...Array.from({ length: 50 }, (_, i) => store.pendingAdd('outbox', `id-${i}`, i)),
+      ...Array.from({ length: 10 }, (_, i) => store.claimAll([{ key: `claim-${i}`, value: i }])),
+    ]);
+    // 110 writes, one fsync each before; now they share a few (Keyv's own awaits may spread them over turns).
+    expect(adapter.commits - before).toBeLessThanOrEqual(5);
+    expect(written.slice(50, 100)).toEqual(Array.from({ length: 50 }, () => true));
+    // A second handle on the file, which sees only what was committed, reads every write.
+    const reader = new KeyvStore(new Keyv({ store: new SqliteAdapter({ path }), useKeyPrefix: false }));
+    expect(await Promise.all(Array.from({ length: 50 }, (_, i) => reader.get(`key-${i}`)))).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+    expect(await reader.pendingSize('outbox')).toBe(50);
+    expect(await reader.get('claim-9')).toBe(9);
+    await Promise.all([store.close(), reader.close()]);
+  });
+
   it('purges expired rows from the file', async () => {
     const adapter = new SqliteAdapter({ path: join(await tempDir(), 'state.sqlite') });
     const store = new KeyvStore(new Keyv({ store: adapter, useKeyPrefix: false }));

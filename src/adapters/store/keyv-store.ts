@@ -26,7 +26,7 @@ export interface ClaimRow {
  * undefined when it wrote them all, else the stored text of each key (undefined where absent) and wrote nothing.
  */
 export interface TransactionalClaims {
-  claimAll(rows: ClaimRow[], pending: CheckedClaims['pending']): (string | undefined)[] | undefined;
+  claimAll(rows: ClaimRow[], pending: CheckedClaims['pending']): Promise<(string | undefined)[] | undefined>;
 }
 
 /**
@@ -134,7 +134,7 @@ export class KeyvStore implements Store {
         const values = await Promise.all(keys.map((key) => this.#keyv.get(key)));
         if (values.some((value) => value !== undefined)) return { claimed: false, values };
         for (const { key, value, ttl } of checked.claims) await this.#keyv.set(key, value, ttl);
-        for (const { list, id, score } of checked.pending) this.#pending.add(list, id, score);
+        for (const { list, id, score } of checked.pending) await this.#pending.add(list, id, score);
         return { claimed: true };
       }),
     );
@@ -200,7 +200,7 @@ export class KeyvStore implements Store {
         expires: expires ?? null,
       });
     }
-    const held = backend.claimAll(rows, checked.pending);
+    const held = await backend.claimAll(rows, checked.pending);
     if (held === undefined) return { claimed: true };
     const values = await Promise.all(
       held.map(async (text) => (text === undefined ? undefined : (await this.#keyv.deserializeData(text))?.value)),
