@@ -381,7 +381,7 @@ async function expectSendsMatch(h: Harness, scenario: Scenario, group: SendGroup
   // sweep's catch-up clears every mark.
   for (const replica of h.replicas) await replica.sync.resumeBehind();
   await settle(h);
-  expect((await h.store.get<string[]>('sync:behind')) ?? []).toEqual([]);
+  expect(await h.store.pendingList('sync:behind')).toEqual([]);
   expect(group.renderedVersion).toBe(group.version);
   // The message was posted pending, and re-rendered after every decision since.
   expect(h.notifier.lastGroup?.approval?.state ?? 'pending').toBe(group.approval?.state);

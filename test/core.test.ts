@@ -517,6 +517,15 @@ describe('SendService', () => {
     expect(await outbox()).toEqual([first.key]);
   });
 
+  it("keeps the messages behind as a pending list, moving an older version's JSON array into it", async () => {
+    await store.set('sync:behind', ['old-unit']);
+    const sync = new MessageSync({ store, notifier, clock, logger: quiet, instanceId: 'a', lockMs: 60_000 });
+    clock.advance(1);
+    await sync.markBehind('new-unit');
+    expect(await store.pendingList('sync:behind')).toEqual(['old-unit', 'new-unit']);
+    expect(await store.get('sync:behind')).toEqual([]);
+  });
+
   it('persists the exact request body before the first attempt and sends it with the key on success', async () => {
     const a = replica('a');
     const { send } = await a.request(draft());

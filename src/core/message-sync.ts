@@ -1,10 +1,15 @@
 import { BackgroundWork } from './background.js';
+import { PendingIndex } from './pending-index.js';
 import { type Clock, type Logger, MessageGoneError, type SendNotifier, type Store } from './ports.js';
 import type { SendGroup } from './send-group.js';
 import { type SendRecord, sendKey } from './send-record.js';
 import { groupKey, RECORD_TTL_MS } from './store-keys.js';
 
-/** Units (send keys, `group:<id>`) whose Slack message may be behind their records; swept after a crash. */
+/**
+ * Units (send keys, `group:<id>`) whose Slack message may be behind their records; swept after a crash. A pending
+ * list: every change of a send adds and removes its unit, so one shared JSON array here was a hot key whose every
+ * write grew with the backlog and raced every other writer's.
+ */
 const BEHIND_KEY = 'sync:behind';
 
 /** What one Slack message shows: one send, or a group and its sends. */
@@ -24,6 +29,7 @@ interface Unit {
  */
 export class MessageSync {
   private readonly background: BackgroundWork;
+  private readonly behind: PendingIndex;
 
   constructor(
     private readonly deps: {
@@ -37,6 +43,7 @@ export class MessageSync {
     },
   ) {
     this.background = new BackgroundWork(deps.logger);
+    this.behind = new PendingIndex(deps.store, BEHIND_KEY, deps.clock);
   }
 
   /** Sync in the background, tracked for shutdown. */
@@ -69,21 +76,17 @@ export class MessageSync {
       }
       if (!isBehind(await this.load(unit))) break;
     }
-    await store.update<string[]>(BEHIND_KEY, (units = []) =>
-      units.includes(unit) ? units.filter((u) => u !== unit) : undefined,
-    );
+    await this.behind.remove(unit);
   }
 
   /** Note that `unit`'s message is about to fall behind, before the change that makes it so. */
   async markBehind(unit: string): Promise<void> {
-    await this.deps.store.update<string[]>(BEHIND_KEY, (units = []) =>
-      units.includes(unit) ? undefined : [...units, unit],
-    );
+    await this.behind.add(unit);
   }
 
   /** Sync every unit left behind (after a crash or a Slack outage); returns how many were behind. */
   async resumeBehind(): Promise<number> {
-    const units = (await this.deps.store.get<string[]>(BEHIND_KEY)) ?? [];
+    const units = await this.behind.list();
     for (const unit of units) this.syncInBackground(unit);
     return units.length;
   }
