@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSendArguments } from '../src/adapters/slack/commands/whatsapp.js';
 import { createStore } from '../src/adapters/store/create-store.js';
+import { BackgroundWork } from '../src/core/background.js';
 import { backoffDelayMs } from '../src/core/backoff.js';
 import { derivedUuid, idempotencyKeyForAction, idempotencyKeyForView } from '../src/core/idempotency.js';
 import { MessageSync } from '../src/core/message-sync.js';
@@ -409,6 +410,29 @@ function draft(overrides: Partial<SendDraft> = {}): SendDraft {
     ...overrides,
   };
 }
+
+describe('BackgroundWork', () => {
+  it('starts named work once while it runs, and again once it has ended', async () => {
+    const work = new BackgroundWork(quiet);
+    let started = 0;
+    let finish!: () => void;
+    const job = () => {
+      started++;
+      return new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+    };
+    work.runOnce('id-1', job, {}, 'failed');
+    work.runOnce('id-1', job, {}, 'failed'); // the sweep finding it again while it runs
+    expect(started).toBe(1);
+    finish();
+    await work.idle();
+    work.runOnce('id-1', job, {}, 'failed');
+    expect(started).toBe(2);
+    finish();
+    await work.idle();
+  });
+});
 
 describe('SendService', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'waping-core-'));

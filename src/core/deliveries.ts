@@ -85,15 +85,15 @@ export class DeliveryService {
   async record(webhookId: string, event: DeliveryEvent): Promise<'recorded' | 'duplicate'> {
     // The claim and the inbox entry in one atomic step and round trip: all that must be durable before the 2xx.
     const entry: InboxEntry = { id: webhookId, event, state: 'received', receivedAt: this.deps.clock.now() };
-    const claim = await this.inbox.addClaiming(webhookId, [
-      { key: webhookKey(webhookId), value: entry, ttlMs: WEBHOOK_ID_TTL_MS },
-    ]);
+    const recorded = { key: webhookKey(webhookId), value: entry, ttlMs: WEBHOOK_ID_TTL_MS };
+    const claim = await this.inbox.addClaiming(webhookId, [recorded]);
     return claim.claimed ? 'recorded' : 'duplicate';
   }
 
   /** Apply a recorded event in the background, tracked for shutdown. */
   applyInBackground(webhookId: string): void {
-    this.background.run(() => this.apply(webhookId), { webhookId }, 'applying a webhook failed; the sweep will retry');
+    const apply = () => this.apply(webhookId);
+    this.background.runOnce(webhookId, apply, { webhookId }, 'applying a webhook failed; the sweep will retry');
   }
 
   async idle(): Promise<void> {
