@@ -156,7 +156,9 @@ async function benchStores(): Promise<void> {
   console.log(table(['store', 'operation', 'in flight', 'ops/s', 'ratio'], rows, 2));
   if ('skipped' in redis) console.log(`\nRedis skipped: ${redis.skipped}.`);
   else console.log(`\nRedis: ${redis.url}${redis.server ? ' (throwaway redis-server started for this run)' : ''}.`);
-  console.log(`Embedded SQLite: WAL, synchronous=FULL, in ${tmpdir()} (an fsync per write).`);
+  console.log(
+    `Embedded SQLite: WAL, synchronous=FULL, in ${tmpdir()} (one fsync per group commit: the writes of one event-loop turn).`,
+  );
 }
 
 /** Closed loop: `inFlight` workers each run `one` until `count` runs are done; returns the wall time in ms. */

@@ -33,6 +33,8 @@ function counted(store: Store): { store: Store; ops: () => number } {
       delete: (key) => count(() => store.delete(key)),
       claim: (key, value, ttlMs) => count(() => store.claim(key, value, ttlMs)),
       update: (key, change, ttlMs) => count(() => store.update(key, change, ttlMs)),
+      claimAll: (claims, pending) => count(() => store.claimAll(claims, pending)),
+      increment: (key) => count(() => store.increment(key)),
       pendingAdd: (list, id, score) => count(() => store.pendingAdd(list, id, score)),
       pendingRemove: (list, id) => count(() => store.pendingRemove(list, id)),
       pendingList: (list, limit) => count(() => store.pendingList(list, limit)),

@@ -6,6 +6,7 @@ import type { Logger } from './ports.js';
  */
 export class BackgroundWork {
   private readonly running = new Set<Promise<unknown>>();
+  private readonly named = new Set<string>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -15,6 +16,16 @@ export class BackgroundWork {
       .catch((error: unknown) => this.logger.error({ err: error, ...fields }, message))
       .finally(() => this.running.delete(task));
     this.running.add(task);
+  }
+
+  /**
+   * As `run`, unless work under the same `name` is still running here: a sweep that finds an id still in its list
+   * while this process works on it must not start it again, or a backlog would be worked on twice per sweep.
+   */
+  runOnce(name: string, work: () => Promise<unknown>, fields: object, message: string): void {
+    if (this.named.has(name)) return;
+    this.named.add(name);
+    this.run(() => work().finally(() => this.named.delete(name)), fields, message);
   }
 
   /** Resolves once nothing is running, including work started meanwhile. */

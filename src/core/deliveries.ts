@@ -83,17 +83,17 @@ export class DeliveryService {
    * Throws when the store cannot be written: the caller must then answer non-2xx so WAPing redelivers.
    */
   async record(webhookId: string, event: DeliveryEvent): Promise<'recorded' | 'duplicate'> {
-    const { store, clock } = this.deps;
-    // Into the inbox first, so a crash between the two writes leaves nothing unswept.
-    await this.inbox.add(webhookId);
-    const entry: InboxEntry = { id: webhookId, event, state: 'received', receivedAt: clock.now() };
-    const claim = await store.claim(webhookKey(webhookId), entry, WEBHOOK_ID_TTL_MS);
+    // The claim and the inbox entry in one atomic step and round trip: all that must be durable before the 2xx.
+    const entry: InboxEntry = { id: webhookId, event, state: 'received', receivedAt: this.deps.clock.now() };
+    const recorded = { key: webhookKey(webhookId), value: entry, ttlMs: WEBHOOK_ID_TTL_MS };
+    const claim = await this.inbox.addClaiming(webhookId, [recorded]);
     return claim.claimed ? 'recorded' : 'duplicate';
   }
 
   /** Apply a recorded event in the background, tracked for shutdown. */
   applyInBackground(webhookId: string): void {
-    this.background.run(() => this.apply(webhookId), { webhookId }, 'applying a webhook failed; the sweep will retry');
+    const apply = () => this.apply(webhookId);
+    this.background.runOnce(webhookId, apply, { webhookId }, 'applying a webhook failed; the sweep will retry');
   }
 
   async idle(): Promise<void> {
@@ -159,7 +159,7 @@ export class DeliveryService {
     const { id } = entry;
     let parked = entry;
     if (entry.state !== 'parked') {
-      const ticket = (await store.update<number>(PARKING_TICKET_KEY, (last = 0) => last + 1)) as number;
+      const ticket = await store.increment(PARKING_TICKET_KEY); // one INCR on Redis: every park writes this key
       const after = await store.update<InboxEntry>(
         webhookKey(id),
         (e) =>

@@ -1,4 +1,4 @@
-import type { Clock, PendingEntry, Store } from './ports.js';
+import type { ClaimRequest, Claims, Clock, PendingEntry, Store } from './ports.js';
 
 /**
  * A list of ids whose records still need work (the outbox, the webhook inbox, pending groups), kept as one
@@ -30,6 +30,15 @@ export class PendingIndex {
   async add(id: string): Promise<void> {
     await this.firstUse();
     await this.store.pendingAdd(this.key, id, this.clock.now());
+  }
+
+  /**
+   * Claim the records in `claims` and add `id` as one atomic step, in one round trip (`Store.claimAll`): every
+   * record claimed with `id` added, or nothing written when one of them was there already.
+   */
+  async addClaiming(id: string, claims: readonly ClaimRequest[]): Promise<Claims> {
+    await this.firstUse();
+    return this.store.claimAll(claims, [{ list: this.key, id, score: this.clock.now() }]);
   }
 
   /** Take `id` off the list (its work is done). */

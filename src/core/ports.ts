@@ -19,6 +19,23 @@ export interface PendingEntry {
   score: number;
 }
 
+/** One key for `Store.claimAll` to create, with its value and life (omit `ttlMs` to keep it until deleted). */
+export interface ClaimRequest {
+  key: string;
+  value: unknown;
+  ttlMs?: number;
+}
+
+/** One id for `Store.claimAll` to add to a pending list, with its score (default: now). */
+export interface PendingAdd {
+  list: string;
+  id: string;
+  score?: number;
+}
+
+/** Outcome of `Store.claimAll`: every key created, or nothing written and what each key held (undefined if absent). */
+export type Claims = { claimed: true } | { claimed: false; values: unknown[] };
+
 /**
  * Durable key-value state shared by every replica of the bot. Values are JSON-serialisable.
  *
@@ -40,6 +57,15 @@ export interface Store {
    * so it must be pure. Returns the value stored afterwards.
    */
   update<T>(key: string, change: (current: T | undefined) => T | undefined, ttlMs?: number): Promise<T | undefined>;
+  /**
+   * Create several keys and add ids to pending lists as one atomic step, in one round trip to the backend (one
+   * Lua script on Redis, one transaction on SQLite): all or nothing. When every key is absent, all are written
+   * and the ids added (each keeping its first score, as `pendingAdd`); when any key is present, nothing is
+   * written and `values` holds what each key holds, in order. Keys must differ from each other.
+   */
+  claimAll(claims: readonly ClaimRequest[], pending?: readonly PendingAdd[]): Promise<Claims>;
+  /** Atomically add 1 to the integer under `key` (absent counts as 0) and return the result; the key does not expire. */
+  increment(key: string): Promise<number>;
   /** Add `id` to the pending list `list` unless it is there already (keeping its first score, default now); true when added. */
   pendingAdd(list: string, id: string, score?: number): Promise<boolean>;
   /** Remove `id` from the pending list `list`; true when it was there. */
@@ -196,9 +222,9 @@ export type WebhookResult =
 /**
  * Told when something was claimed for `requestedBy`: a send outside any group (`target`: its key), or a group
  * (`group:<id>`), at `at`. Each kind of claim calls it in the one place that claims it (SendDelivery.claim,
- * SendGroups.create); the Homes list the person's claims.
+ * SendGroups.create), without waiting for it: the Homes list the person's claims, after the answer.
  */
-export type ClaimListener = (requestedBy: string, target: string, at: number) => Promise<void>;
+export type ClaimListener = (requestedBy: string, target: string, at: number) => void;
 
 export interface Telemetry {
   /** A send was settled for good: WAPing accepted it, or it failed (refused, or unanswered too long). */

@@ -4,6 +4,7 @@ import type { MessageSync } from './message-sync.js';
 import type { PendingIndex } from './pending-index.js';
 import {
   type ClaimListener,
+  type ClaimRequest,
   type Clock,
   type Logger,
   noTelemetry,
@@ -62,22 +63,35 @@ export class SendDelivery {
     this.background = new BackgroundWork(deps.logger);
   }
 
-  /** Claim the key and persist the outbox record. A key claimed before is reported, never sent again. */
-  async claim(draft: SendDraft): Promise<SendClaim> {
-    const { store, waping, clock, instanceId, policy } = this.deps;
+  /**
+   * Claim the key and persist the outbox record, with any `alongside` claims (a form's own claim), all in one store
+   * round trip. A key claimed before is reported, never sent again. When `alongside` is given and anything was
+   * claimed before, nothing is written: `send` is then undefined unless the send itself existed.
+   */
+  async claim(draft: SendDraft): Promise<SendClaim>;
+  async claim(
+    draft: SendDraft,
+    alongside: readonly ClaimRequest[],
+  ): Promise<SendClaim | { accepted: false; send?: SendRecord }>;
+  async claim(
+    draft: SendDraft,
+    alongside: readonly ClaimRequest[] = [],
+  ): Promise<SendClaim | { accepted: false; send?: SendRecord }> {
+    const { waping, clock, instanceId, policy } = this.deps;
     const now = clock.now();
     const body = waping.textBody({ deviceId: draft.deviceId, to: draft.to, text: draft.text });
     const record = newSendRecord(draft, body, { now, owner: instanceId, leaseUntil: now + policy.leaseMs });
-    // Into the outbox first: a crash between these two writes leaves a dangling outbox entry, which
-    // the sweep drops, rather than a claimed send that nobody would ever resume.
-    await this.outbox.add(draft.key);
-    const claim = await store.claim(sendKey(draft.key), record, RECORD_TTL_MS);
-    if (claim.claimed && !draft.groupId) await this.deps.onClaimed?.(draft.requestedBy, draft.key, now);
-    this.deps.logger.info(
-      { sendKey: draft.key, accepted: claim.claimed },
-      claim.claimed ? 'send claimed' : 'duplicate send request',
-    );
-    return { accepted: claim.claimed, send: claim.value };
+    // The record, its outbox entry and the claims alongside are written together or not at all.
+    const claims = await this.outbox.addClaiming(draft.key, [
+      ...alongside,
+      { key: sendKey(draft.key), value: record, ttlMs: RECORD_TTL_MS },
+    ]);
+    const accepted = claims.claimed;
+    const send = claims.claimed ? record : (claims.values.at(-1) as SendRecord | undefined);
+    if (accepted && !draft.groupId) this.deps.onClaimed?.(draft.requestedBy, draft.key, now);
+    this.deps.logger.info({ sendKey: draft.key, accepted }, accepted ? 'send claimed' : 'duplicate send request');
+    if (!accepted && !send) return { accepted: false };
+    return { accepted, send: send as SendRecord };
   }
 
   /** Run `deliver` in the background, tracked so that shutdown can wait for it. */

@@ -78,7 +78,7 @@ export class SendGroups {
     await this.pending.add(group.id);
     const claim = await store.claim(groupKey(group.id), group, RECORD_TTL_MS);
     if (claim.claimed && rule) this.telemetry.approvalRequested();
-    if (claim.claimed) await this.deps.onClaimed?.(group.requestedBy, groupKey(group.id), now);
+    if (claim.claimed) this.deps.onClaimed?.(group.requestedBy, groupKey(group.id), now);
     return { accepted: claim.claimed, group: claim.value };
   }
 

@@ -10,7 +10,7 @@ import type { ApprovalRule, SendGroup } from './send-group.js';
 import { type GroupDraft, groupIdForOrigin, type SendGroups } from './send-groups.js';
 import type { SendRecord } from './send-record.js';
 import { type SendRequestParts, sendDraft } from './send-records.js';
-import { claimSubmission } from './submissions.js';
+import { claimSubmission, submissionClaim } from './submissions.js';
 
 /** One submitted send form, in the core's terms: what was typed, who asked, from where. */
 export interface SendRequestInput {
@@ -116,14 +116,22 @@ export class SendRequests {
       }
     }
     const asked = { to: checked.to, device: checked.device.id, text: checked.text, approval: approval.needed };
-    if ((await claimSubmission(deps.store, input.teamId, input.originId, asked)) === 'different') {
-      return { kind: 'different-resubmission' };
-    }
     if (!grouped) {
       const key = keyForOrigin(input.teamId, input.originId);
       const origin = { kind: 'form', originId: input.originId } as const;
-      const claimed = await deps.delivery.claim(sendDraft(request, checked.to[0] as string, { key, origin }));
+      const draft = sendDraft(request, checked.to[0] as string, { key, origin });
+      // The form's claim, the send's and its outbox entry in one round trip: the common case, a first submission.
+      const first = await deps.delivery.claim(draft, [submissionClaim(input.teamId, input.originId, asked)]);
+      if (first.accepted) return { kind: 'sending', send: first.send };
+      // Something was claimed before: a resubmission, or (after a crash of an older version) the form's claim alone.
+      if ((await claimSubmission(deps.store, input.teamId, input.originId, asked)) === 'different') {
+        return { kind: 'different-resubmission' };
+      }
+      const claimed = await deps.delivery.claim(draft);
       return { kind: claimed.accepted ? 'sending' : 'duplicate', send: claimed.send };
+    }
+    if ((await claimSubmission(deps.store, input.teamId, input.originId, asked)) === 'different') {
+      return { kind: 'different-resubmission' };
     }
     const created = await deps.sendGroups.create(group, rule, deps.approvalPolicy.expiresAfterMs);
     return { kind: 'group', group: created.group, accepted: created.accepted };

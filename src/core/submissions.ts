@@ -1,5 +1,5 @@
 import { derivedUuid } from './idempotency.js';
-import type { Store } from './ports.js';
+import type { ClaimRequest, Store } from './ports.js';
 import { RECORD_TTL_MS } from './store-keys.js';
 
 /** What a second submission of a form found: the first ('new'), the same request again, or a different one. */
@@ -17,12 +17,17 @@ export async function claimSubmission(
   formId: string,
   asked: object,
 ): Promise<SubmissionClaim> {
-  const fingerprint = derivedUuid('submission-content', JSON.stringify(asked));
-  const claim = await store.claim(
-    `submission:${derivedUuid('submission', teamId, formId)}`,
-    fingerprint,
-    RECORD_TTL_MS,
-  );
+  const { key, value: fingerprint, ttlMs } = submissionClaim(teamId, formId, asked);
+  const claim = await store.claim(key, fingerprint, ttlMs);
   if (claim.claimed) return 'new';
   return claim.value === fingerprint ? 'same' : 'different';
+}
+
+/** The claim of one form submission, for `claimSubmission` or to be written with others in one `Store.claimAll`. */
+export function submissionClaim(teamId: string, formId: string, asked: object): ClaimRequest & { value: string } {
+  return {
+    key: `submission:${derivedUuid('submission', teamId, formId)}`,
+    value: derivedUuid('submission-content', JSON.stringify(asked)),
+    ttlMs: RECORD_TTL_MS,
+  };
 }

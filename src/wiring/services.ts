@@ -94,7 +94,9 @@ export function wireServices(parts: ServiceParts): Services {
     logger,
     admins: config.file.admins,
   });
-  const onClaimed: ClaimListener = (requestedBy, target, at) => home.remember(requestedBy, target, at);
+  // The Home is a view: listing a claim there runs after the answer, never between the claim and the ack.
+  const onClaimed: ClaimListener = (requestedBy, target, at) =>
+    background.run(() => home.remember(requestedBy, target, at), { target }, 'could not list a claim in its Home');
   const onRendered = (target: string) => home.changed(target);
   const sync = new MessageSync({
     store,

@@ -3,7 +3,7 @@ import type { Logger as Pino } from 'pino';
 import { WapingClient } from '../adapters/waping/client.js';
 import type { Config } from '../config.js';
 import type { Telemetry } from '../core/ports.js';
-import { createWapingSandbox, type WapingSandbox } from '../sandbox/waping-sandbox.js';
+import type { WapingSandbox } from '../sandbox/waping-sandbox.js';
 
 export interface WapingConnection {
   waping: WapingClient;
@@ -32,6 +32,8 @@ export async function connectWaping(
     ? config.waping.webhookSecrets
     : [`whsec_${randomBytes(24).toString('base64')}`];
   const apiKey = randomUUID();
+  // Loaded only in sandbox mode, so a real deployment does not carry the simulator in memory.
+  const { createWapingSandbox } = await import('../sandbox/waping-sandbox.js');
   const sandbox = createWapingSandbox({ apiKey, webhookSecret: webhookSecrets[0] });
   await sandbox.listen(0);
   logger.warn(

@@ -23,6 +23,8 @@ export function slowed(store: Store, pause: () => Promise<void>): Store {
     delete: (key) => later(() => store.delete(key)),
     claim: (key, value, ttlMs) => later(() => store.claim(key, value, ttlMs)),
     update: (key, change, ttlMs) => later(() => store.update(key, change, ttlMs)),
+    claimAll: (claims, pending) => later(() => store.claimAll(claims, pending)),
+    increment: (key) => later(() => store.increment(key)),
     pendingAdd: (list, id, score) => later(() => store.pendingAdd(list, id, score)),
     pendingRemove: (list, id) => later(() => store.pendingRemove(list, id)),
     pendingList: (list, limit) => later(() => store.pendingList(list, limit)),

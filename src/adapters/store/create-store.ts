@@ -5,8 +5,7 @@ import { Keyv } from 'keyv';
 import type { Logger, Store } from '../../core/ports.js';
 import { StoreError } from './errors.js';
 import { KeyvStore } from './keyv-store.js';
-import { RedisStore } from './redis-store.js';
-import { SqliteAdapter } from './sqlite-adapter.js';
+import type { SqliteAdapter } from './sqlite-adapter.js';
 
 export interface CreateStoreOptions {
   /** STORE_URL: empty for the embedded file, `memory://`, or `redis://` / `rediss://`. */
@@ -39,12 +38,15 @@ function ownedKeyv(store?: SqliteAdapter): Keyv {
  * The Store that STORE_URL names: the embedded durable SQLite file (`<dataDir>/state.sqlite`) when empty,
  * Keyv's in-memory Map for `memory://` (tests, one-off runs), Redis for `redis://` and `rediss://` (several
  * replicas). Resolves once the backend is ready.
+ *
+ * Each backend's driver (better-sqlite3; @keyv/redis with node-redis) is loaded only when STORE_URL picks it, so a
+ * process keeps in memory only the one it uses.
  */
 export async function createStore(options: CreateStoreOptions): Promise<Store> {
   const url = options.url?.trim() ?? '';
   if (url === '') {
     await prepareDataDir(options.dataDir);
-    const sqlite = openSqlite(join(options.dataDir, 'state.sqlite'));
+    const sqlite = await openSqlite(join(options.dataDir, 'state.sqlite'));
     return new KeyvStore(ownedKeyv(sqlite), sqlite.pendingSets);
   }
   if (url === 'memory://') return new KeyvStore(ownedKeyv());
@@ -53,6 +55,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     const parsed = new URL(url);
     const namespace = parsed.searchParams.get('namespace') ?? options.namespace ?? 'waping-bot';
     parsed.searchParams.delete('namespace');
+    const { RedisStore } = await import('./redis-store.js');
     return RedisStore.connect({
       url: parsed.toString(),
       namespace,
@@ -92,8 +95,9 @@ async function prepareDataDir(dataDir: string): Promise<void> {
 }
 
 /** The SQLite file, or a StoreError that says the native module is missing (installed with --ignore-scripts). */
-function openSqlite(path: string): SqliteAdapter {
+async function openSqlite(path: string): Promise<SqliteAdapter> {
   try {
+    const { SqliteAdapter } = await import('./sqlite-adapter.js');
     return new SqliteAdapter({ path });
   } catch (error) {
     if (/Could not locate the bindings file|better_sqlite3\.node/.test(String((error as Error)?.message))) {

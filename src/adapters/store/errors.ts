@@ -89,3 +89,26 @@ export function checkedList(list: string): void {
   if (typeof list !== 'string' || list === '')
     throw new StoreInvalidInputError('A pending list needs a non-empty name');
 }
+
+/** A `claimAll` call's arguments, checked and with every default filled in. */
+export interface CheckedClaims {
+  claims: { key: string; value: unknown; ttl: number | undefined }[];
+  pending: { list: string; id: string; score: number }[];
+}
+
+/** Checks a `claimAll` call as `claim` and `pendingAdd` check theirs; at least one key, and no key twice. */
+export function checkedClaims(
+  claims: readonly { key: string; value: unknown; ttlMs?: number | undefined }[],
+  pending: readonly { list: string; id: string; score?: number | undefined }[],
+): CheckedClaims {
+  if (claims.length === 0) throw new StoreInvalidInputError('claimAll needs at least one key to claim');
+  const keys = new Set(claims.map((claim) => claim.key));
+  if (keys.size !== claims.length) throw new StoreInvalidInputError('claimAll was given the same key twice');
+  return {
+    claims: claims.map(({ key, value, ttlMs }) => {
+      assertStorable(key, value);
+      return { key, value, ttl: checkedTtl(ttlMs) };
+    }),
+    pending: pending.map(({ list, id, score }) => ({ list, id, score: checkedPending(list, id, score) })),
+  };
+}

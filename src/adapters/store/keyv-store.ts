@@ -1,7 +1,9 @@
 import type { Keyv } from 'keyv';
-import type { Claim, PendingEntry, Store } from '../../core/ports.js';
+import type { Claim, ClaimRequest, Claims, PendingAdd, PendingEntry, Store } from '../../core/ports.js';
 import {
   assertStorable,
+  type CheckedClaims,
+  checkedClaims,
   checkedLimit,
   checkedList,
   checkedPending,
@@ -9,35 +11,22 @@ import {
   StoreClosedError,
   StoreUnavailableError,
 } from './errors.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import { MemoryPendingSets, type PendingSets } from './pending-sets.js';
 
+/** A row as `claimAll` hands it to a backend: Keyv's serialised text, and when it expires (ms since epoch). */
+export interface ClaimRow {
+  key: string;
+  text: string;
+  expires: number | null;
+}
+
 /**
- * One promise chain per key: whoever holds a key runs alone, the others queue in arrival order. A key's
- * entry is dropped as soon as nobody holds or waits for it, so the map stays as small as the traffic.
+ * A backend that claims rows and adds pending ids in one transaction of its own (the SQLite file). Returns
+ * undefined when it wrote them all, else the stored text of each key (undefined where absent) and wrote nothing.
  */
-export class KeyedMutex {
-  readonly #tails = new Map<string, Promise<void>>();
-
-  get size(): number {
-    return this.#tails.size;
-  }
-
-  async run<T>(key: string, critical: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const tail = previous.then(() => mine);
-    this.#tails.set(key, tail);
-    await previous;
-    try {
-      return await critical();
-    } finally {
-      release();
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    }
-  }
+export interface TransactionalClaims {
+  claimAll(rows: ClaimRow[], pending: CheckedClaims['pending']): Promise<(string | undefined)[] | undefined>;
 }
 
 /**
@@ -53,6 +42,7 @@ export class KeyedMutex {
 export class KeyvStore implements Store {
   readonly #keyv: Keyv;
   readonly #pending: PendingSets;
+  readonly #transactional: TransactionalClaims | undefined;
   readonly #locks = new KeyedMutex();
   #closed = false;
 
@@ -62,7 +52,13 @@ export class KeyvStore implements Store {
     keyv.throwOnErrors = true;
     this.#keyv = keyv;
     // A backend with pending lists of its own (the SQLite file) keeps them durable beside its keys.
-    this.#pending = pending ?? (keyv.store as { pendingSets?: PendingSets }).pendingSets ?? new MemoryPendingSets();
+    const backend = keyv.store as Partial<TransactionalClaims> & { pendingSets?: PendingSets };
+    this.#pending = pending ?? backend.pendingSets ?? new MemoryPendingSets();
+    // One transaction can hold the claims and the pending ids only when both live in the backend's file.
+    this.#transactional =
+      typeof backend.claimAll === 'function' && this.#pending === backend.pendingSets
+        ? (backend as TransactionalClaims)
+        : undefined;
   }
 
   /** Keys currently locked or waited on; zero when idle. For diagnostics and tests. */
@@ -127,6 +123,29 @@ export class KeyvStore implements Store {
     });
   }
 
+  async claimAll(claims: readonly ClaimRequest[], pending: readonly PendingAdd[] = []): Promise<Claims> {
+    this.#assertOpen();
+    const checked = checkedClaims(claims, pending);
+    const keys = checked.claims.map((claim) => claim.key);
+    // The keys' locks keep out claim, set and update of the same keys, which read and write them in separate steps.
+    return this.#locks.runAll(keys, () =>
+      this.#backend(async (): Promise<Claims> => {
+        if (this.#transactional) return this.#claimInTransaction(this.#transactional, checked);
+        const values = await Promise.all(keys.map((key) => this.#keyv.get(key)));
+        if (values.some((value) => value !== undefined)) return { claimed: false, values };
+        for (const { key, value, ttl } of checked.claims) await this.#keyv.set(key, value, ttl);
+        for (const { list, id, score } of checked.pending) await this.#pending.add(list, id, score);
+        return { claimed: true };
+      }),
+    );
+  }
+
+  async increment(key: string): Promise<number> {
+    // update() is atomic here: only this process writes the backend, and the key's lock serialises it.
+    const next = await this.update<number>(key, (current = 0) => current + 1);
+    return next as number;
+  }
+
   async pendingAdd(list: string, id: string, score?: number): Promise<boolean> {
     this.#assertOpen();
     const chosen = checkedPending(list, id, score);
@@ -168,6 +187,25 @@ export class KeyvStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#keyv.disconnect();
+  }
+
+  /** The claims as rows in Keyv's own format (so get() reads them back), written by the backend in one transaction. */
+  async #claimInTransaction(backend: TransactionalClaims, checked: CheckedClaims): Promise<Claims> {
+    const rows: ClaimRow[] = [];
+    for (const { key, value, ttl } of checked.claims) {
+      const expires = ttl === undefined ? undefined : Date.now() + ttl;
+      rows.push({
+        key,
+        text: (await this.#keyv.serializeData({ value, expires })) as string,
+        expires: expires ?? null,
+      });
+    }
+    const held = await backend.claimAll(rows, checked.pending);
+    if (held === undefined) return { claimed: true };
+    const values = await Promise.all(
+      held.map(async (text) => (text === undefined ? undefined : (await this.#keyv.deserializeData(text))?.value)),
+    );
+    return { claimed: false, values };
   }
 
   #assertOpen(): void {

@@ -2,14 +2,14 @@ import type { PendingEntry } from '../../core/ports.js';
 
 /**
  * Where an in-process store keeps its pending lists: the embedded SQLite file's `pending` table, or memory.
- * Synchronous, so each call is atomic within the one process that owns the backend. Arguments are checked
- * by the store before they get here.
+ * Each call is atomic within the one process that owns the backend (the file's writes resolve once committed).
+ * Arguments are checked by the store before they get here.
  */
 export interface PendingSets {
   /** Add unless present (the first score stays); true when added. */
-  add(list: string, id: string, score: number): boolean;
+  add(list: string, id: string, score: number): boolean | Promise<boolean>;
   /** Remove; true when it was there. */
-  remove(list: string, id: string): boolean;
+  remove(list: string, id: string): boolean | Promise<boolean>;
   /** Ids by score, then id; at most `limit` when given. */
   ids(list: string, limit?: number): string[];
   /** How many ids the list holds. */

@@ -1,11 +1,26 @@
 import { createHash } from 'node:crypto';
 import { createClient } from '@keyv/redis';
-import { StoreError, StoreUnavailableError } from './errors.js';
+import type { Claims, Logger } from '../../core/ports.js';
+import { type CheckedClaims, StoreError, StoreUnavailableError } from './errors.js';
 
 /*
  * How RedisStore talks to Redis: the Lua scripts behind `claim` and `update`, how Redis's answers and failures
  * become the store's errors, and the client's reconnect policy.
  */
+
+export interface RedisStoreOptions {
+  /** `redis://` or `rediss://` URL, credentials included. */
+  url: string;
+  /** Every key is stored as `<namespace>:<key>`, so deployments and test files can share one Redis. */
+  namespace?: string;
+  logger?: Logger;
+  /** How long connect() keeps trying before it gives up. Default 5 s. */
+  connectTimeoutMs?: number;
+  /** Deadline for each operation, so callers fail fast instead of waiting on a dead socket. Default 2 s. */
+  operationTimeoutMs?: number;
+  /** How many optimistic attempts update() makes before it throws StoreConflictError. Default 50. */
+  maxUpdateAttempts?: number;
+}
 
 export interface Script {
   source: string;
@@ -44,6 +59,61 @@ else
 end
 return 1
 `);
+
+/**
+ * `claimAll` in one step: KEYS are the n keys to claim (ARGV[1] = n), then one sorted set per pending id.
+ * ARGV then holds value and ttl ('' for none) per key, then id and score per pending id. If any key exists,
+ * nothing is written and the reply is every key's value (nil where absent); else all are written, the ids
+ * added (ZADD NX keeps a first score) and the reply is 1.
+ */
+export const CLAIM_ALL = script(`
+local n = tonumber(ARGV[1])
+local held, lost = {}, false
+for i = 1, n do
+  held[i] = redis.call('GET', KEYS[i])
+  if held[i] then lost = true end
+end
+if lost then return held end
+for i = 1, n do
+  local value, ttl = ARGV[2 * i], ARGV[2 * i + 1]
+  if ttl == '' then redis.call('SET', KEYS[i], value) else redis.call('SET', KEYS[i], value, 'PX', ttl) end
+end
+for j = n + 1, #KEYS do
+  local at = 2 * j
+  redis.call('ZADD', KEYS[j], 'NX', ARGV[at + 1], ARGV[at])
+end
+return 1
+`);
+
+/** The keys and arguments of CLAIM_ALL for checked claims, given how a key and a pending list are named. */
+export function claimAllCall(
+  checked: CheckedClaims,
+  keyOf: (key: string) => string,
+  listOf: (list: string) => string,
+): { keys: string[]; args: string[] } {
+  const keys = [...checked.claims.map((c) => keyOf(c.key)), ...checked.pending.map((p) => listOf(p.list))];
+  const args = [String(checked.claims.length)];
+  for (const c of checked.claims) args.push(JSON.stringify(c.value), c.ttl?.toString() ?? '');
+  for (const p of checked.pending) args.push(p.id, String(p.score));
+  return { keys, args };
+}
+
+/** CLAIM_ALL's reply as Claims: 1 when claimed, else each key's JSON text or nil. */
+export function claimsFromReply(reply: unknown): Claims {
+  if (!Array.isArray(reply)) return { claimed: true };
+  return { claimed: false, values: reply.map((raw) => (raw === null ? undefined : JSON.parse(raw as string))) };
+}
+
+/** Runs a script by EVALSHA, falling back to EVAL the first time a server has not seen it. */
+export async function runScript(client: RedisClient, lua: Script, keys: string[], args: string[]): Promise<unknown> {
+  const options = { keys, arguments: args };
+  try {
+    return await client.evalSha(lua.sha, options);
+  } catch (error) {
+    if (!(isServerReply(error) && error.message.startsWith('NOSCRIPT'))) throw error;
+    return await client.eval(lua.source, options);
+  }
+}
 
 /** Server replies that mean "not now" rather than "never": the caller should treat them as an outage. */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)\b/;

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import KeyvRedis from '@keyv/redis';
-import type { Claim, Logger, PendingEntry, Store } from '../../core/ports.js';
+import type { Claim, ClaimRequest, Claims, Logger, PendingAdd, PendingEntry, Store } from '../../core/ports.js';
 import { withDeadline } from '../../deadline.js';
 import {
   assertStorable,
+  checkedClaims,
   checkedLimit,
   checkedList,
   checkedPending,
@@ -12,35 +13,27 @@ import {
   StoreConflictError,
   StoreUnavailableError,
 } from './errors.js';
-import { KeyedMutex } from './keyv-store.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import {
   CLAIM,
+  CLAIM_ALL,
   COMPARE_AND_SET,
-  isServerReply,
+  claimAllCall,
+  claimsFromReply,
   type RedisClient,
+  type RedisStoreOptions,
   reconnectingClient,
   redisAddress,
   redisStoreError,
+  runScript,
   type Script,
 } from './redis-protocol.js';
 
-export interface RedisStoreOptions {
-  /** `redis://` or `rediss://` URL, credentials included. */
-  url: string;
-  /** Every key is stored as `<namespace>:<key>`, so deployments and test files can share one Redis. */
-  namespace?: string;
-  logger?: Logger;
-  /** How long connect() keeps trying before it gives up. Default 5 s. */
-  connectTimeoutMs?: number;
-  /** Deadline for each operation, so callers fail fast instead of waiting on a dead socket. Default 2 s. */
-  operationTimeoutMs?: number;
-  /** How many optimistic attempts update() makes before it throws StoreConflictError. Default 50. */
-  maxUpdateAttempts?: number;
-}
+export type { RedisStoreOptions } from './redis-protocol.js';
 
 /**
- * A Store shared by every replica through one Redis. Atomic across processes: `claim` is one Lua script
- * (SET NX, else GET), `update` an optimistic compare-and-set loop. Within one process, updates of a key also
+ * A Store shared by every replica through one Redis. Atomic across processes: `claim` and `claimAll` are one Lua
+ * script each (SET NX, else GET), `increment` INCR, `update` an optimistic compare-and-set loop. Within one process, updates of a key also
  * queue behind a local mutex, so replicas contend with each other rather than with their own requests.
  *
  * Built on @keyv/redis: its KeyvRedis adapter does the plain get/set/delete (values are our own JSON text,
@@ -151,6 +144,21 @@ export class RedisStore implements Store {
     });
   }
 
+  async claimAll(claims: readonly ClaimRequest[], pending: readonly PendingAdd[] = []): Promise<Claims> {
+    const checked = checkedClaims(claims, pending);
+    const { keys, args } = claimAllCall(
+      checked,
+      (key) => this.#key(key),
+      (list) => this.#pendingKey(list),
+    );
+    return claimsFromReply(await this.#run(CLAIM_ALL, keys, args));
+  }
+
+  async increment(key: string): Promise<number> {
+    const fullKey = this.#key(key);
+    return this.#redis('INCR', () => this.#client.incr(fullKey));
+  }
+
   async pendingAdd(list: string, id: string, score?: number): Promise<boolean> {
     const chosen = checkedPending(list, id, score);
     const key = this.#pendingKey(list);
@@ -209,17 +217,8 @@ export class RedisStore implements Store {
     return this.#key(`pending:${list}`);
   }
 
-  /** EVALSHA, falling back to EVAL the first time a server has not seen the script. */
-  async #run(lua: Script, key: string, args: string[]): Promise<unknown> {
-    const options = { keys: [key], arguments: args };
-    return this.#redis('EVAL', async () => {
-      try {
-        return await this.#client.evalSha(lua.sha, options);
-      } catch (error) {
-        if (!(isServerReply(error) && error.message.startsWith('NOSCRIPT'))) throw error;
-        return await this.#client.eval(lua.source, options);
-      }
-    });
+  async #run(lua: Script, keys: string | string[], args: string[]): Promise<unknown> {
+    return this.#redis('EVAL', () => runScript(this.#client, lua, typeof keys === 'string' ? [keys] : keys, args));
   }
 
   /** One call to Redis, bounded by the operation deadline, with its failure told as a StoreError. */

@@ -6,7 +6,8 @@
  * to completion before any other JavaScript, and a read-modify-write cannot interleave within the one
  * process that owns the file.
  *
- * Durability: WAL journal with `synchronous = FULL`, so a value is on disk once set() resolves.
+ * Durability: WAL journal with `synchronous = FULL`, so a value is on disk once set() resolves. Writes go through
+ * a group commit (`GroupCommit`): those asked for in one turn of the event loop share one transaction and one fsync.
  *
  * Pending lists live beside the key-value rows, in the same file, in their own indexed table (`pendingSets`).
  */
@@ -14,6 +15,9 @@ import { EventEmitter } from 'node:events';
 import Database from 'better-sqlite3';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import type { PendingEntry } from '../../core/ports.js';
+import type { CheckedClaims } from './errors.js';
+import { GroupCommit } from './group-commit.js';
+import type { ClaimRow, TransactionalClaims } from './keyv-store.js';
 import type { PendingSets } from './pending-sets.js';
 
 export interface SqliteAdapterOptions {
@@ -27,14 +31,15 @@ interface Row {
   value: string;
 }
 
-export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
+export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter, TransactionalClaims {
   /** Set by Keyv; used only to scope clear(). */
   namespace?: string | undefined;
   readonly opts: { path: string; dialect: 'sqlite' };
   /** This file's pending lists, for KeyvStore. */
-  readonly pendingSets: PendingSets;
+  readonly pendingSets: SqlitePendingSets;
   readonly #db: Database.Database;
   readonly #purgeTimer: NodeJS.Timeout;
+  readonly #writes: GroupCommit;
   readonly #statements: {
     get: Database.Statement<[string, number], Row>;
     upsert: Database.Statement<[string, string, number | null]>;
@@ -54,7 +59,8 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
       CREATE TABLE IF NOT EXISTS keyv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER);
       CREATE INDEX IF NOT EXISTS keyv_expires ON keyv (expires) WHERE expires IS NOT NULL;
     `);
-    this.pendingSets = new SqlitePendingSets(this.#db);
+    this.#writes = new GroupCommit(this.#db);
+    this.pendingSets = new SqlitePendingSets(this.#db, this.#writes);
     this.#statements = {
       get: this.#db.prepare('SELECT value FROM keyv WHERE key = ? AND (expires IS NULL OR expires > ?)'),
       upsert: this.#db.prepare(
@@ -70,6 +76,11 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
     this.#purgeTimer.unref();
   }
 
+  /** Write transactions committed so far (one fsync each): fewer than the writes when they came in together. */
+  get commits(): number {
+    return this.#writes.commits;
+  }
+
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
     return this.#statements.get.get(key, Date.now())?.value as StoredData<Value> | undefined;
   }
@@ -83,8 +94,24 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
     // Keyv hands over its serialised string; anything else is stored as JSON so get() still returns text.
     const text = typeof value === 'string' ? value : JSON.stringify(value);
     const expires = typeof ttl === 'number' && ttl > 0 ? Date.now() + ttl : null;
-    this.#statements.upsert.run(key, text, expires);
+    await this.#writes.run(() => this.#statements.upsert.run(key, text, expires));
     return true;
+  }
+
+  /**
+   * Claims every row and adds the pending ids in one transaction (one fsync, shared with the batch), or writes
+   * nothing; see KeyvStore. The reads run inside the write transaction, which holds the file's write lock, so even a
+   * second handle on the file cannot slip in between.
+   */
+  claimAll(rows: ClaimRow[], pending: CheckedClaims['pending']): Promise<(string | undefined)[] | undefined> {
+    return this.#writes.run(() => {
+      const now = Date.now();
+      const held = rows.map((row) => this.#statements.get.get(row.key, now)?.value);
+      if (held.some((text) => text !== undefined)) return held;
+      for (const row of rows) this.#statements.upsert.run(row.key, row.text, row.expires);
+      for (const { list, id, score } of pending) this.pendingSets.addNow(list, id, score);
+      return undefined;
+    });
   }
 
   async has(key: string): Promise<boolean> {
@@ -93,20 +120,22 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
 
   /** True when a row was removed, even an expired one that reads no longer saw. */
   async delete(key: string): Promise<boolean> {
-    return this.#statements.delete.run(key).changes > 0;
+    return this.#writes.run(() => this.#statements.delete.run(key).changes > 0);
   }
 
   async deleteMany(keys: string[]): Promise<boolean> {
-    const deleteAll = this.#db.transaction((all: string[]) =>
-      all.reduce((removed, key) => removed + this.#statements.delete.run(key).changes, 0),
+    const removed = await this.#writes.run(() =>
+      keys.reduce((sum, key) => sum + this.#statements.delete.run(key).changes, 0),
     );
-    return deleteAll(keys) > 0;
+    return removed > 0;
   }
 
   /** Removes this namespace's keys (Keyv prefixes them with `<namespace>:`), or every key without one. */
   async clear(): Promise<void> {
-    if (this.namespace) this.#statements.clearPrefix.run({ prefix: `${this.namespace}:` });
-    else this.#statements.clearAll.run();
+    const prefix = this.namespace ? `${this.namespace}:` : undefined;
+    await this.#writes.run(() =>
+      prefix === undefined ? this.#statements.clearAll.run() : this.#statements.clearPrefix.run({ prefix }),
+    );
   }
 
   /** Deletes expired rows now; returns how many went. */
@@ -116,6 +145,7 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
 
   async disconnect(): Promise<void> {
     clearInterval(this.#purgeTimer);
+    if (this.#db.open) this.#writes.flush(); // writes still waiting for the end of this turn
     if (this.#db.open) this.#db.close();
   }
 
@@ -136,7 +166,7 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
  * O(log n) whatever the backlog. Each statement is its own transaction, written under the file's WAL and
  * `synchronous = FULL`.
  */
-class SqlitePendingSets implements PendingSets {
+export class SqlitePendingSets implements PendingSets {
   readonly #statements: {
     add: Database.Statement<[string, string, number]>;
     remove: Database.Statement<[string, string]>;
@@ -146,7 +176,10 @@ class SqlitePendingSets implements PendingSets {
     oldest: Database.Statement<[string], PendingEntry>;
   };
 
-  constructor(db: Database.Database) {
+  readonly #writes: GroupCommit;
+
+  constructor(db: Database.Database, writes: GroupCommit) {
+    this.#writes = writes;
     db.exec(`
       CREATE TABLE IF NOT EXISTS pending (
         list TEXT NOT NULL, id TEXT NOT NULL, score REAL NOT NULL, PRIMARY KEY (list, id)
@@ -163,12 +196,17 @@ class SqlitePendingSets implements PendingSets {
     };
   }
 
-  add(list: string, id: string, score: number): boolean {
+  add(list: string, id: string, score: number): Promise<boolean> {
+    return this.#writes.run(() => this.addNow(list, id, score));
+  }
+
+  /** `add` within a write of the group commit that is running now. */
+  addNow(list: string, id: string, score: number): boolean {
     return this.#statements.add.run(list, id, score).changes > 0;
   }
 
-  remove(list: string, id: string): boolean {
-    return this.#statements.remove.run(list, id).changes > 0;
+  remove(list: string, id: string): Promise<boolean> {
+    return this.#writes.run(() => this.#statements.remove.run(list, id).changes > 0);
   }
 
   ids(list: string, limit?: number): string[] {

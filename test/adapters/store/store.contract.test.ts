@@ -285,6 +285,133 @@ describe.each(backends)('the $name store', ({ open }) => {
     expect(await store.pendingSize('outbox')).toBe(0);
   });
 
+  it('claims every key and adds every pending id in one claimAll when all keys are free', async () => {
+    const outcome = await store.claimAll(
+      [
+        { key: 'a', value: { n: 1 }, ttlMs: 60_000 },
+        { key: 'b', value: 'two' },
+      ],
+      [
+        { list: 'inbox', id: 'a', score: 5 },
+        { list: 'outbox', id: 'b' },
+      ],
+    );
+    expect(outcome).toEqual({ claimed: true });
+    expect(await store.get('a')).toEqual({ n: 1 });
+    expect(await store.get('b')).toBe('two');
+    expect(await store.pendingOldest('inbox')).toEqual({ id: 'a', score: 5 });
+    expect(await store.pendingList('outbox')).toEqual(['b']);
+    // The claimed keys are ordinary keys: claim, update and delete see them.
+    expect(await store.claim('a', 'other')).toEqual({ claimed: false, value: { n: 1 } });
+    expect(await store.update<string>('b', (b) => `${b}!`)).toBe('two!');
+  });
+
+  it('writes nothing in claimAll when one key is held, and says what each key holds', async () => {
+    await store.set('held', { by: 'earlier' });
+    const outcome = await store.claimAll(
+      [
+        { key: 'free', value: 1 },
+        { key: 'held', value: 2 },
+      ],
+      [{ list: 'inbox', id: 'free' }],
+    );
+    expect(outcome).toEqual({ claimed: false, values: [undefined, { by: 'earlier' }] });
+    expect(await store.get('free')).toBeUndefined();
+    expect(await store.get('held')).toEqual({ by: 'earlier' });
+    expect(await store.pendingSize('inbox')).toBe(0);
+  });
+
+  it('keeps the first score of a pending id that claimAll adds again', async () => {
+    await store.pendingAdd('inbox', 'x', 1);
+    expect(await store.claimAll([{ key: 'x', value: true }], [{ list: 'inbox', id: 'x', score: 9 }])).toEqual({
+      claimed: true,
+    });
+    expect(await store.pendingOldest('inbox')).toEqual({ id: 'x', score: 1 });
+  });
+
+  it('lets claimAll claim a key again after it expired, and expires what it wrote with its ttl', async () => {
+    await store.set('old', 'gone soon', 50);
+    await store.claimAll([{ key: 'short', value: 'lived', ttlMs: 50 }]);
+    await sleep(120);
+    expect(await store.get('short')).toBeUndefined();
+    expect(await store.claimAll([{ key: 'old', value: 'new' }])).toEqual({ claimed: true });
+    expect(await store.get('old')).toBe('new');
+  });
+
+  it('refuses a claimAll without keys, with a key twice, or with a bad value, ttl or pending id', async () => {
+    const invalid = { code: 'STORE_INVALID_INPUT' };
+    await expect(store.claimAll([])).rejects.toMatchObject(invalid);
+    await expect(
+      store.claimAll([
+        { key: 'k', value: 1 },
+        { key: 'k', value: 2 },
+      ]),
+    ).rejects.toMatchObject(invalid);
+    await expect(store.claimAll([{ key: 'k', value: undefined }])).rejects.toMatchObject(invalid);
+    await expect(store.claimAll([{ key: 'k', value: 1, ttlMs: 0 }])).rejects.toMatchObject(invalid);
+    await expect(store.claimAll([{ key: 'k', value: 1 }], [{ list: 'l', id: '' }])).rejects.toMatchObject(invalid);
+    await expect(
+      store.claimAll([{ key: 'k', value: 1 }], [{ list: 'l', id: 'i', score: Number.NaN }]),
+    ).rejects.toMatchObject(invalid);
+    expect(await store.get('k')).toBeUndefined();
+  });
+
+  it('grants exactly one of 50 concurrent claimAlls of one key, adding its pending id once', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store.claimAll([{ key: 'webhook', value: { writer: i } }], [{ list: 'inbox', id: 'webhook', score: i }]),
+      ),
+    );
+    const winners = outcomes.flatMap((outcome, i) => (outcome.claimed ? [i] : []));
+    expect(winners).toHaveLength(1);
+    const winner = { writer: winners[0] };
+    for (const outcome of outcomes) if (!outcome.claimed) expect(outcome.values).toEqual([winner]);
+    expect(await store.get('webhook')).toEqual(winner);
+    expect(await store.pendingList('inbox')).toEqual(['webhook']);
+    expect(await store.pendingOldest('inbox')).toEqual({ id: 'webhook', score: winners[0] });
+  });
+
+  it('never half-writes a claimAll raced against others sharing one of its keys, nor against claim', async () => {
+    // Writer i claims keys i and i+1 (a ring of 20), and claim() races for each key as well: whoever wins a key
+    // owns it, and a claimAll either owns both of its keys with its pending id added, or neither and no id.
+    const n = 20;
+    const [multi, single] = await Promise.all([
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          store.claimAll(
+            [
+              { key: `k${i}`, value: `multi-${i}` },
+              { key: `k${(i + 1) % n}`, value: `multi-${i}` },
+            ],
+            [{ list: 'won', id: `multi-${i}` }],
+          ),
+        ),
+      ),
+      Promise.all(Array.from({ length: n }, (_, i) => store.claim(`k${i}`, `single-${i}`))),
+    ]);
+    const won = multi.flatMap((outcome, i) => (outcome.claimed ? [`multi-${i}`] : []));
+    expect([...(await store.pendingList('won'))].sort()).toEqual([...won].sort());
+    for (let i = 0; i < n; i++) {
+      const owner = await store.get(`k${i}`);
+      const mine = multi[i]?.claimed;
+      const before = multi[(i + n - 1) % n]?.claimed;
+      if (mine) expect([owner, await store.get(`k${(i + 1) % n}`)]).toEqual([`multi-${i}`, `multi-${i}`]);
+      const byMulti = mine || before;
+      expect(owner).toBe(byMulti ? (mine ? `multi-${i}` : `multi-${(i + n - 1) % n}`) : `single-${i}`);
+      expect(single[i]?.claimed).toBe(!byMulti);
+    }
+  });
+
+  it('increments a counter from nothing, from a value set earlier, and loses none of 100 concurrent increments', async () => {
+    expect(await store.increment('fresh')).toBe(1);
+    await store.set('counter', 41);
+    expect(await store.increment('counter')).toBe(42);
+    const results = await Promise.all(Array.from({ length: 100 }, () => store.increment('counter')));
+    expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => 43 + i));
+    expect(await store.get('counter')).toBe(142);
+    expect(await store.update<number>('counter', (c = 0) => c + 1)).toBe(143);
+  });
+
   it('ends with exactly the expected pending ids after 8 writers race 200 adds and removes each', async () => {
     // Writer w adds its ids w-0..w-199, re-adds every id of its neighbour's it can (contention on the same
     // members), and removes its own odd ids: the even ids of every writer must remain, each exactly once.
@@ -338,6 +465,28 @@ describe.each(backends)('two handles on one $name store', ({ openPair }) => {
     }
   });
 
+  it('grant exactly one of 40 claimAlls of the same keys raced over both, with its pending id once', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (stores[i % 2] as Store).claimAll(
+          [
+            { key: 'submission', value: i },
+            { key: 'send', value: i },
+          ],
+          [{ list: 'outbox', id: 'send', score: i }],
+        ),
+      ),
+    );
+    const winners = outcomes.flatMap((outcome, i) => (outcome.claimed ? [i] : []));
+    expect(winners).toHaveLength(1);
+    for (const outcome of outcomes) if (!outcome.claimed) expect(outcome.values).toEqual([winners[0], winners[0]]);
+    for (const store of stores) {
+      expect(await store.get('send')).toBe(winners[0]);
+      expect(await store.pendingOldest('outbox')).toEqual({ id: 'send', score: winners[0] });
+      expect(await store.pendingSize('outbox')).toBe(1);
+    }
+  });
+
   it('see the score of the first add when both add the same ids at once', async () => {
     const [a, b] = stores;
     const added = await Promise.all(
@@ -381,6 +530,8 @@ describe('a PendingIndex', () => {
               ttlMs,
             ),
           ),
+        claimAll: (claims, pending) => call('claimAll', claims, store.claimAll(claims, pending)),
+        increment: (key) => call('increment', key, store.increment(key)),
         pendingAdd: (list, id, score) => call('pendingAdd', id, store.pendingAdd(list, id, score)),
         pendingRemove: (list, id) => call('pendingRemove', id, store.pendingRemove(list, id)),
         pendingList: (list, limit) => call('pendingList', limit, store.pendingList(list, limit)),
@@ -411,6 +562,25 @@ describe('a PendingIndex', () => {
     const full = await callsWith('outbox-b', 10_000);
     expect(full).toEqual(empty);
     expect(full.map(([name]) => name)).toEqual(['pendingAdd', 'pendingRemove']);
+    await backend.close();
+  });
+
+  it('claims a record and adds its id in one store call, and writes neither when the record was there', async () => {
+    const backend = await createStore({ url: 'memory://', dataDir: await tempDir() });
+    const { store, calls } = recording(backend);
+    const clock = manualClock();
+    const index = new PendingIndex(store, 'webhooks:inbox', clock);
+    await index.add('warm-up'); // the first use looks for a legacy array once
+    clock.advance(1);
+    calls.length = 0;
+    const record = { key: 'webhook:w-1', value: { state: 'received' }, ttlMs: 60_000 };
+    expect(await index.addClaiming('w-1', [record])).toEqual({ claimed: true });
+    expect(calls.map(([name]) => name)).toEqual(['claimAll']);
+    expect(await backend.pendingList('webhooks:inbox')).toEqual(['warm-up', 'w-1']);
+    await index.remove('w-1');
+    // A redelivery of a recorded id finds its record and leaves the list alone.
+    expect(await index.addClaiming('w-1', [record])).toEqual({ claimed: false, values: [{ state: 'received' }] });
+    expect(await backend.pendingList('webhooks:inbox')).toEqual(['warm-up']);
     await backend.close();
   });
 });
@@ -447,6 +617,14 @@ describe.each(backends)('a PendingIndex over the $name store', ({ open }) => {
     expect(await store.pendingList('outbox:pending')).toEqual(['k-3', 'k-1', 'k-2', 'k-new']);
     expect(await store.get('outbox:pending')).toEqual([]);
     expect(await index.list()).toEqual(['k-3', 'k-1', 'k-2', 'k-new']);
+  });
+
+  it('moves the legacy array first also when its first use is addClaiming', async () => {
+    await store.set('webhooks:inbox', ['w-old']);
+    const index = new PendingIndex(store, 'webhooks:inbox', manualClock());
+    expect(await index.addClaiming('w-new', [{ key: 'webhook:w-new', value: 1 }])).toEqual({ claimed: true });
+    expect(await store.pendingList('webhooks:inbox')).toEqual(['w-old', 'w-new']);
+    expect(await store.get('webhooks:inbox')).toEqual([]);
   });
 
   it('moves ids an older replica still appends to the legacy array on its next list', async () => {
@@ -500,6 +678,29 @@ describe('the embedded SQLite store', () => {
     expect(await second.update('counter', increment)).toBe(2);
     expect(await second.get('expiring')).toBe('soon');
     await second.close();
+  });
+
+  it('commits the writes that arrive together in one transaction, each on disk once it resolves', async () => {
+    const path = join(await tempDir(), 'state.sqlite');
+    const adapter = new SqliteAdapter({ path });
+    const store = new KeyvStore(new Keyv({ store: adapter, useKeyPrefix: false }));
+    const before = adapter.commits;
+    const written = await Promise.all([
+      ...Array.from({ length: 50 }, (_, i) => store.set(`key-${i}`, i)),
+      ...Array.from({ length: 50 }, (_, i) => store.pendingAdd('outbox', `id-${i}`, i)),
+      ...Array.from({ length: 10 }, (_, i) => store.claimAll([{ key: `claim-${i}`, value: i }])),
+    ]);
+    // 110 writes, one fsync each before; now they share a few (Keyv's own awaits may spread them over turns).
+    expect(adapter.commits - before).toBeLessThanOrEqual(5);
+    expect(written.slice(50, 100)).toEqual(Array.from({ length: 50 }, () => true));
+    // A second handle on the file, which sees only what was committed, reads every write.
+    const reader = new KeyvStore(new Keyv({ store: new SqliteAdapter({ path }), useKeyPrefix: false }));
+    expect(await Promise.all(Array.from({ length: 50 }, (_, i) => reader.get(`key-${i}`)))).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+    expect(await reader.pendingSize('outbox')).toBe(50);
+    expect(await reader.get('claim-9')).toBe(9);
+    await Promise.all([store.close(), reader.close()]);
   });
 
   it('purges expired rows from the file', async () => {
@@ -575,6 +776,12 @@ describe('two RedisStore replicas sharing one Redis', () => {
   it('lose no increment when they race updates on one key', async () => {
     await Promise.all(Array.from({ length: 150 }, (_, i) => replicas[i % 3]?.update('counter', increment)));
     expect(await replicas[0]?.get('counter')).toBe(150);
+  });
+
+  it('lose no increment and hand out each count once when they race increments on one key', async () => {
+    const counts = await Promise.all(Array.from({ length: 150 }, (_, i) => replicas[i % 3]?.increment('ticket')));
+    expect(new Set(counts).size).toBe(150);
+    expect(await replicas[0]?.get('ticket')).toBe(150);
   });
 
   it('keep keys of different namespaces apart', async () => {
