@@ -56,7 +56,7 @@ async function sweepCost(kind: 'memory' | 'embedded', unknownEvents: number) {
   const background = new BackgroundWork(logger);
   const sync = new MessageSync({ store, notifier, background, clock, logger, instanceId: 'bench', lockMs: 60_000 });
   const health = new DeviceHealth({ store, notifier, clock, logger, nameOf: async (id) => id });
-  const deliveries = new DeliveryService({ store, sync, health, clock, logger, replyMode: () => 'all' });
+  const deliveries = new DeliveryService({ store, sync, background, health, clock, logger, replyMode: () => 'all' });
   try {
     const fillStart = performance.now();
     for (let i = 0; i < unknownEvents; i += 50) {
@@ -80,7 +80,7 @@ async function sweepCost(kind: 'memory' | 'embedded', unknownEvents: number) {
     const cpu = process.cpuUsage();
     const reapplied = await deliveries.resumeInbox();
     sample();
-    await deliveries.idle();
+    await background.idle();
     const used = process.cpuUsage(cpu);
     clearInterval(sampler);
     return {

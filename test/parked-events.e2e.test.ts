@@ -94,7 +94,7 @@ async function sweepInbox(h: Harness) {
   const ops = countStoreOperations(h.bot.store);
   try {
     const reapplied = await h.bot.deliveries.resumeInbox();
-    await h.bot.deliveries.idle();
+    await h.bot.idle();
     return { reapplied, storeOperations: ops.count() };
   } finally {
     ops.stop();

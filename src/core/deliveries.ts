@@ -1,4 +1,4 @@
-import { BackgroundWork } from './background.js';
+import type { BackgroundWork } from './background.js';
 import {
   type DeliveryEvent,
   type InboxEntry,
@@ -49,7 +49,6 @@ export type { DeliveryEvent } from './delivery-events.js';
  * PARK_MS, and the oldest is dropped once more than the cap are parked.
  */
 export class DeliveryService {
-  private readonly background: BackgroundWork;
   private readonly inbox: PendingIndex;
   private readonly parkingCap: number;
   private dropped = 0;
@@ -58,6 +57,8 @@ export class DeliveryService {
     private readonly deps: {
       store: Store;
       sync: MessageSync;
+      /** The services' background work: events applied after the 2xx, tracked for shutdown. */
+      background: BackgroundWork;
       health: Pick<DeviceHealth, 'report'>;
       clock: Clock;
       logger: Logger;
@@ -68,7 +69,6 @@ export class DeliveryService {
       telemetry?: Telemetry;
     },
   ) {
-    this.background = new BackgroundWork(deps.logger);
     this.inbox = new PendingIndex(deps.store, PENDING_LISTS.webhookInbox, deps.clock);
     this.parkingCap = Math.max(1, Math.floor(deps.parkedEventsCap ?? PARKED_EVENTS_CAP));
   }
@@ -93,11 +93,7 @@ export class DeliveryService {
   /** Apply a recorded event in the background, tracked for shutdown. */
   applyInBackground(webhookId: string): void {
     const apply = () => this.apply(webhookId);
-    this.background.runOnce(webhookId, apply, { webhookId }, 'applying a webhook failed; the sweep will retry');
-  }
-
-  async idle(): Promise<void> {
-    await this.background.idle();
+    this.deps.background.runOnce(webhookId, apply, { webhookId }, 'applying a webhook failed; the sweep will retry');
   }
 
   /** Apply one recorded event; safe to repeat. */

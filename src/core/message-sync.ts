@@ -45,7 +45,7 @@ export class MessageSync {
 
   /** Sync in the background, tracked for shutdown. */
   syncInBackground(target: string): void {
-    this.deps.background.run(() => this.sync(target), { target }, 'Slack sync failed; the sweep will retry');
+    this.deps.background.run(() => this.sync(target), { target }, 'message sync failed; the sweep will retry');
   }
 
   /** Make the Slack message of `target` show its records; returns once it does or another replica has taken over. */
@@ -112,7 +112,7 @@ export class MessageSync {
       await update;
     } catch (error) {
       if (!(error instanceof MessageGoneError)) throw error;
-      this.deps.logger.warn({ target }, 'the Slack message is gone; no longer updating it');
+      this.deps.logger.warn({ target }, 'the posted message is gone; no longer updating it');
     }
   }
 

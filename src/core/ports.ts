@@ -239,8 +239,8 @@ export interface Telemetry {
   approvalDecided(outcome: 'approved' | 'rejected' | 'cancelled' | 'expired'): void;
   /** A device's session changed (reported once per change, not per redelivery). */
   deviceSessionChanged(connected: boolean): void;
-  /** A call to Slack's Web API failed: `code` is Slack's error (`not_in_channel`), `http_<status>`, `timeout` or `network`. */
-  slackApiError(method: string, code: string): void;
+  /** A call to the chat platform's API failed: `code` is its error (`not_in_channel`), `http_<status>`, `timeout` or `network`. */
+  chatApiError(method: string, code: string): void;
   /** One recovery sweep ended after `seconds`; `ok` false when it threw. */
   sweepFinished(seconds: number, ok: boolean): void;
   /** A parked webhook event (for a message this bot does not know) was dropped because more than the cap were parked. */
@@ -257,7 +257,7 @@ export const noTelemetry: Telemetry = {
   approvalRequested: () => {},
   approvalDecided: () => {},
   deviceSessionChanged: () => {},
-  slackApiError: () => {},
+  chatApiError: () => {},
   sweepFinished: () => {},
   parkedEventDropped: () => {},
   inboundMessage: () => {},

@@ -1,4 +1,4 @@
-import { BackgroundWork } from './background.js';
+import type { BackgroundWork } from './background.js';
 import { backoffDelayMs } from './backoff.js';
 import type { MessageSync } from './message-sync.js';
 import type { PendingIndex } from './pending-index.js';
@@ -28,6 +28,8 @@ export interface SendDeps {
   notifier: SendNotifier;
   /** Keeps the Slack message in step with the record. */
   sync: MessageSync;
+  /** The services' background work: deliveries started after the ack, tracked for shutdown. */
+  background: BackgroundWork;
   clock: Clock;
   logger: Logger;
   /** Identifies this process as a lease owner. */
@@ -50,7 +52,6 @@ export interface SendDeps {
  * for good (accepted or failed) or hand it to the sweep for later.
  */
 export class SendDelivery {
-  private readonly background: BackgroundWork;
   /** Keys this process is working on now: one run per key and process (replicas are kept apart by the lease). */
   private readonly delivering = new Set<string>();
 
@@ -59,9 +60,7 @@ export class SendDelivery {
     private readonly records: SendRecords,
     /** The sends WAPing has not answered for good yet. */
     private readonly outbox: PendingIndex,
-  ) {
-    this.background = new BackgroundWork(deps.logger);
-  }
+  ) {}
 
   /**
    * Claim the key and persist the outbox record, with any `alongside` claims (a form's own claim), all in one store
@@ -96,12 +95,11 @@ export class SendDelivery {
 
   /** Run `deliver` in the background, tracked so that shutdown can wait for it. */
   start(key: string): void {
-    this.background.run(() => this.deliver(key), { sendKey: key }, 'send delivery crashed; the sweep will resume it');
-  }
-
-  /** Wait for background deliveries (graceful shutdown, tests). */
-  async idle(): Promise<void> {
-    await this.background.idle();
+    this.deps.background.run(
+      () => this.deliver(key),
+      { sendKey: key },
+      'send delivery crashed; the sweep will resume it',
+    );
   }
 
   /**

@@ -41,11 +41,6 @@ export class SendService {
     this.delivery.start(key);
   }
 
-  /** Wait for background deliveries (graceful shutdown, tests). */
-  idle(): Promise<void> {
-    return this.delivery.idle();
-  }
-
   /** A Retry took over `key`'s Slack message: the old send stops rendering it. */
   async supersede(key: string, by: string): Promise<void> {
     await this.records.change(key, (s) => (s.supersededBy ? undefined : { ...s, supersededBy: by }));

@@ -53,13 +53,13 @@ export interface Services {
   conversations: Conversations;
   /** The send use case: a submitted form to a claimed send or group. */
   requests: SendRequests;
-  /** Work started after an answer by the groups, approvals, message syncs, Home refreshes and customers' replies. */
+  /** Work started after an answer: deliveries, webhooks, groups, approvals, message syncs, Homes, customers' replies. */
   background: BackgroundWork;
   /** Each person's Home (read model). */
   home: HomeFeed;
   /**
-   * Wait for the background work started so far (groups, approvals, syncs and replies; sends; webhooks; the first
-   * again). Work in one service starts work in the next, so callers that need quiet call it a few times.
+   * Wait until no background work runs (every service starts its work on the one `background`), including work that
+   * work started meanwhile.
    */
   idle(): Promise<void>;
 }
@@ -120,6 +120,7 @@ export function wireServices(parts: ServiceParts): Services {
   const deliveries = new DeliveryService({
     store,
     sync,
+    background,
     health,
     clock,
     logger,
@@ -150,6 +151,7 @@ export function wireServices(parts: ServiceParts): Services {
     store,
     waping,
     notifier,
+    background,
     sync,
     clock,
     logger,
@@ -207,9 +209,6 @@ export function wireServices(parts: ServiceParts): Services {
     background,
     home,
     async idle() {
-      await background.idle();
-      await sends.idle();
-      await deliveries.idle();
       await background.idle();
     },
   };

@@ -266,10 +266,7 @@ async function perform(h: Harness, action: Action): Promise<Outcome> {
 
 /** Wait until no replica has work in the background (deliveries, Slack syncs). */
 async function settle(h: Harness): Promise<void> {
-  for (const replica of h.replicas) await replica.background.idle();
-  for (const replica of h.replicas) await replica.sends.idle();
-  for (const replica of h.replicas) await replica.deliveries.idle();
-  for (const replica of h.replicas) await replica.background.idle();
+  for (const replica of h.replicas) await replica.idle();
 }
 
 /** The recipients' keys as the rules derive them: one per group and recipient. */

@@ -221,10 +221,10 @@ describe('SendRequests, the send use case', () => {
         state: 'pending',
       },
     });
-    await sends.idle();
+    await services.idle();
     expect(waping.attempts).toHaveLength(0);
     use.carryOn(outcome);
-    await sends.idle();
+    await services.idle();
     expect(waping.attempts).toHaveLength(1);
     expect((await sends.get(keyForOrigin(TEAM, form.originId)))?.state).toBe('accepted');
   });
@@ -236,7 +236,7 @@ describe('SendRequests, the send use case', () => {
     const again = await use.submit(input({}, 'V0TWICE'));
     expect(again).toMatchObject({ kind: 'duplicate', send: { key: keyForOrigin(TEAM, 'V0TWICE') } });
     use.carryOn(again);
-    await sends.idle();
+    await services.idle();
     expect(waping.attempts).toHaveLength(1);
   });
 

@@ -8,6 +8,7 @@ import { keyForOrigin } from '../../src/core/idempotency.js';
 import type { Store } from '../../src/core/ports.js';
 import type { SendRecord } from '../../src/core/send-record.js';
 import type { SendDraft, SendService } from '../../src/core/sends.js';
+import type { Services } from '../../src/wiring/services.js';
 import { FakeWaping, WAPING_RESULTS } from '../support/fake-waping.js';
 import { ManualClock, type NotifierCall, RecordingNotifier, SHORT_SEND_POLICY } from '../support/fakes.js';
 import { wireTestServices } from '../support/services.js';
@@ -49,8 +50,16 @@ describe('SendService', () => {
   let sessions: Array<[string, boolean]>;
 
   /** One replica of the bot's send path, wired as the bot wires it; several share the store, the clock, WAPing and Slack. */
+  /** Every replica wired in this test, to wait for their background work. */
+  let wired: Services[] = [];
+  const idleAll = async () => {
+    for (const services of wired) await services.idle();
+  };
+
   function replica(instanceId: string): SendService {
-    const { sends, health } = wireTestServices({ store, waping, notifier, clock, instanceId, sendPolicy: policy });
+    const services = wireTestServices({ store, waping, notifier, clock, instanceId, sendPolicy: policy });
+    wired.push(services);
+    const { sends, health } = services;
     // What the send path tells the device tracker: a send went through, or WAPing refused it for the session.
     const sawWorking = health.sawWorking.bind(health);
     const report = health.report.bind(health);
@@ -69,6 +78,7 @@ describe('SendService', () => {
   const outbox = () => store.pendingList('outbox:pending');
 
   beforeEach(async () => {
+    wired = [];
     store = await createStore({ url: 'memory://', dataDir });
     clock = new ManualClock();
     waping = new FakeWaping({ clock });
@@ -124,7 +134,7 @@ describe('SendService', () => {
     expect(await b.resumeStale()).toBe(0);
     clock.advance(policy.maxDelayMs);
     expect(await b.resumeStale()).toBe(1);
-    await b.idle();
+    await idleAll();
     expect(await b.get(send.key)).toMatchObject({ state: 'accepted', attempts: 4 });
     expect(waping.attempts.at(-1)).toMatchObject({ key: send.key, body: send.body });
     expect(await outbox()).toEqual([]);
@@ -158,7 +168,7 @@ describe('SendService', () => {
 
     const b = replica('b');
     expect(await b.resumeStale()).toBe(1);
-    await b.idle();
+    await idleAll();
     expect(waping.attempts.map((attempt) => attempt.key)).toEqual([stale.send.key]);
     expect(await b.get(stale.send.key)).toMatchObject({ state: 'accepted' });
     expect(await b.get(live.send.key)).toMatchObject({ state: 'pending', owner: 'a' });

@@ -159,7 +159,7 @@ export class PrometheusMetrics implements Telemetry {
     this.sessionChanges.inc({ session: connected ? 'connected' : 'disconnected' });
   }
 
-  slackApiError(method: string, code: string): void {
+  chatApiError(method: string, code: string): void {
     this.slackErrors.inc({ method, code });
   }
 

@@ -21,7 +21,7 @@ const codePattern = /^[a-z][a-z0-9_]{0,63}$/;
  * other URLs Bolt fetches with it (`response_url`) are passed through unobserved.
  */
 export function fetchReportingSlackErrors(
-  telemetry: Pick<Telemetry, 'slackApiError'>,
+  telemetry: Pick<Telemetry, 'chatApiError'>,
   fetchFn: FetchFunction = globalThis.fetch as unknown as FetchFunction,
 ): FetchFunction {
   return async (url, init) => {
@@ -32,15 +32,15 @@ export function fetchReportingSlackErrors(
       response = await fetchFn(url, init);
     } catch (error) {
       // The WebClient's own `timeout` aborts with a TimeoutError; anything else is the network.
-      telemetry.slackApiError(method, (error as { name?: string })?.name === 'TimeoutError' ? 'timeout' : 'network');
+      telemetry.chatApiError(method, (error as { name?: string })?.name === 'TimeoutError' ? 'timeout' : 'network');
       throw error;
     }
     if (response.status !== 200) {
-      telemetry.slackApiError(method, `http_${response.status}`);
+      telemetry.chatApiError(method, `http_${response.status}`);
       return response;
     }
     const code = await platformError(response);
-    if (code !== undefined) telemetry.slackApiError(method, codePattern.test(code) ? code : 'other');
+    if (code !== undefined) telemetry.chatApiError(method, codePattern.test(code) ? code : 'other');
     return response;
   };
 }
