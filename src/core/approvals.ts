@@ -3,9 +3,10 @@ import { withApproverDecision, withCancellation, withExpiry } from './approval-d
 import type { BackgroundWork } from './background.js';
 import type { MessageSync } from './message-sync.js';
 import type { DecisionRefusal } from './notices.js';
-import { type Clock, type Logger, noTelemetry, type SendNotifier, type Telemetry } from './ports.js';
+import type { Clock, Logger, SendNotifier } from './ports.js';
 import { type ApprovalDecision, type ApprovalRule, groupKey, type SendGroup } from './send-group.js';
 import type { SendGroups } from './send-groups.js';
+import { noTelemetry, type Telemetry } from './telemetry.js';
 
 /** A decision's outcome: accepted, or refused with a code the adapter words (and the group, when there is one). */
 export type DecisionOutcome = { ok: true; group: SendGroup } | { ok: false; error: DecisionRefusal; group?: SendGroup };

@@ -4,7 +4,7 @@ import type { ConversationNotifier, InboundEntry, InboundMessage, InboundOutcome
 import { InboundLanes } from './inbound-lanes.js';
 import type { MessageRef } from './message-ref.js';
 import { PendingIndex } from './pending-index.js';
-import type { Clock, Logger, Store, Telemetry } from './ports.js';
+import type { Clock, Logger, Store } from './ports.js';
 import type { SendGroup } from './send-group.js';
 import type { SendRecord } from './send-record.js';
 import {
@@ -16,6 +16,7 @@ import {
   sendKey,
   webhookKey,
 } from './store-keys.js';
+import type { Telemetry } from './telemetry.js';
 
 /** Received messages are remembered as long as delivery webhooks: WAPing redelivers for days. */
 const INBOUND_ID_TTL_MS = 8 * 24 * 60 * 60 * 1000;

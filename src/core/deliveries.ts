@@ -10,7 +10,7 @@ import type { ReplyMode } from './delivery-status.js';
 import type { DeviceHealth } from './device-health.js';
 import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
-import type { Clock, Logger, Store, Telemetry } from './ports.js';
+import type { Clock, Logger, Store } from './ports.js';
 import { type SendRecord, sendKey, syncTargetOf } from './send-record.js';
 import {
   messageIdKey,
@@ -20,6 +20,7 @@ import {
   parkingSlotKey,
   webhookKey,
 } from './store-keys.js';
+import type { Telemetry } from './telemetry.js';
 
 /** WAPing redelivers for days: ids are remembered for longer than that. */
 const WEBHOOK_ID_TTL_MS = 8 * 24 * 60 * 60 * 1000;

@@ -1,5 +1,6 @@
-import { type Clock, type Logger, noTelemetry, type SendNotifier, type Store, type Telemetry } from './ports.js';
+import type { Clock, Logger, SendNotifier, Store } from './ports.js';
 import { deviceKey } from './store-keys.js';
+import { noTelemetry, type Telemetry } from './telemetry.js';
 
 /** A device's session as WAPing last reported it (webhooks, or a send refused for a dropped session). */
 export interface DeviceState {

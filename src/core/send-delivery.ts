@@ -2,21 +2,12 @@ import type { BackgroundWork } from './background.js';
 import { backoffDelayMs } from './backoff.js';
 import type { MessageSync } from './message-sync.js';
 import type { PendingIndex } from './pending-index.js';
-import {
-  type ClaimListener,
-  type ClaimRequest,
-  type Clock,
-  type Logger,
-  noTelemetry,
-  type SendNotifier,
-  type Store,
-  type Telemetry,
-  type WapingPort,
-} from './ports.js';
+import type { ClaimListener, ClaimRequest, Clock, Logger, SendNotifier, Store, WapingPort } from './ports.js';
 import type { SendPolicy } from './send-policy.js';
 import { type SendFailure, type SendRecord, sendKey, syncTargetOf } from './send-record.js';
 import { newSendRecord, type SendDraft, type SendRecords } from './send-records.js';
 import { messageIdKey, RECORD_TTL_MS } from './store-keys.js';
+import { noTelemetry, type Telemetry } from './telemetry.js';
 
 /** What a claim found: the send it created (`accepted`), or the one claimed under the key before. */
 export type SendClaim = { accepted: boolean; send: SendRecord };

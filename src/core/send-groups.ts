@@ -2,19 +2,12 @@ import type { BackgroundWork } from './background.js';
 import { derivedUuid } from './idempotency.js';
 import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
-import {
-  type ClaimListener,
-  type Clock,
-  type Logger,
-  noTelemetry,
-  type SendNotifier,
-  type Store,
-  type Telemetry,
-} from './ports.js';
+import type { ClaimListener, Clock, Logger, SendNotifier, Store } from './ports.js';
 import { type ApprovalRule, groupKey, type SendGroup } from './send-group.js';
 import { sendDraft } from './send-records.js';
 import type { SendService } from './sends.js';
 import { PENDING_LISTS, RECORD_TTL_MS } from './store-keys.js';
+import { noTelemetry, type Telemetry } from './telemetry.js';
 
 /** The id of a group (and of its approval request) started by a form submission (`originId`: see keyForOrigin). */
 export function groupIdForOrigin(teamId: string, originId: string): string {

@@ -11,10 +11,11 @@ import { DeviceDirectory } from '../core/devices.js';
 import { HomeFeed, type HomeSurface } from '../core/home-feed.js';
 import type { ConversationNotifier } from '../core/inbound.js';
 import { MessageSync } from '../core/message-sync.js';
-import type { ClaimListener, Clock, Logger, SendNotifier, Store, Telemetry, WapingPort } from '../core/ports.js';
+import type { ClaimListener, Clock, Logger, SendNotifier, Store, WapingPort } from '../core/ports.js';
 import { SendGroups } from '../core/send-groups.js';
 import { type CannotShowInFull, SendRequests } from '../core/send-requests.js';
 import { defaultSendPolicy, type SendPolicy, SendService } from '../core/sends.js';
+import type { Telemetry } from '../core/telemetry.js';
 
 /** What the core services are built from: the ports' adapters and the settings that shape them. */
 export interface ServiceParts {

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger as Pino } from 'pino';
 import { WapingClient } from '../adapters/waping/client.js';
 import type { Config } from '../config.js';
-import type { Telemetry } from '../core/ports.js';
+import type { Telemetry } from '../core/telemetry.js';
 import type { WapingSandbox } from '../sandbox/waping-sandbox.js';
 
 export interface WapingConnection {

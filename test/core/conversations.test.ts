@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createStore } from '../../src/adapters/store/create-store.js';
 import type { InboundEntry, InboundMessage, InboundOutcome } from '../../src/core/inbound.js';
-import { noTelemetry } from '../../src/core/ports.js';
+import { noTelemetry } from '../../src/core/telemetry.js';
 import { FakeWaping } from '../support/fake-waping.js';
 import { RecordingConversationNotifier, RecordingNotifier } from '../support/fakes.js';
 import { defaultConfig, wireTestServices } from '../support/services.js';

@@ -1,6 +1,6 @@
 import { cannotShowInFull } from '../../src/adapters/slack/blocks/approval-modal.js';
 import { type Config, loadConfig } from '../../src/config.js';
-import { noTelemetry } from '../../src/core/ports.js';
+import { noTelemetry } from '../../src/core/telemetry.js';
 import { type ServiceParts, type Services, wireServices } from '../../src/wiring/services.js';
 import { quietLogger, RecordingConversationNotifier } from './fakes.js';
 

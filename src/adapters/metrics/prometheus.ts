@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { InboundOutcome } from '../../core/inbound.js';
-import type { Device, Logger, Telemetry, WapingRequestOutcome, WebhookResult } from '../../core/ports.js';
+import type { Device, Logger } from '../../core/ports.js';
+import type { Telemetry, WapingRequestOutcome, WebhookResult } from '../../core/telemetry.js';
 import { withDeadline } from '../../deadline.js';
 
 /** What a scrape reads from the shared state, so that every replica reports the same truth. */

@@ -1,5 +1,5 @@
 import type { FetchFunction } from '@slack/web-api';
-import type { Telemetry } from '../../core/ports.js';
+import type { Telemetry } from '../../core/telemetry.js';
 
 /** Slack's error code (`not_in_channel`, …) from a failed Web API call, if it said one. */
 export function slackError(error: unknown): string | undefined {

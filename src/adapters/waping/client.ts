@@ -1,13 +1,7 @@
 import { type Dispatcher, Pool, request } from 'undici';
 import { errorCode } from '../../core/errors.js';
-import type {
-  Device,
-  OutgoingText,
-  Telemetry,
-  WapingPort,
-  WapingRequestOutcome,
-  WapingSendResult,
-} from '../../core/ports.js';
+import type { Device, OutgoingText, WapingPort, WapingSendResult } from '../../core/ports.js';
+import type { Telemetry, WapingRequestOutcome } from '../../core/telemetry.js';
 import { WapingError, WapingErrorCode } from './errors.js';
 import { type Exchange, failure, outcomeOf, parseJson, responseError } from './responses.js';
 import { devicesResponseSchema, sendResponseSchema } from './schemas.js';

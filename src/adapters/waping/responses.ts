@@ -1,4 +1,5 @@
-import type { WapingRequestOutcome, WapingSendResult } from '../../core/ports.js';
+import type { WapingSendResult } from '../../core/ports.js';
+import type { WapingRequestOutcome } from '../../core/telemetry.js';
 import { WapingError, WapingErrorCode } from './errors.js';
 import { errorBodySchema } from './schemas.js';
 

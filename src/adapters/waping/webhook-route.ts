@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Conversations } from '../../core/conversations.js';
 import type { DeliveryEvent, DeliveryService } from '../../core/deliveries.js';
-import type { Clock, Logger, Telemetry, WebhookResult } from '../../core/ports.js';
+import type { Clock, Logger } from '../../core/ports.js';
+import type { Telemetry, WebhookResult } from '../../core/telemetry.js';
 import { toInboundMessage } from './inbound-schema.js';
 import { parseWebhookEvent, type WapingWebhookEvent } from './schemas.js';
 import { verifyWebhook } from './webhook-signature.js';
