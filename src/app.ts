@@ -9,6 +9,7 @@ import { cannotShowInFull } from './adapters/slack/blocks/approval-modal.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
 import { SlackUserGroupDirectory } from './adapters/slack/user-group-directory.js';
+import { SlackWorkflowSteps } from './adapters/slack/workflow-steps.js';
 import { createStore } from './adapters/store/create-store.js';
 import type { Config } from './config.js';
 import type { DeliveryService } from './core/deliveries.js';
@@ -34,6 +35,8 @@ export interface BotOverrides {
   sendPolicy?: Partial<SendPolicy>;
   /** How many webhook events for unknown messages may be parked (default PARKED_EVENTS_CAP). */
   parkedEventsCap?: number;
+  /** How long the same text to the same number makes a form ask first (default 10 minutes; 0 turns it off). */
+  sameTextWindowMs?: number;
 }
 
 export interface Bot {
@@ -87,8 +90,10 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     cannotShowInFull,
     sendPolicy: overrides.sendPolicy,
     parkedEventsCap: overrides.parkedEventsCap,
+    sameTextWindowMs: overrides.sameTextWindowMs,
+    workflowSteps: new SlackWorkflowSteps(web.client, logger),
   });
-  const { sends, sendGroups, deliveries, sync, approvals, devices, requests } = services;
+  const { sends, sendGroups, deliveries, sync, approvals, devices, requests, steps } = services;
   metrics.observe({
     backlog: () => sends.backlog(),
     pendingApprovals: () => approvals.pendingApprovals(),
@@ -111,6 +116,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
   registerListeners(slack.app, {
     requests,
+    steps,
     sends,
     sendGroups,
     approvals,

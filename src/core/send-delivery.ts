@@ -35,6 +35,10 @@ export interface SendDeps {
   onDeviceSession?: (deviceId: string, connected: boolean) => Promise<void>;
   /** Told once WAPing's message id is saved, so status webhooks that arrived first can be applied. */
   onMessageKnown?: (messageId: string) => Promise<void>;
+  /** Told of each send this process claimed (the same-text warning notes it). */
+  onClaimed?: (send: SendRecord) => Promise<void>;
+  /** Told of each send this process settled for good (a workflow step waiting for it ends). */
+  onSettled?: (send: SendRecord) => Promise<void>;
   /** Counts settled sends. */
   telemetry?: Telemetry;
 }
@@ -73,6 +77,7 @@ export class SendDelivery {
       { sendKey: draft.key, accepted: claim.claimed },
       claim.claimed ? 'send claimed' : 'duplicate send request',
     );
+    if (claim.claimed) await this.deps.onClaimed?.(claim.value);
     return { accepted: claim.claimed, send: claim.value };
   }
 
@@ -214,6 +219,7 @@ export class SendDelivery {
     if (outcome.messageId) await this.deps.onMessageKnown?.(outcome.messageId);
     const settled = await this.records.get(key);
     if (settled) await this.deps.sync.sync(syncTargetOf(settled));
+    if (settled) await this.deps.onSettled?.(settled);
     return settled;
   }
 }

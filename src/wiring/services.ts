@@ -8,10 +8,13 @@ import { DeliveryService } from '../core/deliveries.js';
 import { DeviceHealth, reportedDeviceStates } from '../core/device-health.js';
 import { DeviceDirectory } from '../core/devices.js';
 import { MessageSync } from '../core/message-sync.js';
+import { RecentSends } from '../core/recent-sends.js';
 import type { Clock, Logger, SendNotifier, Store, Telemetry, WapingPort } from '../core/ports.js';
 import { SendGroups } from '../core/send-groups.js';
 import { type CannotShowInFull, SendRequests } from '../core/send-requests.js';
 import { defaultSendPolicy, type SendPolicy, SendService } from '../core/sends.js';
+import { StepCompletions, type WorkflowStepPort } from '../core/step-completions.js';
+import { WorkflowSteps } from '../core/workflow-steps.js';
 
 /** What the core services are built from: the ports' adapters and the settings that shape them. */
 export interface ServiceParts {
@@ -19,6 +22,8 @@ export interface ServiceParts {
   store: Store;
   waping: WapingPort;
   notifier: SendNotifier;
+  /** Tells the chat platform how a workflow step ended. */
+  workflowSteps: WorkflowStepPort;
   /** User-group membership, for approvers named by group. */
   userGroups: UserGroupDirectory;
   clock: Clock;
@@ -30,6 +35,8 @@ export interface ServiceParts {
   sendPolicy?: Partial<SendPolicy>;
   /** How many webhook events for unknown messages may be parked (default PARKED_EVENTS_CAP). */
   parkedEventsCap?: number;
+  /** How long the same text to the same number makes a form ask first (default 10 minutes; 0 turns it off). */
+  sameTextWindowMs?: number;
 }
 
 export interface Services {
@@ -42,6 +49,10 @@ export interface Services {
   approvals: ApprovalService;
   /** The send use case: a submitted form to a claimed send or group. */
   requests: SendRequests;
+  /** The workflow step: a step's run to a claimed send or group. */
+  steps: WorkflowSteps;
+  /** Tells the platform each workflow step's end, once (also from the sweep). */
+  stepCompletions: StepCompletions;
   /** Work started after an answer by the groups, approvals and Slack syncs. */
   background: BackgroundWork;
   /**
@@ -92,6 +103,8 @@ export function wireServices(parts: ServiceParts): Services {
     parkedEventsCap: parts.parkedEventsCap,
     telemetry,
   });
+  const recent = new RecentSends(store, clock, parts.sameTextWindowMs);
+  const stepCompletions = new StepCompletions({ store, port: parts.workflowSteps, clock, logger, instanceId });
   const sends = new SendService({
     store,
     waping,
@@ -112,6 +125,8 @@ export function wireServices(parts: ServiceParts): Services {
         });
     },
     onMessageKnown: (messageId) => deliveries.onMessageKnown(messageId),
+    onClaimed: (send) => recent.record(send),
+    onSettled: (send) => stepCompletions.onSendSettled(send),
     telemetry,
   });
   const sendGroups = new SendGroups({ store, sends, sync, notifier, background, clock, logger, telemetry });
@@ -124,9 +139,11 @@ export function wireServices(parts: ServiceParts): Services {
     clock,
     logger,
     telemetry,
+    onEnded: (group) => stepCompletions.onGroupEnded(group),
   });
   const requests = new SendRequests({
     store,
+    recent,
     delivery: sends.delivery,
     sendGroups,
     devices,
@@ -136,6 +153,7 @@ export function wireServices(parts: ServiceParts): Services {
     defaultCountry: config.defaultCountry as CountryCode | undefined,
     cannotShowInFull: parts.cannotShowInFull,
   });
+  const steps = new WorkflowSteps({ requests, completions: stepCompletions });
   return {
     sync,
     health,
@@ -145,6 +163,8 @@ export function wireServices(parts: ServiceParts): Services {
     sendGroups,
     approvals,
     requests,
+    steps,
+    stepCompletions,
     background,
     async idle() {
       await background.idle();

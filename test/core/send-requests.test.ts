@@ -8,6 +8,7 @@ import type { ApprovalPolicy } from '../../src/core/approval-policy.js';
 import { DeviceDirectory } from '../../src/core/devices.js';
 import { keyForOrigin } from '../../src/core/idempotency.js';
 import type { Store } from '../../src/core/ports.js';
+import { RecentSends } from '../../src/core/recent-sends.js';
 import type { SendGroup } from '../../src/core/send-group.js';
 import { groupIdForOrigin } from '../../src/core/send-groups.js';
 import {
@@ -86,6 +87,7 @@ describe('SendRequests, the send use case', () => {
     );
     return new SendRequests({
       store,
+      recent: new RecentSends(store, clock),
       delivery: sends.delivery,
       sendGroups: services.sendGroups,
       devices,

@@ -3,6 +3,7 @@ import { errorCode } from '../../core/errors.js';
 import { registerActions } from './actions/index.js';
 import { registerCommands } from './commands/index.js';
 import type { SlackDeps } from './deps.js';
+import { registerWorkflowStep } from './functions/send-whatsapp-step.js';
 import { registerViews } from './views/index.js';
 
 /** Every Slack listener of the bot, and the one final error handler. */
@@ -10,6 +11,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerCommands(app, deps);
   registerViews(app, deps);
   registerActions(app, deps);
+  registerWorkflowStep(app, deps);
   app.error(async (error) => {
     deps.logger.error({ err: error, code: errorCode(error) }, 'unhandled error in a Slack listener');
   });
