@@ -8,12 +8,7 @@ import type { RecentSend, RecentSends } from './recent-sends.js';
 import type { SendDelivery } from './send-delivery.js';
 import { checkSendForm, type SendForm, type SendFormErrors } from './send-form.js';
 import type { ApprovalRule, SendGroup } from './send-group.js';
-import {
-  type GroupDraft,
-  groupIdForOrigin,
-  idempotencyKeyForGroupRecipient,
-  type SendGroups,
-} from './send-groups.js';
+import { type GroupDraft, groupIdForOrigin, idempotencyKeyForGroupRecipient, type SendGroups } from './send-groups.js';
 import type { SendOrigin, SendRecord } from './send-record.js';
 import { type SendRequestParts, sendDraft } from './send-records.js';
 import { claimSubmission } from './submissions.js';
@@ -131,9 +126,7 @@ export class SendRequests {
     }
     const key = input.source === 'workflow-step' ? keyForWorkflowStep : keyForOrigin;
     const ownKey = (to: string) =>
-      grouped
-        ? idempotencyKeyForGroupRecipient(input.teamId, group.id, to)
-        : key(input.teamId, input.originId);
+      grouped ? idempotencyKeyForGroupRecipient(input.teamId, group.id, to) : key(input.teamId, input.originId);
     if (!input.sendAgain) {
       const sends = await deps.recent.find(input.teamId, checked.to, checked.text, ownKey);
       if (sends.length > 0) return { kind: 'recently-sent', sends };

@@ -1,8 +1,8 @@
 import { PendingIndex } from './pending-index.js';
 import type { Clock, Logger, Store } from './ports.js';
 import type { SendGroup } from './send-group.js';
-import type { SendRequestOutcome } from './send-requests.js';
 import { type DeliveryStatus, type SendFailure, type SendRecord, sendKey, syncTargetOf } from './send-record.js';
+import type { SendRequestOutcome } from './send-requests.js';
 import { groupKey, PENDING_LISTS, RECORD_TTL_MS, stepKey, stepLockKey, stepOfKey } from './store-keys.js';
 
 /** Why a workflow step sent nothing, or what it sent failed for good, as codes; the chat adapter words them. */
@@ -81,7 +81,9 @@ export class StepCompletions {
   /** The step waits for `target` (a send key, or `group:<id>`): its end is told once that ends. */
   async follow(executionId: string, target: string): Promise<void> {
     await this.deps.store.set(stepOfKey(target), executionId, RECORD_TTL_MS);
-    await this.deps.store.update<StepRecord>(stepKey(executionId), (s) => (s && !s.target ? { ...s, target } : undefined));
+    await this.deps.store.update<StepRecord>(stepKey(executionId), (s) =>
+      s && !s.target ? { ...s, target } : undefined,
+    );
   }
 
   /** The step sent nothing: tell the platform why. */
@@ -134,7 +136,9 @@ export class StepCompletions {
       logger.warn({ err: error, executionId }, 'could not tell Slack how a workflow step ended; the sweep will retry');
       return false;
     }
-    await store.update<StepRecord>(stepKey(executionId), (s) => (s && !s.completed ? { ...s, completed: true } : undefined));
+    await store.update<StepRecord>(stepKey(executionId), (s) =>
+      s && !s.completed ? { ...s, completed: true } : undefined,
+    );
     await this.pending.remove(executionId);
     logger.info({ executionId, ok: end.ok }, 'workflow step completed');
     return true;

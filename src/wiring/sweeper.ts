@@ -12,7 +12,10 @@ export class Sweeper {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly services: Pick<Services, 'sends' | 'deliveries' | 'sync' | 'approvals' | 'sendGroups' | 'stepCompletions'>,
+    private readonly services: Pick<
+      Services,
+      'sends' | 'deliveries' | 'sync' | 'approvals' | 'sendGroups' | 'stepCompletions'
+    >,
     private readonly deps: {
       logger: Logger;
       heartbeat: Heartbeat;

@@ -11,6 +11,10 @@ export const DEVICE_BLOCK = 'device';
 export const DEVICE_SELECT = 'device_select';
 export const MESSAGE_BLOCK = 'message';
 export const MESSAGE_INPUT = 'message_input';
+export const SEND_AGAIN_BLOCK = 'send_again';
+export const SEND_AGAIN_INPUT = 'send_again_choice';
+/** The value of the one "Send it again" option, ticked. */
+export const SEND_AGAIN = 'send_again';
 
 /** What the modal carries from the command to the submission (Slack's private_metadata). */
 export interface SendFormMetadata {
@@ -94,6 +98,22 @@ export function sendForm(input: SendFormInput): ModalView {
         multiline: true,
         max_length: MAX_TEXT_LENGTH,
         ...(input.text ? { initial_value: input.text } : {}),
+      },
+    },
+    {
+      // Asked only when the same text went to the same number in the last minutes (the error shows here).
+      type: 'input',
+      block_id: SEND_AGAIN_BLOCK,
+      optional: true,
+      label: { type: 'plain_text', text: 'Same text again?' },
+      hint: {
+        type: 'plain_text',
+        text: 'Only needed when this exact text went to the same number in the last 10 minutes.',
+      },
+      element: {
+        type: 'checkboxes',
+        action_id: SEND_AGAIN_INPUT,
+        options: [{ text: { type: 'plain_text', text: 'Send it again' }, value: SEND_AGAIN }],
       },
     },
   ];

@@ -9,10 +9,14 @@ import {
   MESSAGE_INPUT,
   RECIPIENT_BLOCK,
   RECIPIENT_INPUT,
+  SEND_AGAIN,
+  SEND_AGAIN_BLOCK,
+  SEND_AGAIN_INPUT,
   type SendFormMetadata,
 } from '../blocks/send-form.js';
 import type { SlackDeps } from '../deps.js';
 import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
+import { recentlySentWords } from '../wording/same-text.js';
 import { FORM_OUT_OF_DATE, NOT_SAVED, sendFormErrorWords, submissionRefusalWords } from '../wording/send-form.js';
 
 const metadataSchema = z.object({ channelId: z.string().min(1), responseUrl: z.string().optional() });
@@ -23,6 +27,9 @@ const stateSchema = z.object({
     .object({ [DEVICE_SELECT]: z.object({ selected_option: z.object({ value: z.string() }).nullish() }) })
     .optional(),
   [MESSAGE_BLOCK]: z.object({ [MESSAGE_INPUT]: z.object({ value: z.string().nullish() }) }).optional(),
+  [SEND_AGAIN_BLOCK]: z
+    .object({ [SEND_AGAIN_INPUT]: z.object({ selected_options: z.array(z.object({ value: z.string() })).nullish() }) })
+    .optional(),
 });
 
 type SubmissionArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
@@ -70,7 +77,7 @@ function submitSendForm(deps: SlackDeps) {
       return;
     }
     const outcome = await deps.requests.submit(input);
-    const errors = inlineErrors(outcome);
+    const errors = inlineErrors(outcome, input.requestedBy);
     if (errors) {
       if (outcome.kind === 'too-long-to-show') {
         deps.logger.warn(
@@ -96,7 +103,7 @@ function submitSendForm(deps: SlackDeps) {
 const MAX_ERROR = 1_000;
 
 /** The inline errors for an outcome that claimed nothing, under the field each belongs to; undefined otherwise. */
-function inlineErrors(outcome: SendRequestOutcome): Record<string, string> | undefined {
+function inlineErrors(outcome: SendRequestOutcome, requester: string): Record<string, string> | undefined {
   switch (outcome.kind) {
     case 'invalid': {
       const { recipient, device, message } = sendFormErrorWords(outcome.errors);
@@ -113,6 +120,8 @@ function inlineErrors(outcome: SendRequestOutcome): Record<string, string> | und
       return { [RECIPIENT_BLOCK]: submissionRefusalWords(outcome) };
     case 'too-long-to-show':
       return { [MESSAGE_BLOCK]: submissionRefusalWords(outcome) };
+    case 'recently-sent':
+      return { [SEND_AGAIN_BLOCK]: bound(recentlySentWords(outcome.sends, requester, Date.now()), MAX_ERROR) };
     default:
       return undefined;
   }
@@ -136,6 +145,9 @@ function readForm(body: SubmissionArgs['body'], view: SubmissionArgs['view']): S
     responseUrl: metadata.responseUrl,
     // Slack keeps a view's id for the modal's whole life: the send's key derives from it.
     originId: view.id,
+    sendAgain: Boolean(
+      values[SEND_AGAIN_BLOCK]?.[SEND_AGAIN_INPUT].selected_options?.some((o) => o.value === SEND_AGAIN),
+    ),
   };
 }
 
