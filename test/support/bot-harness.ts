@@ -79,6 +79,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     logger: createLogger('debug', logs.stream),
     storeNamespace: namespace,
     sendPolicy: { baseDelayMs: 100, maxDelayMs: 5_000 },
+    // The suites send the default text to the default number from many forms within seconds; the same-text
+    // warning would stop all but the first. Its own suite (same-text.e2e.test.ts) turns it on.
+    sameTextWindowMs: 0,
     ...options.overrides,
   });
   if (!shared) waping.setWebhookUrl(`${bot.url}/waping/webhooks`);

@@ -318,6 +318,71 @@ export async function blockSuggestion(
   return sendPayload(url, secret, blockSuggestionPayload(args), options);
 }
 
+export interface FunctionExecutedArgs {
+  /** Slack's id for this run of the step (`Fx…`): the same on every redelivery of the event. */
+  function_execution_id: string;
+  callback_id: string;
+  inputs: Json;
+  team_id?: string;
+  /** Distinct per delivery attempt when omitted; Slack keeps it on redeliveries (then pass it). */
+  event_id?: string;
+}
+
+/**
+ * An Events API `event_callback` carrying `function_executed`: a workflow reached a step of this app. Sent as JSON,
+ * as Slack sends events; `bot_access_token` is the short-lived token Slack issues for the run.
+ */
+export function functionExecutedBody(args: FunctionExecutedArgs): Json {
+  const teamId = args.team_id ?? DEFAULT_TEAM_ID;
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    token: VERIFICATION_TOKEN,
+    team_id: teamId,
+    api_app_id: DEFAULT_API_APP_ID,
+    type: 'event_callback',
+    event_id: args.event_id ?? `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
+    event_time: now,
+    authorizations: [{ team_id: teamId, user_id: 'U0BOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+    event: {
+      type: 'function_executed',
+      function: {
+        id: 'Fn0STEP',
+        callback_id: args.callback_id,
+        title: 'Send a WhatsApp message',
+        type: 'app',
+        app_id: DEFAULT_API_APP_ID,
+        input_parameters: [],
+        output_parameters: [],
+        date_created: now,
+        date_updated: now,
+        date_deleted: 0,
+      },
+      inputs: args.inputs,
+      function_execution_id: args.function_execution_id,
+      workflow_execution_id: `Wx${args.function_execution_id}`,
+      event_ts: (Date.now() / 1000).toFixed(6),
+      bot_access_token: 'xwfp-fake-workflow-token',
+    },
+  };
+}
+
+/** Sign and POST an Events API body as JSON (`x-slack-retry-num` in `options.headers` marks a redelivery). */
+export async function sendEvent(
+  url: string,
+  secret: string,
+  body: Json,
+  options: SendOptions = {},
+): Promise<SlackResponse> {
+  const raw = JSON.stringify(body);
+  const headers = {
+    'content-type': 'application/json',
+    ...signSlackRequest(secret, raw, options.timestampSeconds),
+    ...options.headers,
+  };
+  return sendRaw(url, { body: raw, headers });
+}
+
 function user(id: string, teamId: string): Json {
   const name = id.toLowerCase();
   return { id, username: name, name, team_id: teamId };

@@ -45,11 +45,14 @@ export function registerWorkflowStep(app: App, deps: SlackDeps): void {
   });
 }
 
-/** The device a workflow names, by id or by name (what a workflow builder sees); none means the default device. */
+/**
+ * The device a workflow names, by id or by name (what a workflow builder sees). None named: the default device, or
+ * the only one, as the form preselects them; the send use case refuses a missing or disconnected device in words.
+ */
 async function deviceIdFor(deps: SlackDeps, named: string | undefined): Promise<string | undefined> {
-  const wanted = named?.trim();
-  if (!wanted) return undefined;
   const devices = await deps.devices.list();
-  const byName = devices.find((d) => d.name.toLowerCase() === wanted.toLowerCase());
-  return devices.some((d) => d.id === wanted) ? wanted : (byName?.id ?? wanted);
+  const wanted = named?.trim();
+  if (!wanted) return deps.devices.defaultDeviceId ?? (devices.length === 1 ? devices[0]?.id : undefined);
+  if (devices.some((d) => d.id === wanted)) return wanted;
+  return devices.find((d) => d.name.toLowerCase() === wanted.toLowerCase())?.id ?? wanted;
 }
