@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import type { ModalView } from '@slack/types';
 import { z } from 'zod';
 import type { SendRequestInput, SendRequestOutcome } from '../../../core/send-requests.js';
 import { bound } from '../blocks/literal.js';
@@ -13,6 +14,7 @@ import {
   SEND_AGAIN_BLOCK,
   SEND_AGAIN_INPUT,
   type SendFormMetadata,
+  sendForm,
 } from '../blocks/send-form.js';
 import type { SlackDeps } from '../deps.js';
 import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
@@ -77,7 +79,12 @@ function submitSendForm(deps: SlackDeps) {
       return;
     }
     const outcome = await deps.requests.submit(input);
-    const errors = inlineErrors(outcome, input.requestedBy);
+    if (outcome.kind === 'recently-sent') {
+      // Not an error of one field: the form is shown again with the warning and a box to send it anyway.
+      await ack({ response_action: 'update', view: await repeatedForm(deps, input, view.private_metadata, outcome) });
+      return;
+    }
+    const errors = inlineErrors(outcome);
     if (errors) {
       if (outcome.kind === 'too-long-to-show') {
         deps.logger.warn(
@@ -103,7 +110,7 @@ function submitSendForm(deps: SlackDeps) {
 const MAX_ERROR = 1_000;
 
 /** The inline errors for an outcome that claimed nothing, under the field each belongs to; undefined otherwise. */
-function inlineErrors(outcome: SendRequestOutcome, requester: string): Record<string, string> | undefined {
+function inlineErrors(outcome: SendRequestOutcome): Record<string, string> | undefined {
   switch (outcome.kind) {
     case 'invalid': {
       const { recipient, device, message } = sendFormErrorWords(outcome.errors);
@@ -120,11 +127,27 @@ function inlineErrors(outcome: SendRequestOutcome, requester: string): Record<st
       return { [RECIPIENT_BLOCK]: submissionRefusalWords(outcome) };
     case 'too-long-to-show':
       return { [MESSAGE_BLOCK]: submissionRefusalWords(outcome) };
-    case 'recently-sent':
-      return { [SEND_AGAIN_BLOCK]: bound(recentlySentWords(outcome.sends, requester, Date.now()), MAX_ERROR) };
+
     default:
       return undefined;
   }
+}
+
+/** The form as submitted, with the warning that the same text went to some of its numbers minutes ago. */
+async function repeatedForm(
+  deps: SlackDeps,
+  input: SendRequestInput,
+  privateMetadata: string,
+  outcome: Extract<SendRequestOutcome, { kind: 'recently-sent' }>,
+): Promise<ModalView> {
+  return sendForm({
+    devices: await deps.devices.list(),
+    defaultDeviceId: input.form.deviceId,
+    recipient: input.form.recipient,
+    text: input.form.text,
+    metadata: parseMetadata(privateMetadata) ?? { channelId: input.channelId },
+    repeated: recentlySentWords(outcome.sends),
+  });
 }
 
 /** The form's values and where it came from, or undefined when the view cannot be read. */
