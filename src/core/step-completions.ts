@@ -132,7 +132,8 @@ export class StepCompletions {
     try {
       await this.deps.port.complete(executionId, end);
     } catch (error) {
-      // The lock runs out and the sweep tries again.
+      // Not told: free the lock for the next sweep (a crash instead leaves it to run out).
+      await store.delete(stepLockKey(executionId));
       logger.warn({ err: error, executionId }, 'could not tell Slack how a workflow step ended; the sweep will retry');
       return false;
     }

@@ -19,7 +19,7 @@ import {
 } from '../../src/core/send-requests.js';
 import type { SendService } from '../../src/core/sends.js';
 import type { Services } from '../../src/wiring/services.js';
-import { FakeWaping } from '../support/fake-waping.js';
+import { FakeWaping, WAPING_RESULTS } from '../support/fake-waping.js';
 import { ManualClock, quietLogger, RecordingNotifier, SHORT_SEND_POLICY } from '../support/fakes.js';
 import { wireTestServices } from '../support/services.js';
 
@@ -260,5 +260,56 @@ describe('SendRequests, the send use case', () => {
     use.carryOn(outcome);
     await services.idle();
     expect(waping.attempts).toHaveLength(0);
+  });
+
+  describe('the same text to the same number within ten minutes, from a new form', () => {
+    it('asks first, naming the number, when and by whom, and claims nothing; sends once confirmed', async () => {
+      const use = requests();
+      const first = await use.submit({ ...input({}, 'V0FIRST'), requestedBy: 'U0ALICE' });
+      use.carryOn(first);
+      await sends.idle();
+      const sentAt = clock.now();
+      clock.advance(4 * 60_000);
+
+      const again = { ...input({}, 'V0AGAIN'), requestedBy: 'U0BOB' };
+      expect(await use.submit(again)).toEqual({
+        kind: 'recently-sent',
+        sends: [{ to: NUMBERS[0], at: sentAt, by: 'U0ALICE' }],
+      } satisfies SendRequestOutcome);
+      expect(await claimedFor('V0AGAIN')).toBe(false);
+      // The first form submitted again is its own send: a duplicate, never a warning.
+      expect(await use.submit(input({}, 'V0FIRST'))).toMatchObject({ kind: 'duplicate' });
+
+      const confirmed = await use.submit({ ...again, sendAgain: true });
+      expect(confirmed).toMatchObject({ kind: 'sending', send: { key: keyForOrigin(TEAM, 'V0AGAIN') } });
+      use.carryOn(confirmed);
+      await sends.idle();
+      expect(waping.attempts).toHaveLength(2);
+    });
+
+    it('checks each recipient of a team send and names only those the text went to', async () => {
+      const use = requests();
+      use.carryOn(await use.submit(input({ recipient: NUMBERS[1] })));
+      await sends.idle();
+      const outcome = await use.submit(input({ recipient: NUMBERS.slice(0, 3).join('\n') }));
+      expect(outcome).toMatchObject({ kind: 'recently-sent', sends: [{ to: NUMBERS[1] }] });
+      expect(outcome.kind === 'recently-sent' && outcome.sends).toHaveLength(1);
+    });
+
+    it('does not ask after ten minutes, for another text, or about a send that failed for good', async () => {
+      const use = requests();
+      use.carryOn(await use.submit(input()));
+      await sends.idle();
+      expect(await use.submit(input({ text: 'Another text' }))).toMatchObject({ kind: 'sending' });
+      clock.advance(10 * 60_000);
+      expect(await use.submit(input())).toMatchObject({ kind: 'sending' });
+
+      waping.answer(WAPING_RESULTS.sessionDisconnected);
+      const failed = await use.submit(input({ recipient: NUMBERS[3] }));
+      use.carryOn(failed);
+      await sends.idle();
+      expect((await sends.get(failed.kind === 'sending' ? failed.send.key : ''))?.state).toBe('failed');
+      expect(await use.submit(input({ recipient: NUMBERS[3] }))).toMatchObject({ kind: 'sending' });
+    });
   });
 });
