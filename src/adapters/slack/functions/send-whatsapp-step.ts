@@ -6,7 +6,7 @@ import type { SlackDeps } from '../deps.js';
 export const SEND_STEP_CALLBACK_ID = 'send_whatsapp_message';
 
 /** The step's inputs as manifest.yml declares them; Slack checks the required ones before it runs the step. */
-const inputsSchema = z.object({
+export const stepInputsSchema = z.object({
   recipient: z.string(),
   message: z.string(),
   device: z.string().optional(),
@@ -25,7 +25,7 @@ type StepArgs = SlackEventMiddlewareArgs<'function_executed'> & AllMiddlewareArg
 export function registerWorkflowStep(app: App, deps: SlackDeps): void {
   app.function(SEND_STEP_CALLBACK_ID, { autoAcknowledge: false }, async ({ ack, body, event }: StepArgs) => {
     const executionId = event.function_execution_id;
-    const inputs = inputsSchema.safeParse(event.inputs);
+    const inputs = stepInputsSchema.safeParse(event.inputs);
     if (!inputs.success) {
       // Slack checked the manifest's types; inputs it did not check (the optional device) can still be absent.
       deps.logger.warn({ executionId }, 'workflow step with unreadable inputs');
