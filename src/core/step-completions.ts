@@ -1,6 +1,8 @@
+import { keyForWorkflowStep } from './idempotency.js';
 import { PendingIndex } from './pending-index.js';
 import type { Clock, Logger, Store } from './ports.js';
 import type { SendGroup } from './send-group.js';
+import { groupIdForOrigin } from './send-groups.js';
 import { type DeliveryStatus, type SendFailure, type SendRecord, sendKey, syncTargetOf } from './send-record.js';
 import type { SendRequestOutcome } from './send-requests.js';
 import { groupKey, PENDING_LISTS, RECORD_TTL_MS, stepKey, stepLockKey, stepOfKey } from './store-keys.js';
@@ -150,14 +152,26 @@ export class StepCompletions {
     if (executionId) await this.settle(executionId);
   }
 
+  /**
+   * What a step waits for when `follow` never ran (a crash right after the claim, and Slack gave up redelivering):
+   * its send or group, found under the ids derived from the execution id.
+   */
+  private async derivedTarget(step: StepRecord): Promise<string | undefined> {
+    const key = keyForWorkflowStep(step.teamId, step.executionId);
+    if (await this.deps.store.get(sendKey(key))) return key;
+    const group = groupKey(groupIdForOrigin(step.teamId, step.executionId));
+    return (await this.deps.store.get(group)) ? group : undefined;
+  }
+
   /** The step's end from its records, or undefined while it is still under way. */
   private async endOf(step: StepRecord): Promise<StepEnd | undefined> {
     const { store } = this.deps;
     if (step.refusal) return { ok: false, failure: step.refusal };
-    if (!step.target) return undefined;
-    let key = step.target;
-    if (step.target.startsWith(groupKey(''))) {
-      const group = await store.get<SendGroup>(step.target);
+    const target = step.target ?? (await this.derivedTarget(step));
+    if (!target) return undefined;
+    let key = target;
+    if (target.startsWith(groupKey(''))) {
+      const group = await store.get<SendGroup>(target);
       const state = group?.approval?.state;
       if (state === 'rejected' || state === 'expired' || state === 'cancelled') {
         const comment = group?.approval?.decisions.at(-1)?.comment;

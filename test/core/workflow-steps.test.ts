@@ -99,6 +99,18 @@ describe('WorkflowSteps and StepCompletions', () => {
     expect(port.told).toMatchObject([{ executionId: input.executionId, end: { ok: true } }]);
   });
 
+  it('finds the send of a step whose run stopped right after the claim, and the sweep tells its end', async () => {
+    const input = step();
+    // The run up to the claim, then a crash: the step never learnt what it waits for, and nothing was started.
+    await services.stepCompletions.begin(input.executionId, TEAM);
+    await services.requests.submit({ ...input, originId: input.executionId, source: 'workflow-step', sendAgain: true });
+    clock.advance(SHORT_SEND_POLICY.leaseMs);
+    expect(await services.sends.resumeStale()).toBe(1);
+    await services.idle();
+    expect(await services.stepCompletions.sweep()).toBe(1);
+    expect(port.told).toMatchObject([{ executionId: input.executionId, end: { ok: true, status: 'queued' } }]);
+  });
+
   it('tells the platform why, once the send fails for good', async () => {
     waping.answer(WAPING_RESULTS.sessionDisconnected);
     const input = step();
