@@ -33,6 +33,7 @@ const CONFIG = {
     { id: 'dev_support', name: 'Support line', approval: { approvers: ['U0APPROVER'], minApprovals: 1 } },
     { id: 'dev_sales', name: 'Sales' },
   ],
+  access: { users: ['U0ALICE'], userGroups: [], channels: [] },
 };
 const MANIFEST = parse(readFileSync(join(import.meta.dirname, '..', 'manifest.yml'), 'utf8'));
 
@@ -127,6 +128,17 @@ describe.each(DEPLOYED_STORES)('the workflow step on the %s store', (store) => {
     await waitFor(() => completions(h, 'completeError', executionId).length > 0, 10_000, 'the step failed');
     expect(completions(h, 'completeError', executionId)[0]?.args.error).toBe(
       'Nothing was sent. Recipient: Start the number with + and the country code, e.g. +14155552671.',
+    );
+    expect(h.waping.sendsFor(keyForWorkflowStep(TEAM, executionId))).toBe(0);
+  });
+
+  it('applies the access rules to the person the step sends for', async () => {
+    const executionId = unique('Fx');
+    const res = await sendEvent(h.eventsUrl, SIGNING_SECRET, stepEvent(executionId, { sent_by: 'U0MALLORY' }));
+    expect(res.status).toBe(200);
+    await waitFor(() => completions(h, 'completeError', executionId).length > 0, 10_000, 'the step failed');
+    expect(completions(h, 'completeError', executionId)[0]?.args.error).toContain(
+      'the person this workflow runs for may not send WhatsApp messages from this channel',
     );
     expect(h.waping.sendsFor(keyForWorkflowStep(TEAM, executionId))).toBe(0);
   });
