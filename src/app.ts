@@ -6,6 +6,8 @@ import { limitServer, serverOptions } from './adapters/http/limits.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { SlackAuth } from './adapters/slack/auth.js';
 import { cannotShowInFull } from './adapters/slack/blocks/approval-modal.js';
+import { SlackConversationPoster } from './adapters/slack/conversation-poster.js';
+import { SlackHomeSurface } from './adapters/slack/home/app-home.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
 import { SlackUserGroupDirectory } from './adapters/slack/user-group-directory.js';
@@ -37,6 +39,8 @@ export interface BotOverrides {
   parkedEventsCap?: number;
   /** How long the same text to the same number makes a form ask first (default 10 minutes; 0 turns it off). */
   sameTextWindowMs?: number;
+  /** How long a thread's poster waits for customers' replies written just before (default 1 s). */
+  inboundOrderHoldMs?: number;
 }
 
 export interface Bot {
@@ -82,7 +86,9 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     store,
     waping,
     notifier,
+    conversationNotifier: new SlackConversationPoster(web.client),
     userGroups,
+    homeSurface: new SlackHomeSurface(web.client),
     clock,
     logger,
     telemetry: metrics,
@@ -92,8 +98,9 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     parkedEventsCap: overrides.parkedEventsCap,
     sameTextWindowMs: overrides.sameTextWindowMs,
     workflowSteps: new SlackWorkflowSteps(web.client, logger),
+    inboundOrderHoldMs: overrides.inboundOrderHoldMs,
   });
-  const { sends, sendGroups, deliveries, sync, approvals, devices, requests, steps } = services;
+  const { sends, sendGroups, deliveries, sync, approvals, devices, requests, home, conversations, steps } = services;
   metrics.observe({
     backlog: () => sends.backlog(),
     pendingApprovals: () => approvals.pendingApprovals(),
@@ -112,7 +119,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     },
     version(),
   );
-  const routes = httpRoutes({ readiness, metrics, deliveries, webhookSecrets, clock, logger });
+  const routes = httpRoutes({ readiness, metrics, deliveries, conversations, sandbox, webhookSecrets, clock, logger });
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
   registerListeners(slack.app, {
     requests,
@@ -121,6 +128,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     sendGroups,
     approvals,
     devices,
+    home,
     notifier,
     access: config.file.access,
     userGroups,

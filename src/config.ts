@@ -1,29 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { channelVariable, duration, flag, milliseconds, optionalText, slackIds } from './config-values.js';
 import { CodedError, errorCode } from './core/errors.js';
 import { isKnownCountry } from './core/recipient.js';
-
-const flag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-  .default('false')
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value?.trim() ? value.trim() : undefined));
-
-const milliseconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-
-const slackIds = (prefixes: string) =>
-  z
-    .array(
-      z
-        .string()
-        .regex(new RegExp(`^[${prefixes}][A-Z0-9]+$`), `a Slack id starting with ${prefixes.split('').join(' or ')}`),
-    )
-    .default([]);
 
 const replyMode = z.enum(['all', 'final', 'none']);
 
@@ -41,15 +21,6 @@ const approvalRule = z
     path: ['minApprovals'],
   });
 
-/** `90s`, `15m`, `24h`, `7d` → milliseconds. */
-const duration = z
-  .string()
-  .regex(/^\d+\s*[smhd]$/, 'a duration such as 90s, 15m, 24h or 7d')
-  .transform((text) => {
-    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[text.slice(-1) as 's' | 'm' | 'h' | 'd'];
-    return Number.parseInt(text, 10) * unit;
-  });
-
 /** The optional CONFIG_FILE (YAML or JSON): devices, default device, who may send, status replies. */
 const configFileSchema = z
   .object({
@@ -59,9 +30,18 @@ const configFileSchema = z
     channels: z
       .record(
         z.string().regex(/^[CGD][A-Z0-9]+$/, 'a Slack channel id'),
-        z.object({ statusReplies: replyMode.optional(), approval: approvalRule.optional() }).strict(),
+        z
+          .object({
+            statusReplies: replyMode.optional(),
+            approval: approvalRule.optional(),
+            /** false: customers' replies to sends from this channel do not come back into its threads. */
+            conversations: z.boolean().optional(),
+          })
+          .strict(),
       )
       .default({}),
+    /** How long after a send its recipient's replies land in its thread. */
+    conversationWindow: duration.default(7 * 86_400_000),
     defaultDevice: z.string().min(1).optional(),
     devices: z
       .array(z.object({ id: z.string().min(1), name: z.string().min(1), approval: approvalRule.optional() }).strict())
@@ -78,6 +58,7 @@ const configFileSchema = z
       })
       .strict()
       .default({ expiresAfter: 24 * 3_600_000 }),
+    admins: slackIds('UW'), // people who see everyone's pending sends and approvals in their Home
     access: z
       .object({ users: slackIds('UW'), userGroups: slackIds('S'), channels: slackIds('CGD') })
       .strict()
@@ -115,10 +96,8 @@ const envSchema = z.object({
     'an ISO 3166 country code such as US or DE',
   ),
   CONFIG_FILE: optionalText,
-  OPS_CHANNEL: optionalText.refine(
-    (v) => v === undefined || /^[CG][A-Z0-9]+$/.test(v),
-    'a Slack channel id such as C0123ABCD',
-  ),
+  OPS_CHANNEL: channelVariable,
+  INBOX_CHANNEL: channelVariable,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEND_LEASE_MS: milliseconds(60_000),
   SWEEP_INTERVAL_MS: milliseconds(15_000),
@@ -154,6 +133,8 @@ export interface Config {
   defaultCountry?: string;
   /** Where device session alerts go. */
   opsChannel?: string;
+  /** Where customers' messages that belong to no send's thread go. */
+  inboxChannel?: string;
   logLevel: Env['LOG_LEVEL'];
   timing: { sendLeaseMs: number; sweepIntervalMs: number; deviceCacheMs: number };
   file: ConfigFile;
@@ -213,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     port: e.PORT,
     defaultCountry: e.DEFAULT_COUNTRY?.toUpperCase(),
     opsChannel: e.OPS_CHANNEL,
+    inboxChannel: e.INBOX_CHANNEL,
     logLevel: e.LOG_LEVEL,
     timing: { sendLeaseMs: e.SEND_LEASE_MS, sweepIntervalMs: e.SWEEP_INTERVAL_MS, deviceCacheMs: e.DEVICE_CACHE_MS },
     file,

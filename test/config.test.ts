@@ -118,6 +118,12 @@ describe('loadConfig', () => {
     expect(configError({ ...validEnv, PORT: port }).message).toContain('PORT');
   });
 
+  it('reads INBOX_CHANNEL as a channel id, unset by default', () => {
+    expect(loadConfig(validEnv).inboxChannel).toBeUndefined();
+    expect(loadConfig({ ...validEnv, INBOX_CHANNEL: 'C0INBOX' }).inboxChannel).toBe('C0INBOX');
+    expect(configError({ ...validEnv, INBOX_CHANNEL: '#inbox' }).message).toContain('INBOX_CHANNEL');
+  });
+
   // process.loadEnvFile keeps `NAME=` as '', and .env.example leaves every optional variable that way: this is the
   // README's `cp -n .env.example .env && npm start`.
   it('accepts .env.example as shipped, empty values meaning unset', () => {
@@ -185,6 +191,14 @@ describe('loadConfig', () => {
       expect(message).toContain('access.users.1');
     });
 
+    it('reads the admins (users who see everyone in their Home), none by default, and names a bad id', () => {
+      const path = configFile('yaml', 'admins: [U0OPS, W0LEAD]\n');
+      expect(loadConfig({ ...sandboxEnv, CONFIG_FILE: path }).file.admins).toEqual(['U0OPS', 'W0LEAD']);
+      expect(loadConfig({ ...sandboxEnv, CONFIG_FILE: configFile('yml', '') }).file.admins).toEqual([]);
+      const { message } = configError({ ...sandboxEnv, CONFIG_FILE: configFile('yaml', 'admins: [S0GROUP]\n') });
+      expect(message).toContain('admins.0');
+    });
+
     it('rejects a defaultDevice that is not among the devices', () => {
       const path = configFile('yaml', 'defaultDevice: dev_gone\ndevices:\n  - { id: dev_support, name: Support }\n');
       const { message } = configError({ ...sandboxEnv, CONFIG_FILE: path });
@@ -242,6 +256,34 @@ describe('loadConfig', () => {
     ])('rejects %s, naming the key', (_name, content, key) => {
       const { message } = configError({ ...sandboxEnv, CONFIG_FILE: configFile('json', JSON.stringify(content)) });
       expect(message).toContain(key);
+    });
+
+    it('reads conversations: the window (7 days unless set), and the channels where they are off', () => {
+      const defaults = loadConfig({ ...sandboxEnv, CONFIG_FILE: configFile('yml', '') }).file;
+      expect(defaults.conversationWindow).toBe(7 * 86_400_000);
+      const path = configFile(
+        'yaml',
+        [
+          'conversationWindow: 48h',
+          'channels:',
+          '  C0QUIET: { conversations: false }',
+          '  C0LOUD: { conversations: true }',
+        ].join('\n'),
+      );
+      const { file } = loadConfig({ ...sandboxEnv, CONFIG_FILE: path });
+      expect(file.conversationWindow).toBe(48 * 3_600_000);
+      expect(file.channels.C0QUIET?.conversations).toBe(false);
+      expect(file.channels.C0LOUD?.conversations).toBe(true);
+    });
+
+    it('names a malformed conversation window, and a conversations switch that is not true or false', () => {
+      const path = configFile(
+        'json',
+        JSON.stringify({ conversationWindow: 'a week', channels: { C0X: { conversations: 'no' } } }),
+      );
+      const { message } = configError({ ...sandboxEnv, CONFIG_FILE: path });
+      expect(message).toContain('conversationWindow');
+      expect(message).toContain('channels.C0X.conversations');
     });
 
     it('names the path of a file that cannot be read', () => {

@@ -16,7 +16,7 @@ import {
 } from './support/bot-harness.js';
 import { unique } from './support/ids.js';
 import type { SlackApiCall } from './support/slack-fake.js';
-import { functionExecutedBody, sendEvent } from './support/slack-requests.js';
+import { type FunctionExecutedArgs, functionExecuted } from './support/slack-requests.js';
 
 /*
  * The "Send a WhatsApp message" workflow step, end to end: signed `function_executed` events into the real Bolt app,
@@ -38,13 +38,13 @@ const CONFIG = {
 const MANIFEST = parse(readFileSync(join(import.meta.dirname, '..', 'manifest.yml'), 'utf8'));
 
 /** One run of the step, as Slack delivers it (the same execution id and event id on every redelivery). */
-function stepEvent(executionId: string, inputs: Record<string, unknown> = {}) {
-  return functionExecutedBody({
+function stepEvent(executionId: string, inputs: Record<string, unknown> = {}): FunctionExecutedArgs {
+  return {
     function_execution_id: executionId,
     event_id: `Ev${executionId}`,
     callback_id: 'send_whatsapp_message',
     inputs: { recipient: NUMBER, message: TEXT, sent_by: 'U0ALICE', channel: 'C0SUPPORT', ...inputs },
-  });
+  };
 }
 
 const completions = (h: Harness, method: 'completeSuccess' | 'completeError', executionId: string): SlackApiCall[] =>
@@ -64,16 +64,16 @@ describe.each(DEPLOYED_STORES)('the workflow step on the %s store', (store) => {
     const executionId = unique('Fx');
     const body = stepEvent(executionId);
     const [first, retry] = await Promise.all([
-      sendEvent(h.eventsUrl, SIGNING_SECRET, body),
-      sendEvent(h.eventsUrl, SIGNING_SECRET, body, { headers: { 'x-slack-retry-num': '1' } }),
+      functionExecuted(h.eventsUrl, SIGNING_SECRET, body),
+      functionExecuted(h.eventsUrl, SIGNING_SECRET, body, { headers: { 'x-slack-retry-num': '1' } }),
     ]);
     expect([first.status, retry.status]).toEqual([200, 200]);
     const key = keyForWorkflowStep(TEAM, executionId);
     await waitFor(() => completions(h, 'completeSuccess', executionId).length > 0, 10_000, 'the step completed');
     // A late redelivery, after the step ended, finds it done.
-    expect((await sendEvent(h.eventsUrl, SIGNING_SECRET, body, { headers: { 'x-slack-retry-num': '2' } })).status).toBe(
-      200,
-    );
+    expect(
+      (await functionExecuted(h.eventsUrl, SIGNING_SECRET, body, { headers: { 'x-slack-retry-num': '2' } })).status,
+    ).toBe(200);
     await h.bot.idle();
 
     expect(h.waping.sendsFor(key)).toBe(1);
@@ -95,7 +95,7 @@ describe.each(DEPLOYED_STORES)('the workflow step on the %s store', (store) => {
 
   it('waits for approval, and fails the step with the reason when the approver rejects it', async () => {
     const executionId = unique('Fx');
-    const res = await sendEvent(h.eventsUrl, SIGNING_SECRET, stepEvent(executionId, { device: 'Support line' }));
+    const res = await functionExecuted(h.eventsUrl, SIGNING_SECRET, stepEvent(executionId, { device: 'Support line' }));
     expect(res.status).toBe(200);
     const groupId = groupIdForOrigin(TEAM, executionId);
     await waitFor(() => h.bot.store.get(`group:${groupId}`), 10_000, 'the approval request');
@@ -123,7 +123,11 @@ describe.each(DEPLOYED_STORES)('the workflow step on the %s store', (store) => {
 
   it('fails the step at once, in plain words, when the inputs cannot be sent', async () => {
     const executionId = unique('Fx');
-    const res = await sendEvent(h.eventsUrl, SIGNING_SECRET, stepEvent(executionId, { recipient: '415 555 0161' }));
+    const res = await functionExecuted(
+      h.eventsUrl,
+      SIGNING_SECRET,
+      stepEvent(executionId, { recipient: '415 555 0161' }),
+    );
     expect(res.status).toBe(200);
     await waitFor(() => completions(h, 'completeError', executionId).length > 0, 10_000, 'the step failed');
     expect(completions(h, 'completeError', executionId)[0]?.args.error).toBe(
@@ -134,7 +138,7 @@ describe.each(DEPLOYED_STORES)('the workflow step on the %s store', (store) => {
 
   it('applies the access rules to the person the step sends for', async () => {
     const executionId = unique('Fx');
-    const res = await sendEvent(h.eventsUrl, SIGNING_SECRET, stepEvent(executionId, { sent_by: 'U0MALLORY' }));
+    const res = await functionExecuted(h.eventsUrl, SIGNING_SECRET, stepEvent(executionId, { sent_by: 'U0MALLORY' }));
     expect(res.status).toBe(200);
     await waitFor(() => completions(h, 'completeError', executionId).length > 0, 10_000, 'the step failed');
     expect(completions(h, 'completeError', executionId)[0]?.args.error).toContain(

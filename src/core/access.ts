@@ -29,3 +29,13 @@ export async function maySend(
   }
   return false;
 }
+
+/** Whether `userId` is one of `ids` directly, or a member of one of them (a group of people). */
+export async function isAmong(ids: string[], userId: string, userGroups: UserGroupDirectory): Promise<boolean> {
+  if (ids.includes(userId)) return true;
+  // People and groups of people are told apart by the directory: a person's id names no group.
+  for (const id of ids) {
+    if ((await userGroups.membersOf(id)).includes(userId)) return true;
+  }
+  return false;
+}

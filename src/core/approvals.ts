@@ -1,4 +1,4 @@
-import type { UserGroupDirectory } from './access.js';
+import { isAmong, type UserGroupDirectory } from './access.js';
 import { withApproverDecision, withCancellation, withExpiry } from './approval-decisions.js';
 import type { BackgroundWork } from './background.js';
 import type { MessageSync } from './message-sync.js';
@@ -52,12 +52,7 @@ export class ApprovalService {
 
   /** Whether `userId` is one of the rule's approvers, directly or through a user group. */
   async isApprover(rule: ApprovalRule, userId: string): Promise<boolean> {
-    if (rule.approvers.includes(userId)) return true;
-    // Approvers are people and groups of people, told apart by the directory: a person's id names no group.
-    for (const id of rule.approvers) {
-      if ((await this.deps.userGroups.membersOf(id)).includes(userId)) return true;
-    }
-    return false;
+    return isAmong(rule.approvers, userId, this.deps.userGroups);
   }
 
   /** Whether `userId` may open the review of a pending request (and why not, as a code). */

@@ -36,6 +36,8 @@ export class MessageSync {
       instanceId: string;
       /** How long a lock holder may take before another replica assumes it died. */
       lockMs: number;
+      /** Told (without waiting) each time a sync target's message was brought up to date (open Homes show it). */
+      onRendered?: (target: string) => void;
     },
   ) {
     this.behind = new PendingIndex(deps.store, PENDING_LISTS.syncBehind, deps.clock);
@@ -167,6 +169,7 @@ export class MessageSync {
           s && s.renderedVersion < send.version ? { ...s, renderedVersion: send.version } : undefined,
         );
       }
+      this.deps.onRendered?.(target);
     }
   }
 }

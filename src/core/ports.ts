@@ -1,4 +1,5 @@
 import { CodedError } from './errors.js';
+import type { InboundOutcome } from './inbound.js';
 import type { MessageRef } from './message-ref.js';
 import type { DeviceAlert, Notice, ThreadNote } from './notices.js';
 import type { SendGroup } from './send-group.js';
@@ -192,6 +193,13 @@ export type WebhookResult =
  * the pending sends is read from the store when scraped). Never pass phone numbers, text or
  * unbounded ids: every argument becomes a label. Implemented by the metrics adapter.
  */
+/**
+ * Told when something was claimed for `requestedBy`: a send outside any group (`target`: its key), or a group
+ * (`group:<id>`), at `at`. Each kind of claim calls it in the one place that claims it (SendDelivery.claim,
+ * SendGroups.create); the Homes list the person's claims.
+ */
+export type ClaimListener = (requestedBy: string, target: string, at: number) => Promise<void>;
+
 export interface Telemetry {
   /** A send was settled for good: WAPing accepted it, or it failed (refused, or unanswered too long). */
   sendSettled(outcome: 'accepted' | 'failed'): void;
@@ -211,6 +219,8 @@ export interface Telemetry {
   sweepFinished(seconds: number, ok: boolean): void;
   /** A parked webhook event (for a message this bot does not know) was dropped because more than the cap were parked. */
   parkedEventDropped(): void;
+  /** A customer's message was handled: posted in a thread or the inbox, a redelivery, or posted nowhere. */
+  inboundMessage(outcome: InboundOutcome): void;
 }
 
 /** Telemetry that records nothing: the default where no metrics are wired. */
@@ -224,4 +234,5 @@ export const noTelemetry: Telemetry = {
   slackApiError: () => {},
   sweepFinished: () => {},
   parkedEventDropped: () => {},
+  inboundMessage: () => {},
 };

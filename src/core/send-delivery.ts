@@ -3,6 +3,7 @@ import { backoffDelayMs } from './backoff.js';
 import type { MessageSync } from './message-sync.js';
 import type { PendingIndex } from './pending-index.js';
 import {
+  type ClaimListener,
   type Clock,
   type Logger,
   noTelemetry,
@@ -35,12 +36,14 @@ export interface SendDeps {
   onDeviceSession?: (deviceId: string, connected: boolean) => Promise<void>;
   /** Told once WAPing's message id is saved, so status webhooks that arrived first can be applied. */
   onMessageKnown?: (messageId: string) => Promise<void>;
-  /** Told of each send this process claimed (the same-text warning notes it). */
-  onClaimed?: (send: SendRecord) => Promise<void>;
+  /** Told of every send this process claimed, grouped or not (the same-text warning notes it). */
+  onSendClaimed?: (send: SendRecord) => Promise<void>;
   /** Told of each send this process settled for good (a workflow step waiting for it ends). */
   onSettled?: (send: SendRecord) => Promise<void>;
   /** Counts settled sends. */
   telemetry?: Telemetry;
+  /** Told when a send outside any group was claimed (a group's sends show under their group). */
+  onClaimed?: ClaimListener;
 }
 
 /**
@@ -73,11 +76,12 @@ export class SendDelivery {
     // the sweep drops, rather than a claimed send that nobody would ever resume.
     await this.outbox.add(draft.key);
     const claim = await store.claim(sendKey(draft.key), record, RECORD_TTL_MS);
+    if (claim.claimed && !draft.groupId) await this.deps.onClaimed?.(draft.requestedBy, draft.key, now);
     this.deps.logger.info(
       { sendKey: draft.key, accepted: claim.claimed },
       claim.claimed ? 'send claimed' : 'duplicate send request',
     );
-    if (claim.claimed) await this.deps.onClaimed?.(claim.value);
+    if (claim.claimed) await this.deps.onSendClaimed?.(claim.value);
     return { accepted: claim.claimed, send: claim.value };
   }
 

@@ -2,7 +2,15 @@ import type { BackgroundWork } from './background.js';
 import { derivedUuid } from './idempotency.js';
 import type { MessageSync } from './message-sync.js';
 import { PendingIndex } from './pending-index.js';
-import { type Clock, type Logger, noTelemetry, type SendNotifier, type Store, type Telemetry } from './ports.js';
+import {
+  type ClaimListener,
+  type Clock,
+  type Logger,
+  noTelemetry,
+  type SendNotifier,
+  type Store,
+  type Telemetry,
+} from './ports.js';
 import { type ApprovalRule, groupKey, type SendGroup } from './send-group.js';
 import { sendDraft } from './send-records.js';
 import type { SendService } from './sends.js';
@@ -43,6 +51,8 @@ export class SendGroups {
       logger: Logger;
       /** Counts requests and their outcomes. */
       telemetry?: Telemetry;
+      /** Told when a group was claimed (as `group:<id>`) for its requester. */
+      onClaimed?: ClaimListener;
     },
   ) {
     this.pending = new PendingIndex(deps.store, PENDING_LISTS.groups, deps.clock);
@@ -68,6 +78,7 @@ export class SendGroups {
     await this.pending.add(group.id);
     const claim = await store.claim(groupKey(group.id), group, RECORD_TTL_MS);
     if (claim.claimed && rule) this.telemetry.approvalRequested();
+    if (claim.claimed) await this.deps.onClaimed?.(group.requestedBy, groupKey(group.id), now);
     return { accepted: claim.claimed, group: claim.value };
   }
 

@@ -27,6 +27,10 @@ export const stepLockKey = (executionId: string): string => `step-lock:${executi
 export const recentKey = (hash: string): string => `recent:${hash}`;
 /** A device's last reported session. */
 export const deviceKey = (deviceId: string): string => `device:${deviceId}`;
+/** A person's latest sends and groups (a pending-style list scored by claim time), for their App Home. */
+export const homeSendsKey = (userId: string): string => `home:sends:${userId}`;
+/** Present, with a TTL, while a person has recently opened their App Home. */
+export const homeOpenedKey = (userId: string): string => `home:opened:${userId}`;
 
 /** Pending lists (see PendingIndex): what the sweep resumes. */
 export const PENDING_LISTS = {
@@ -49,3 +53,15 @@ export const PARKING_TICKET_KEY = 'parking:ticket';
 export const parkingSlotKey = (place: number): string => `parking:slot:${place}`;
 /** The webhook ids parked for one WAPing message id, in the order they were parked. */
 export const parkedKey = (messageId: string): string => `parking:message:${messageId}`;
+
+// Conversations (see Conversations): customers' replies and where they land.
+/** The latest send to one number through one device, by a hash of both (the number is not written in the key). */
+export const conversationKey = (hash: string): string => `conversation:${hash}`;
+/** Guard: WAPing's received message `<id>` on device `<deviceId>` is being posted, by the webhook id that holds it. */
+export const inboundKey = (deviceId: string, messageId: string): string => `inbound:${deviceId}:${messageId}`;
+/** Received messages waiting to be posted in one thread (or inbox), scored by when the customer sent them. */
+export const inboundLaneKey = (lane: string): string => `inbound-lane:${lane}`;
+/** Which replica posts into one thread now. */
+export const inboundLockKey = (lane: string): string => `inbound-lock:${lane}`;
+/** Webhook ids of received messages recorded but not yet posted. */
+export const INBOUND_PENDING = 'inbound:pending';

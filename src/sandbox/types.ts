@@ -91,6 +91,11 @@ export interface WapingSandboxOptions {
   webhookRetryDelayMs?: number;
   /** Ids and outcomes only, never numbers or text. */
   logger?: Logger;
+  /**
+   * The sandbox plays the customer: this long after an accepted text that ends with `?`, it answers with a
+   * `message.received` quoting it (when webhooks are automatic). Default 3000 ms.
+   */
+  customerReplyDelayMs?: number;
 }
 
 export interface EmitOptions {

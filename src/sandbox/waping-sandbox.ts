@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SandboxCustomer } from './customer.js';
 import {
   answer,
   errorBody,
@@ -45,6 +46,8 @@ export class WapingSandbox {
   readonly requests: SandboxRequest[] = [];
   /** Every webhook delivery attempt that was made, automatic or emitted. */
   readonly deliveries: SandboxDelivery[];
+  /** The customer: answers questions, and sends any message on request (`receive`, `POST /sandbox/inbound`). */
+  readonly customer: SandboxCustomer;
 
   readonly #options: WapingSandboxOptions;
   readonly #devices: Map<string, SandboxDevice>;
@@ -64,6 +67,7 @@ export class WapingSandbox {
     this.#options = options;
     this.#webhooks = new SandboxWebhookSender(options, this.#timers);
     this.deliveries = this.#webhooks.deliveries;
+    this.customer = new SandboxCustomer(options, this.#webhooks, this.#timers, () => this.devices());
     this.#devices = new Map((options.devices ?? defaultDevices).map((device) => [device.id, { ...device }]));
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
@@ -165,6 +169,7 @@ export class WapingSandbox {
     if (body === undefined) return answer(res, { status: 413, body: errorBody('VALIDATION', 'Body too large') });
 
     if (req.method === 'POST' && path === '/v1/messages') return this.#sendMessage(req, res, body);
+    if (req.method === 'POST' && path === '/sandbox/inbound') return this.customer.handle(req, res, body);
 
     if (!this.#authorized(req)) return answer(res, unauthorized());
     if (req.method === 'GET' && path === '/v1/devices') {
@@ -227,16 +232,10 @@ export class WapingSandbox {
     const id = newId('msg');
     const response = { id, status: 'queued', deviceId: device.id };
     this.#stored.set(key, { body, status: 200, response: JSON.stringify(response) });
-    this.#messages.push({
-      id,
-      key,
-      deviceId: device.id,
-      to: parsed.to,
-      type: parsed.type,
-      text: parsed.text,
-      at: Date.now(),
-    });
-    this.#webhooks.scheduleDeliveryEvents({ messageId: id, deviceId: device.id, to: parsed.to });
+    const { to, type, text } = parsed;
+    this.#messages.push({ id, key, deviceId: device.id, to, type, text, at: Date.now() });
+    this.#webhooks.scheduleDeliveryEvents({ messageId: id, deviceId: device.id, to });
+    this.customer.onSent({ id, deviceId: device.id, to, type, text });
     settle('accepted', { status: 200, body: response });
   }
 

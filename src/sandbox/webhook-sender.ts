@@ -48,8 +48,8 @@ export class SandboxWebhookSender {
     });
   }
 
-  /** Deliver one event, redelivering with the same webhook-id while the receiver answers non-2xx. */
-  deliverWithRetries(type: string, data: unknown): void {
+  /** Deliver one event, redelivering with the same webhook-id while the receiver answers non-2xx; its webhook-id. */
+  deliverWithRetries(type: string, data: unknown): string {
     const id = newId('evt');
     const attempts = this.#options.webhookAttempts ?? 4;
     const attempt = async (n: number): Promise<void> => {
@@ -60,6 +60,7 @@ export class SandboxWebhookSender {
       }
     };
     void attempt(1);
+    return id;
   }
 
   /** One signed POST to the webhook URL; the receiver's status, or undefined when there was none to reach. */

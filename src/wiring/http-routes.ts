@@ -1,21 +1,28 @@
 import type { CustomRoute } from '@slack/bolt';
 import type { PrometheusMetrics } from '../adapters/metrics/prometheus.js';
 import { webhookHandler } from '../adapters/waping/webhook-route.js';
+import type { Conversations } from '../core/conversations.js';
 import type { DeliveryService } from '../core/deliveries.js';
 import type { Clock, Logger } from '../core/ports.js';
 import type { Readiness } from '../readiness.js';
+import type { WapingSandbox } from '../sandbox/waping-sandbox.js';
 
-/** The HTTP routes the bot serves beside Slack's: liveness, readiness, WAPing's webhooks and metrics. */
+/**
+ * The HTTP routes the bot serves beside Slack's: liveness, readiness, WAPing's webhooks and metrics; and, in
+ * sandbox mode only, `/sandbox/inbound`, where the sandbox's customer sends any message.
+ */
 export function httpRoutes(parts: {
   readiness: Readiness;
   metrics: PrometheusMetrics;
   deliveries: DeliveryService;
+  conversations: Conversations;
+  sandbox?: WapingSandbox;
   webhookSecrets: string[];
   clock: Clock;
   logger: Logger;
 }): CustomRoute[] {
-  const { readiness, metrics, deliveries, webhookSecrets, clock, logger } = parts;
-  return [
+  const { readiness, metrics, deliveries, conversations, sandbox, webhookSecrets, clock, logger } = parts;
+  const routes: CustomRoute[] = [
     {
       path: '/healthz',
       method: ['GET'],
@@ -28,8 +35,20 @@ export function httpRoutes(parts: {
     {
       path: '/waping/webhooks',
       method: ['POST'],
-      handler: webhookHandler({ secrets: webhookSecrets, clock, logger, telemetry: metrics, deliveries }),
+      handler: webhookHandler({
+        secrets: webhookSecrets,
+        clock,
+        logger,
+        telemetry: metrics,
+        deliveries,
+        inbound: conversations,
+      }),
     },
     { path: '/metrics', method: ['GET'], handler: metrics.handler() },
   ];
+  if (sandbox) {
+    const { customer } = sandbox;
+    routes.push({ path: '/sandbox/inbound', method: ['POST'], handler: (req, res) => customer.handle(req, res) });
+  }
+  return routes;
 }

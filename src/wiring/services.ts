@@ -4,11 +4,14 @@ import type { UserGroupDirectory } from '../core/access.js';
 import type { ApprovalPolicy } from '../core/approval-policy.js';
 import { ApprovalService } from '../core/approvals.js';
 import { BackgroundWork } from '../core/background.js';
+import { Conversations } from '../core/conversations.js';
 import { DeliveryService } from '../core/deliveries.js';
 import { DeviceHealth, reportedDeviceStates } from '../core/device-health.js';
 import { DeviceDirectory } from '../core/devices.js';
+import { HomeFeed, type HomeSurface } from '../core/home-feed.js';
+import type { ConversationNotifier } from '../core/inbound.js';
 import { MessageSync } from '../core/message-sync.js';
-import type { Clock, Logger, SendNotifier, Store, Telemetry, WapingPort } from '../core/ports.js';
+import type { ClaimListener, Clock, Logger, SendNotifier, Store, Telemetry, WapingPort } from '../core/ports.js';
 import { RecentSends } from '../core/recent-sends.js';
 import { SendGroups } from '../core/send-groups.js';
 import { type CannotShowInFull, SendRequests } from '../core/send-requests.js';
@@ -24,8 +27,12 @@ export interface ServiceParts {
   notifier: SendNotifier;
   /** Tells the chat platform how a workflow step ended. */
   workflowSteps: WorkflowStepPort;
+  /** Posts customers' replies. */
+  conversationNotifier: ConversationNotifier;
   /** User-group membership, for approvers named by group. */
   userGroups: UserGroupDirectory;
+  /** Where each person's Home is shown. */
+  homeSurface: HomeSurface;
   clock: Clock;
   logger: Logger;
   telemetry: Telemetry;
@@ -37,6 +44,8 @@ export interface ServiceParts {
   parkedEventsCap?: number;
   /** How long the same text to the same number makes a form ask first (default 10 minutes; 0 turns it off). */
   sameTextWindowMs?: number;
+  /** How long a thread's poster waits for replies written just before (default 1 s). */
+  inboundOrderHoldMs?: number;
 }
 
 export interface Services {
@@ -47,30 +56,33 @@ export interface Services {
   sends: SendService;
   sendGroups: SendGroups;
   approvals: ApprovalService;
+  /** Customers' replies: recorded, routed to a send's thread or the inbox, posted in order. */
+  conversations: Conversations;
   /** The send use case: a submitted form to a claimed send or group. */
   requests: SendRequests;
-  /** The workflow step: a step's run to a claimed send or group. */
+  /** The workflow step (a run to a claimed send or group), and telling the platform each step's end once. */
   steps: WorkflowSteps;
-  /** Tells the platform each workflow step's end, once (also from the sweep). */
   stepCompletions: StepCompletions;
-  /** Work started after an answer by the groups, approvals and Slack syncs. */
+  /** Work started after an answer by the groups, approvals, message syncs, Home refreshes and customers' replies. */
   background: BackgroundWork;
+  /** Each person's Home (read model). */
+  home: HomeFeed;
   /**
-   * Wait for the background work started so far (groups, approvals and syncs, sends, webhooks, syncs again). Work
-   * in one service starts work in the next, so callers that need quiet call it a few times.
+   * Wait for the background work started so far (groups, approvals, syncs and replies; sends; webhooks; the first
+   * again). Work in one service starts work in the next, so callers that need quiet call it a few times.
    */
   idle(): Promise<void>;
 }
 
 /**
- * The core services, each built from those before it: the Slack messages (sync), device sessions and the device
- * list, delivery statuses, sends, send groups, approvals. The device list reads reported sessions from the store itself, so
+ * The core services, each built from those before it: the device list, the Homes (read model), the messages
+ * (sync, which updates open Homes), device sessions, delivery statuses, customers' replies, sends, send groups,
+ * approvals, the send use case. The device list reads reported sessions from the store itself, so
  * the session tracker can name devices through the list without either waiting for the other.
  */
 export function wireServices(parts: ServiceParts): Services {
   const { config, store, waping, notifier, clock, logger, telemetry, instanceId } = parts;
   const background = new BackgroundWork(logger);
-  const sync = new MessageSync({ store, notifier, background, clock, logger, instanceId, lockMs: 2 * 60_000 });
   const devices = new DeviceDirectory(
     waping,
     clock,
@@ -82,6 +94,28 @@ export function wireServices(parts: ServiceParts): Services {
     logger,
     { states: (ids) => reportedDeviceStates(store, ids) },
   );
+  const home = new HomeFeed({
+    store,
+    devices,
+    userGroups: parts.userGroups,
+    surface: parts.homeSurface,
+    background,
+    clock,
+    logger,
+    admins: config.file.admins,
+  });
+  const onClaimed: ClaimListener = (requestedBy, target, at) => home.remember(requestedBy, target, at);
+  const onRendered = (target: string) => home.changed(target);
+  const sync = new MessageSync({
+    store,
+    notifier,
+    background,
+    clock,
+    logger,
+    instanceId,
+    lockMs: 2 * 60_000,
+    onRendered,
+  });
   const health = new DeviceHealth({
     store,
     notifier,
@@ -101,6 +135,23 @@ export function wireServices(parts: ServiceParts): Services {
       (Object.hasOwn(config.file.channels, channelId) ? config.file.channels[channelId]?.statusReplies : undefined) ??
       config.file.statusReplies,
     parkedEventsCap: parts.parkedEventsCap,
+    telemetry,
+  });
+  const conversations = new Conversations({
+    store,
+    notifier: parts.conversationNotifier,
+    background,
+    clock,
+    logger,
+    instanceId,
+    windowMs: config.file.conversationWindow,
+    inboxChannel: config.inboxChannel,
+    conversationsOn: (channelId) =>
+      (Object.hasOwn(config.file.channels, channelId) ? config.file.channels[channelId]?.conversations : undefined) ??
+      true,
+    // A name only decorates the inbox message: WAPing being away must not hold the message back.
+    deviceName: async (id) => (await devices.find(id).catch(() => undefined))?.name ?? id,
+    orderHoldMs: parts.inboundOrderHoldMs,
     telemetry,
   });
   const recent = new RecentSends(store, clock, parts.sameTextWindowMs);
@@ -124,12 +175,16 @@ export function wireServices(parts: ServiceParts): Services {
           source: 'send',
         });
     },
-    onMessageKnown: (messageId) => deliveries.onMessageKnown(messageId),
-    onClaimed: (send) => recent.record(send),
+    onMessageKnown: async (messageId) => {
+      await deliveries.onMessageKnown(messageId);
+      await conversations.noteSend(messageId);
+    },
+    onSendClaimed: (send) => recent.record(send),
     onSettled: (send) => stepCompletions.onSendSettled(send),
     telemetry,
+    onClaimed,
   });
-  const sendGroups = new SendGroups({ store, sends, sync, notifier, background, clock, logger, telemetry });
+  const sendGroups = new SendGroups({ store, sends, sync, notifier, background, clock, logger, telemetry, onClaimed });
   const approvals = new ApprovalService({
     sendGroups,
     background,
@@ -162,10 +217,12 @@ export function wireServices(parts: ServiceParts): Services {
     sends,
     sendGroups,
     approvals,
+    conversations,
     requests,
     steps,
     stepCompletions,
     background,
+    home,
     async idle() {
       await background.idle();
       await sends.idle();

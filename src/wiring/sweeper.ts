@@ -14,7 +14,7 @@ export class Sweeper {
   constructor(
     private readonly services: Pick<
       Services,
-      'sends' | 'deliveries' | 'sync' | 'approvals' | 'sendGroups' | 'stepCompletions'
+      'sends' | 'deliveries' | 'sync' | 'approvals' | 'sendGroups' | 'conversations' | 'stepCompletions'
     >,
     private readonly deps: {
       logger: Logger;
@@ -49,13 +49,13 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<void> {
-    const { sends, deliveries, sync, approvals, sendGroups, stepCompletions } = this.services;
+    const { sends, deliveries, sync, approvals, sendGroups, conversations, stepCompletions } = this.services;
     const { logger } = this.deps;
     const started = performance.now();
     let ok = true;
     try {
       const resumed = await sends.resumeStale();
-      const reapplied = await deliveries.resumeInbox();
+      const reapplied = (await deliveries.resumeInbox()) + (await conversations.resume());
       const behind = await sync.resumeBehind();
       const groupsMoved = (await approvals.sweep()) + (await sendGroups.sweep());
       const stepsEnded = await stepCompletions.sweep();

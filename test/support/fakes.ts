@@ -1,6 +1,7 @@
 import { threadNoteWords } from '../../src/adapters/slack/wording/approvals.js';
 import { deviceAlertWords, noticeWords } from '../../src/adapters/slack/wording/notices.js';
 import type { Words } from '../../src/adapters/slack/wording/words.js';
+import type { ConversationNotifier, InboundMessage, InboundTarget } from '../../src/core/inbound.js';
 import type { DeviceAlert, Notice, ThreadNote } from '../../src/core/notices.js';
 import {
   type Clock,
@@ -215,3 +216,12 @@ export const SHORT_SEND_POLICY: SendPolicy = {
   maxDelayMs: 1_000,
   giveUpAfterMs: 60 * 60 * 1000,
 };
+
+/** The chat side of conversations, in memory: each customer's message it was asked to post, in order. */
+export class RecordingConversationNotifier implements ConversationNotifier {
+  readonly posted: Array<{ target: InboundTarget; message: InboundMessage }> = [];
+
+  async postInbound(target: InboundTarget, message: InboundMessage): Promise<void> {
+    this.posted.push({ target, message });
+  }
+}

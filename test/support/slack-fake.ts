@@ -120,6 +120,10 @@ export interface SlackFake {
   threadReplies(channel: string, ts: string): SlackApiCall[];
   /** The current state of a view opened through the fake. */
   view(id: string): FakeView | undefined;
+  /** The modals opened so far (views.open / views.push), oldest first, as they are now. */
+  openedViews(): FakeView[];
+  /** The Home tab last published (views.publish) for a user, or undefined if none was. */
+  homeOf(userId: string): FakeView | undefined;
   /** The DM channel id conversations.open returns for a user (stable: `D` + the user id without its first letter). */
   dmChannelFor(userId: string): string;
   /** Make chat.postMessage / chat.update / chat.postEphemeral to `channel` answer `{ ok: false, error }`. */
@@ -148,6 +152,7 @@ class SlackFakeServer {
   readonly responses: ResponseUrlPost[] = [];
   private readonly messageState = new Map<string, FakeMessage>();
   private readonly views = new Map<string, FakeView>();
+  private readonly homes = new Map<string, FakeView>();
   private readonly openedDms = new Set<string>();
   /** Function executions completed (functions.completeSuccess / completeError). */
   private readonly completedFunctions = new Set<string>();
@@ -243,6 +248,8 @@ class SlackFakeServer {
         return this.openView(method, args);
       case 'views.update':
         return this.updateView(args);
+      case 'views.publish':
+        return this.publishView(args);
       case 'conversations.open':
         return this.openConversation(args);
       case 'users.info':
@@ -363,6 +370,31 @@ class SlackFakeServer {
     };
   }
 
+  /** Slack keeps one Home view per user (and app), replaced by each publish; `hash`, when given, must be current. */
+  private publishView(args: SlackArgs): SlackArgs {
+    const userId = String(args.user_id ?? '');
+    if (!isUserId(userId)) return { ok: false, error: 'invalid_arguments' };
+    if (!isObject(args.view) || args.view.type !== 'home') return { ok: false, error: 'invalid_arguments' };
+    if (Array.isArray(args.view.blocks) && args.view.blocks.length > 100) return { ok: false, error: 'invalid_blocks' };
+    const current = this.homes.get(userId);
+    if (args.hash !== undefined && current !== undefined && args.hash !== current.hash) {
+      return { ok: false, error: 'hash_conflict' };
+    }
+    this.viewCounter += 1;
+    const id = current?.id ?? `V${String(this.viewCounter).padStart(8, '0')}`;
+    const view = { ...this.renderView(id, args.view, null), type: 'home' };
+    this.homes.set(userId, view);
+    return { ok: true, view };
+  }
+
+  openedViews(): FakeView[] {
+    return [...this.views.values()];
+  }
+
+  homeOf(userId: string): FakeView | undefined {
+    return this.homes.get(userId);
+  }
+
   private openConversation(args: SlackArgs): SlackArgs {
     const users = String(args.users ?? '')
       .split(',')
@@ -444,6 +476,7 @@ class SlackFakeServer {
     this.responses.length = 0;
     this.messageState.clear();
     this.views.clear();
+    this.homes.clear();
     this.openedDms.clear();
     this.completedFunctions.clear();
     this.channelFailures.clear();
@@ -482,6 +515,8 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
           call.args.thread_ts === ts,
       ),
     view: (id) => fake.view(id),
+    homeOf: (userId) => fake.homeOf(userId),
+    openedViews: () => fake.openedViews(),
     dmChannelFor: (userId) => fake.dmChannelFor(userId),
     failChannel: (channel, error) => fake.failChannel(channel, error),
     rateLimit: (method, limit) => fake.rateLimit(method, limit),

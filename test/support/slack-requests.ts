@@ -318,69 +318,129 @@ export async function blockSuggestion(
   return sendPayload(url, secret, blockSuggestionPayload(args), options);
 }
 
+/**
+ * An Events API request (`event_callback`) as Slack sends it: a JSON body, signed like the rest. Bolt acknowledges
+ * events before their listener runs, so the answer is 200 whatever the listener does (except `function_executed`,
+ * which its listener acknowledges).
+ */
+export async function eventCallback(
+  url: string,
+  secret: string,
+  event: Json,
+  options: SendOptions & { team_id?: string; event_id?: string } = {},
+): Promise<SlackResponse> {
+  const teamId = options.team_id ?? DEFAULT_TEAM_ID;
+  const body = JSON.stringify({
+    token: VERIFICATION_TOKEN,
+    team_id: teamId,
+    api_app_id: DEFAULT_API_APP_ID,
+    event: { event_ts: nowActionTs(), ...event },
+    type: 'event_callback',
+    // Slack keeps an event's id on its redeliveries; a new one per event otherwise.
+    event_id: options.event_id ?? `Ev${randomBytes(6).toString('hex').toUpperCase()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [{ team_id: teamId, user_id: 'U0BOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  });
+  const headers = {
+    'content-type': 'application/json',
+    ...signSlackRequest(secret, body, options.timestampSeconds),
+    ...options.headers,
+  };
+  return sendRaw(url, { body, headers });
+}
+
+/** `app_home_opened` for `user_id` on the Home tab (or the Messages tab). */
+export function appHomeOpened(
+  url: string,
+  secret: string,
+  args: { user_id: string; tab?: 'home' | 'messages' },
+): Promise<SlackResponse> {
+  return eventCallback(url, secret, {
+    type: 'app_home_opened',
+    user: args.user_id,
+    channel: `D${args.user_id.slice(1)}`,
+    tab: args.tab ?? 'home',
+  });
+}
+
+export interface MessageShortcutArgs {
+  callback_id: string;
+  user_id: string;
+  channel_id: string;
+  /** The message the shortcut was chosen on: its text as Slack stores it (mrkdwn, escaped). */
+  message: { text: string; user?: string; ts?: string } & Json;
+  team_id?: string;
+  trigger_id?: string;
+  response_url?: string;
+}
+
+/** A message shortcut (`message_action`): someone chose the app's entry in a message's menu. */
+export function messageShortcutPayload(args: MessageShortcutArgs): Json {
+  const teamId = args.team_id ?? DEFAULT_TEAM_ID;
+  const ts = args.message.ts ?? nowActionTs();
+  return {
+    type: 'message_action',
+    token: VERIFICATION_TOKEN,
+    action_ts: nowActionTs(),
+    team: { id: teamId, domain: DEFAULT_TEAM_DOMAIN },
+    user: user(args.user_id, teamId),
+    channel: { id: args.channel_id, name: args.channel_id.startsWith('D') ? 'directmessage' : 'general' },
+    is_enterprise_install: false,
+    enterprise: null,
+    callback_id: args.callback_id,
+    trigger_id: args.trigger_id ?? newTriggerId(),
+    response_url: args.response_url ?? UNSET_RESPONSE_URL,
+    message_ts: ts,
+    message: { type: 'message', user: 'U0SOMEONE', team: teamId, ...args.message, ts },
+  };
+}
+
+export function messageShortcut(url: string, secret: string, args: MessageShortcutArgs): Promise<SlackResponse> {
+  return sendPayload(url, secret, messageShortcutPayload(args));
+}
+
 export interface FunctionExecutedArgs {
   /** Slack's id for this run of the step (`Fx…`): the same on every redelivery of the event. */
   function_execution_id: string;
   callback_id: string;
   inputs: Json;
   team_id?: string;
-  /** Distinct per delivery attempt when omitted; Slack keeps it on redeliveries (then pass it). */
+  /** Slack keeps it on redeliveries: pass the same one to redeliver. */
   event_id?: string;
 }
 
 /**
- * An Events API `event_callback` carrying `function_executed`: a workflow reached a step of this app. Sent as JSON,
- * as Slack sends events; `bot_access_token` is the short-lived token Slack issues for the run.
+ * `function_executed`: a workflow reached a step of this app. `bot_access_token` is the short-lived token Slack
+ * issues for the run; `x-slack-retry-num` in `options.headers` marks a redelivery.
  */
-export function functionExecutedBody(args: FunctionExecutedArgs): Json {
-  const teamId = args.team_id ?? DEFAULT_TEAM_ID;
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    token: VERIFICATION_TOKEN,
-    team_id: teamId,
-    api_app_id: DEFAULT_API_APP_ID,
-    type: 'event_callback',
-    event_id: args.event_id ?? `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
-    event_time: now,
-    authorizations: [{ team_id: teamId, user_id: 'U0BOT', is_bot: true, is_enterprise_install: false }],
-    is_ext_shared_channel: false,
-    event: {
-      type: 'function_executed',
-      function: {
-        id: 'Fn0STEP',
-        callback_id: args.callback_id,
-        title: 'Send a WhatsApp message',
-        type: 'app',
-        app_id: DEFAULT_API_APP_ID,
-        input_parameters: [],
-        output_parameters: [],
-        date_created: now,
-        date_updated: now,
-        date_deleted: 0,
-      },
-      inputs: args.inputs,
-      function_execution_id: args.function_execution_id,
-      workflow_execution_id: `Wx${args.function_execution_id}`,
-      event_ts: (Date.now() / 1000).toFixed(6),
-      bot_access_token: 'xwfp-fake-workflow-token',
-    },
-  };
-}
-
-/** Sign and POST an Events API body as JSON (`x-slack-retry-num` in `options.headers` marks a redelivery). */
-export async function sendEvent(
+export function functionExecuted(
   url: string,
   secret: string,
-  body: Json,
+  args: FunctionExecutedArgs,
   options: SendOptions = {},
 ): Promise<SlackResponse> {
-  const raw = JSON.stringify(body);
-  const headers = {
-    'content-type': 'application/json',
-    ...signSlackRequest(secret, raw, options.timestampSeconds),
-    ...options.headers,
+  const now = Math.floor(Date.now() / 1000);
+  const event = {
+    type: 'function_executed',
+    function: {
+      id: 'Fn0STEP',
+      callback_id: args.callback_id,
+      title: 'Send a WhatsApp message',
+      type: 'app',
+      app_id: DEFAULT_API_APP_ID,
+      input_parameters: [],
+      output_parameters: [],
+      date_created: now,
+      date_updated: now,
+      date_deleted: 0,
+    },
+    inputs: args.inputs,
+    function_execution_id: args.function_execution_id,
+    workflow_execution_id: `Wx${args.function_execution_id}`,
+    bot_access_token: 'xwfp-fake-workflow-token',
   };
-  return sendRaw(url, { body: raw, headers });
+  return eventCallback(url, secret, event, { ...options, team_id: args.team_id, event_id: args.event_id });
 }
 
 function user(id: string, teamId: string): Json {

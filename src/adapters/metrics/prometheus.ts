@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { InboundOutcome } from '../../core/inbound.js';
 import type { Device, Logger, Telemetry, WapingRequestOutcome, WebhookResult } from '../../core/ports.js';
 import { withDeadline } from '../../deadline.js';
 
@@ -73,6 +74,12 @@ export class PrometheusMetrics implements Telemetry {
   private readonly parkedDropped = new Counter({
     name: 'waping_bot_webhook_parked_dropped_total',
     help: 'Webhook events for unknown messages dropped unapplied because more than the cap were parked',
+    registers: [this.registry],
+  });
+  private readonly inbound = new Counter({
+    name: 'waping_bot_inbound_messages_total',
+    help: "Customers' messages received, by outcome: posted in a send's thread or the inbox, a redelivery, or posted nowhere",
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
   private readonly sweeps = new Histogram({
@@ -163,6 +170,10 @@ export class PrometheusMetrics implements Telemetry {
 
   parkedEventDropped(): void {
     this.parkedDropped.inc();
+  }
+
+  inboundMessage(outcome: InboundOutcome): void {
+    this.inbound.inc({ outcome });
   }
 
   /** The exposition text, with the state gauges read now. */

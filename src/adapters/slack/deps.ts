@@ -1,6 +1,7 @@
 import type { AccessPolicy, UserGroupDirectory } from '../../core/access.js';
 import type { ApprovalService } from '../../core/approvals.js';
 import type { DeviceDirectory } from '../../core/devices.js';
+import type { HomeFeed } from '../../core/home-feed.js';
 import type { Logger, SendNotifier } from '../../core/ports.js';
 import type { SendGroups } from '../../core/send-groups.js';
 import type { SendRequests } from '../../core/send-requests.js';
@@ -17,6 +18,8 @@ export interface SlackDeps {
   sendGroups: SendGroups;
   approvals: ApprovalService;
   devices: DeviceDirectory;
+  /** Each person's App Home. */
+  home: HomeFeed;
   notifier: SendNotifier;
   access: AccessPolicy;
   userGroups: UserGroupDirectory;

@@ -38,7 +38,7 @@ const GONE = new Set([
 ]);
 
 /** Run a Slack call on an existing message, turning "gone for good" into MessageGoneError. */
-async function onExistingMessage(call: () => Promise<unknown>): Promise<void> {
+export async function onExistingMessage(call: () => Promise<unknown>): Promise<void> {
   try {
     await call();
   } catch (error) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DeliveryStatus } from '../../core/send-record.js';
+import { RECEIVED_EVENT, type ReceivedData, receivedEventSchema } from './inbound-schema.js';
 
 /*
  * WAPing's wire shapes. The send response is stated by WAPing's public page; the error body, the device
@@ -99,6 +100,8 @@ export type WapingWebhookEvent =
       data: MessageEventData;
     }
   | { kind: 'session'; type: SessionEventType; timestamp?: string; data: SessionEventData }
+  /** A customer's message (assumed shape, see inbound-schema.ts). */
+  | { kind: 'received'; type: typeof RECEIVED_EVENT; timestamp?: string; data: ReceivedData }
   /** A type this bot does not know: acknowledge it and move on (forward compatible). */
   | { kind: 'unknown'; type: string; timestamp?: string };
 
@@ -123,6 +126,13 @@ export function parseWebhookEvent(json: unknown): WebhookParseResult {
     if (!parsed.success) return { ok: false, reason: `${type}: ${describeIssues(parsed.error)}` };
     const { timestamp, data } = parsed.data;
     return { ok: true, event: withTimestamp({ kind: 'session', type: parsed.data.type, data }, timestamp) };
+  }
+
+  if (type === RECEIVED_EVENT) {
+    const parsed = receivedEventSchema.safeParse(json);
+    if (!parsed.success) return { ok: false, reason: `${type}: ${describeIssues(parsed.error)}` };
+    const { timestamp, data } = parsed.data;
+    return { ok: true, event: withTimestamp({ kind: 'received', type: RECEIVED_EVENT, data }, timestamp) };
   }
 
   return { ok: true, event: withTimestamp({ kind: 'unknown', type }, envelope.data.timestamp) };

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Conversations } from '../../core/conversations.js';
 import type { DeliveryEvent, DeliveryService } from '../../core/deliveries.js';
 import type { Clock, Logger, Telemetry, WebhookResult } from '../../core/ports.js';
+import { toInboundMessage } from './inbound-schema.js';
 import { parseWebhookEvent, type WapingWebhookEvent } from './schemas.js';
 import { verifyWebhook } from './webhook-signature.js';
 
@@ -10,6 +12,8 @@ export const MAX_WEBHOOK_BYTES = 256 * 1024;
 export interface WebhookRouteDeps {
   secrets: readonly string[];
   deliveries: Pick<DeliveryService, 'record' | 'applyInBackground'>;
+  /** Customers' messages (`message.received`); ignored (202) without it. */
+  inbound?: Pick<Conversations, 'record' | 'applyInBackground'>;
   clock: Clock;
   logger: Logger;
   /** Counts each answered delivery by event type and result. */
@@ -43,7 +47,10 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** WAPing's event in the core's terms; the recipient's number is dropped here, it is never needed. */
-export function toDeliveryEvent(event: Exclude<WapingWebhookEvent, { kind: 'unknown' }>, now: number): DeliveryEvent {
+export function toDeliveryEvent(
+  event: Exclude<WapingWebhookEvent, { kind: 'unknown' | 'received' }>,
+  now: number,
+): DeliveryEvent {
   const parsedAt = event.timestamp ? Date.parse(event.timestamp) : Number.NaN;
   const at = Number.isFinite(parsedAt) ? parsedAt : now;
   if (event.kind === 'session') {
@@ -118,22 +125,31 @@ export function webhookHandler(deps: WebhookRouteDeps) {
       count('unknown', 'malformed');
       return;
     }
-    if (parsed.event.kind === 'unknown') {
-      deps.logger.info({ webhookId: id, type: parsed.event.type }, 'ignoring an unknown webhook event type');
+    const { event } = parsed;
+    // A status or session event goes to the deliveries, a customer's message to the conversations.
+    const { inbound, deliveries } = deps;
+    const sink =
+      event.kind === 'unknown'
+        ? undefined
+        : event.kind === 'received'
+          ? inbound && { record: () => inbound.record(id, toInboundMessage(event.data)), apply: inbound }
+          : { record: () => deliveries.record(id, toDeliveryEvent(event, deps.clock.now())), apply: deliveries };
+    if (!sink) {
+      deps.logger.info({ webhookId: id, type: event.type }, 'ignoring an unknown webhook event type');
       answer(res, 202, { ignored: true });
-      count('other', 'ignored');
+      count(event.kind === 'unknown' ? 'other' : event.type, 'ignored');
       return;
     }
     try {
-      const outcome = await deps.deliveries.record(id, toDeliveryEvent(parsed.event, deps.clock.now()));
-      deps.logger.debug({ webhookId: id, type: parsed.event.type, outcome }, 'webhook recorded');
+      const outcome = await sink.record();
+      deps.logger.debug({ webhookId: id, type: event.type, outcome }, 'webhook recorded');
       answer(res, 200, { ok: true, duplicate: outcome === 'duplicate' });
-      count(parsed.event.type, outcome);
-      deps.deliveries.applyInBackground(id);
+      count(event.type, outcome);
+      sink.apply.applyInBackground(id);
     } catch (error) {
       deps.logger.error({ err: error, webhookId: id }, 'webhook could not be recorded; asking WAPing to redeliver');
       answer(res, 503, { error: 'state store unavailable; redeliver later' }, { 'retry-after': '5' });
-      count(parsed.event.type, 'unavailable');
+      count(event.type, 'unavailable');
     }
   };
 }

@@ -1,4 +1,4 @@
-import type { KnownBlock } from '@slack/types';
+import type { Button, KnownBlock } from '@slack/types';
 import { displayNumber } from '../../../core/recipient.js';
 import { approvalsSoFar, type SendGroup } from '../../../core/send-group.js';
 import type { SendRecord } from '../../../core/send-record.js';
@@ -54,6 +54,17 @@ function recipientLines(group: SendGroup, sends: SendRecord[]): LinePart[][] {
   });
 }
 
+/** **Review** on a pending request: opens the approval modal (on the request message and in an approver's Home). */
+export function reviewButton(groupId: string): Button {
+  return {
+    type: 'button',
+    action_id: REVIEW_APPROVAL,
+    style: 'primary',
+    text: { type: 'plain_text', text: 'Review' },
+    value: groupId,
+  };
+}
+
 /**
  * The message of a group: the request for approval (while pending), then each recipient's status.
  * The text is always shown in full and literally, and every recipient is listed.
@@ -80,13 +91,7 @@ export function groupMessage(group: SendGroup, sends: SendRecord[]): { text: str
       type: 'actions',
       block_id: 'approval_actions',
       elements: [
-        {
-          type: 'button',
-          action_id: REVIEW_APPROVAL,
-          style: 'primary',
-          text: { type: 'plain_text', text: 'Review' },
-          value: group.id,
-        },
+        reviewButton(group.id),
         { type: 'button', action_id: CANCEL_APPROVAL, text: { type: 'plain_text', text: 'Cancel' }, value: group.id },
       ],
     });

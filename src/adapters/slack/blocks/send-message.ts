@@ -1,8 +1,9 @@
-import type { KnownBlock, RichTextBlock, RichTextElement } from '@slack/types';
+import type { Button, KnownBlock, RichTextBlock, RichTextElement } from '@slack/types';
 import { displayNumber } from '../../../core/recipient.js';
 import { type DeliveryStatus, hasFailed, type SendRecord } from '../../../core/send-record.js';
 import { deliveryFailureWords, sendFailureWords } from '../wording/send-failures.js';
 import { pluralise } from '../wording/words.js';
+import { replyButton } from './conversation.js';
 import { fallbackText, inline, type LinePart, literalBlock, mrkdwn, wordsBlock } from './literal.js';
 
 export const RETRY_SEND = 'retry_send';
@@ -155,15 +156,17 @@ export function sendMessage(send: SendRecord): { text: string; blocks: KnownBloc
   ];
   const timeline = timelineLine(send);
   if (timeline) blocks.push({ type: 'context', elements: [mrkdwn(timeline)] });
-  if (hasFailed(send)) {
-    blocks.push({
-      type: 'actions',
-      block_id: 'send_actions',
-      elements: [
-        { type: 'button', action_id: RETRY_SEND, text: { type: 'plain_text', text: 'Retry' }, value: send.key },
-      ],
+  const buttons: Button[] = [];
+  if (hasFailed(send))
+    buttons.push({
+      type: 'button',
+      action_id: RETRY_SEND,
+      text: { type: 'plain_text', text: 'Retry' },
+      value: send.key,
     });
-  }
+  // Once WAPing took it, the customer may answer: Reply opens the form for them.
+  if (send.state === 'accepted') buttons.push(replyButton({ to: send.to, deviceId: send.deviceId }));
+  if (buttons.length > 0) blocks.push({ type: 'actions', block_id: 'send_actions', elements: buttons });
   return {
     text: fallbackText(`${headlineText(lead, send.deviceName)}: ${withoutEmoji(statusLine(send))}`),
     blocks,

@@ -1,11 +1,9 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { maySend } from '../../../core/access.js';
-import type { Device } from '../../../core/ports.js';
-import { slackError } from '../api-errors.js';
 import { helpText } from '../blocks/help.js';
 import { inline } from '../blocks/literal.js';
-import { sendForm } from '../blocks/send-form.js';
 import type { SlackDeps } from '../deps.js';
+import { openSendForm } from '../open-send-form.js';
 import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
 
 /** `send +14155552671 Your order is ready` → the recipient and the text, for pre-filling the modal. */
@@ -54,33 +52,17 @@ export function whatsappCommand(deps: SlackDeps) {
     }
     await ack();
     const prefill = parseSendArguments(command.text.trim().slice(subcommand.length));
-    let devices: Device[];
-    try {
-      devices = await deps.devices.list();
-    } catch (error) {
-      deps.logger.warn({ err: error }, 'could not list the devices for the send modal');
-      await respond({ response_type: 'ephemeral', text: STORE_DOWN });
-      return;
-    }
-    try {
-      await client.views.open({
-        trigger_id: command.trigger_id,
-        view: sendForm({
-          devices,
-          defaultDeviceId: deps.devices.defaultDeviceId,
-          ...prefill,
-          metadata: { channelId: command.channel_id, responseUrl: command.response_url },
-        }),
-      });
-    } catch (error) {
-      const code = slackError(error) ?? 'no answer';
-      deps.logger.warn({ slackError: code }, 'could not open the send modal');
-      await respond({
-        response_type: 'ephemeral',
-        text: `I could not open the form (Slack said: ${code}). Please run the command again.`,
-      });
-      return;
-    }
+    const opened = await openSendForm(
+      deps,
+      client,
+      {
+        triggerId: command.trigger_id,
+        ...prefill,
+        metadata: { channelId: command.channel_id, responseUrl: command.response_url },
+      },
+      (text) => respond({ response_type: 'ephemeral', text }),
+    );
+    if (!opened) return;
     deps.logger.info({ user: command.user_id, channel: command.channel_id }, 'send modal opened');
   };
 }

@@ -6,3 +6,7 @@ export const REFUSAL =
 
 /** Said when the store does not answer before anything was claimed: nothing was sent. */
 export const STORE_DOWN = "Nothing was sent: the bot can't reach its storage right now. Please try again in a minute.";
+
+/** Said when Slack would not open the send form (`code`: Slack's error code, or "no answer"). */
+export const FORM_NOT_OPENED = (code: string): string =>
+  `I could not open the form (Slack said: ${code}). Please try again.`;
