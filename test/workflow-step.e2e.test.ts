@@ -121,29 +121,30 @@ describe.each(DEPLOYED_STORES)('the workflow step on the %s store', (store) => {
     expect(h.waping.requests.filter((r) => r.key === keyForWorkflowStep(TEAM, executionId))).toHaveLength(0);
   });
 
-  it('fails the step at once, in plain words, when the inputs cannot be sent', async () => {
+  /** Run the step with `inputs` and return the error it failed with, once; nothing may have been sent. */
+  async function refusedWith(inputs: Record<string, unknown>): Promise<unknown> {
     const executionId = unique('Fx');
-    const res = await functionExecuted(
-      h.eventsUrl,
-      SIGNING_SECRET,
-      stepEvent(executionId, { recipient: '415 555 0161' }),
-    );
-    expect(res.status).toBe(200);
+    expect((await functionExecuted(h.eventsUrl, SIGNING_SECRET, stepEvent(executionId, inputs))).status).toBe(200);
     await waitFor(() => completions(h, 'completeError', executionId).length > 0, 10_000, 'the step failed');
-    expect(completions(h, 'completeError', executionId)[0]?.args.error).toBe(
+    await h.bot.idle();
+    expect(completions(h, 'completeError', executionId)).toHaveLength(1);
+    expect(completions(h, 'completeSuccess', executionId)).toHaveLength(0);
+    expect(h.waping.sendsFor(keyForWorkflowStep(TEAM, executionId))).toBe(0);
+    return completions(h, 'completeError', executionId)[0]?.args.error;
+  }
+
+  it('fails the step at once, in plain words, when the inputs cannot be sent', async () => {
+    expect(await refusedWith({ recipient: '415 555 0161' })).toBe(
       'Nothing was sent. Recipient: Start the number with + and the country code, e.g. +14155552671.',
     );
-    expect(h.waping.sendsFor(keyForWorkflowStep(TEAM, executionId))).toBe(0);
+    expect(await refusedWith({ recipient: '+14155550161\n+14155550162' })).toBe(
+      'This step sends to one phone number; the recipient holds several lines. Use one step per number.',
+    );
   });
 
   it('applies the access rules to the person the step sends for', async () => {
-    const executionId = unique('Fx');
-    const res = await functionExecuted(h.eventsUrl, SIGNING_SECRET, stepEvent(executionId, { sent_by: 'U0MALLORY' }));
-    expect(res.status).toBe(200);
-    await waitFor(() => completions(h, 'completeError', executionId).length > 0, 10_000, 'the step failed');
-    expect(completions(h, 'completeError', executionId)[0]?.args.error).toContain(
+    expect(await refusedWith({ sent_by: 'U0MALLORY' })).toContain(
       'the person this workflow runs for may not send WhatsApp messages from this channel',
     );
-    expect(h.waping.sendsFor(keyForWorkflowStep(TEAM, executionId))).toBe(0);
   });
 });
