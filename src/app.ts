@@ -11,6 +11,7 @@ import { SlackHomeSurface } from './adapters/slack/home/app-home.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
 import { SlackUserGroupDirectory } from './adapters/slack/user-group-directory.js';
+import { SlackWorkflowSteps } from './adapters/slack/workflow-steps.js';
 import { createStore } from './adapters/store/create-store.js';
 import type { Config } from './config.js';
 import type { DeliveryService } from './core/deliveries.js';
@@ -36,6 +37,8 @@ export interface BotOverrides {
   sendPolicy?: Partial<SendPolicy>;
   /** How many webhook events for unknown messages may be parked (default PARKED_EVENTS_CAP). */
   parkedEventsCap?: number;
+  /** How long the same text to the same number makes a form ask first (default 10 minutes; 0 turns it off). */
+  sameTextWindowMs?: number;
   /** How long a thread's poster waits for customers' replies written just before (default 1 s). */
   inboundOrderHoldMs?: number;
 }
@@ -93,9 +96,11 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     cannotShowInFull,
     sendPolicy: overrides.sendPolicy,
     parkedEventsCap: overrides.parkedEventsCap,
+    sameTextWindowMs: overrides.sameTextWindowMs,
+    workflowSteps: new SlackWorkflowSteps(web.client, logger),
     inboundOrderHoldMs: overrides.inboundOrderHoldMs,
   });
-  const { sends, sendGroups, deliveries, sync, approvals, devices, requests, home, conversations } = services;
+  const { sends, sendGroups, deliveries, sync, approvals, devices, requests, home, conversations, steps } = services;
   metrics.observe({
     backlog: () => sends.backlog(),
     pendingApprovals: () => approvals.pendingApprovals(),
@@ -118,6 +123,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
   registerListeners(slack.app, {
     requests,
+    steps,
     sends,
     sendGroups,
     approvals,

@@ -7,16 +7,37 @@ import { SEND_SHORTCUT, SEND_SHORTCUT_NAME } from '../src/adapters/slack/shortcu
 
 /*
  * manifest.yml against Slack's app manifest schema: the parts of the published JSON schema (slackapi/manifest-schema,
- * manifest.schema.json, v1) that this manifest uses, written out as zod with the same rules: the same required keys,
- * lengths, patterns and enums, and no unknown key anywhere (the schema's `additionalProperties: false`), so a typo or
- * a field Slack does not know fails here rather than at "Create New App". The sections the manifest does not use
- * (functions, workflows, datastores, app_directory, …) are left out, and so refused if they appear.
+ * manifest.schema.json; version 2, which `_metadata.major_version` selects, as custom steps' `functions` need) that
+ * this manifest uses, written out as zod with the same rules: the same required keys, lengths, patterns and enums,
+ * and no unknown key anywhere (the schema's `additionalProperties: false`), so a typo or a field Slack does not know
+ * fails here rather than at "Create New App". The sections the manifest does not use (workflows, datastores,
+ * app_directory, …) are left out, and so refused if they appear.
  */
 const url = z
   .string()
   .regex(/^https?:\/\//)
   .max(3500);
 const scope = z.string().max(50);
+
+/** A function's input or output parameters: each named one has a type (other keys are Slack's to read). */
+const functionParameters = z
+  .object({
+    properties: z
+      .record(
+        z.string(),
+        z.looseObject({
+          type: z.string(),
+          title: z.string().optional(),
+          description: z.string().optional(),
+          is_required: z.boolean().optional(),
+          is_hidden: z.boolean().optional(),
+          hint: z.string().optional(),
+        }),
+      )
+      .refine((properties) => Object.keys(properties).length <= 50, 'at most 50 parameters'),
+    required: z.array(z.string()).optional(),
+  })
+  .strict();
 
 const manifestSchema = z
   .object({
@@ -109,11 +130,26 @@ const manifestSchema = z
           .object({ is_enabled: z.boolean(), request_url: url.optional(), message_menu_options_url: url.optional() })
           .strict()
           .optional(),
+        function_runtime: z.string().optional(),
         org_deploy_enabled: z.boolean().optional(),
         socket_mode_enabled: z.boolean().optional(),
         token_rotation_enabled: z.boolean().optional(),
       })
       .strict()
+      .optional(),
+    functions: z
+      .record(
+        z.string(),
+        z
+          .object({
+            title: z.string(),
+            description: z.string(),
+            input_parameters: functionParameters,
+            output_parameters: functionParameters,
+          })
+          .strict(),
+      )
+      .refine((functions) => Object.keys(functions).length <= 50, 'at most 50 functions')
       .optional(),
   })
   .strict();
@@ -133,6 +169,9 @@ describe('manifest.yml', () => {
     const unknownKey = structuredClone(manifest);
     unknownKey.features.app_home.home_tab = true;
     expect(manifestSchema.safeParse(unknownKey).success).toBe(false);
+    const untypedInput = structuredClone(manifest);
+    delete untypedInput.functions.send_whatsapp_message.input_parameters.properties.recipient.type;
+    expect(manifestSchema.safeParse(untypedInput).success).toBe(false);
   });
 
   it('declares the Home tab, the app_home_opened event and the message shortcut the bot listens for', () => {

@@ -32,6 +32,8 @@ export class ApprovalService {
       logger: Logger;
       /** Counts outcomes. */
       telemetry?: Telemetry;
+      /** Told when a request ended without sending (rejected, expired, cancelled): a workflow step waiting ends. */
+      onEnded?: (group: SendGroup) => Promise<void>;
     },
   ) {}
 
@@ -166,6 +168,7 @@ export class ApprovalService {
         );
       }
       await sendGroups.done(group.id);
+      await this.deps.onEnded?.(group);
     }
     if (state === 'approved') await sendGroups.launch(group.id);
     await this.deps.sync.sync(groupKey(group.id));

@@ -35,3 +35,11 @@ export function keyForRetry(
 ): string {
   return derivedUuid('action', teamId, conversationId, messageId, actionId, String(attempt));
 }
+
+/**
+ * The key of a send started by a workflow step: one per function execution (Slack's id for this run of the step),
+ * so a redelivered step event finds the send it claimed the first time and never sends again.
+ */
+export function keyForWorkflowStep(teamId: string, executionId: string): string {
+  return derivedUuid('workflow-step', teamId, executionId);
+}

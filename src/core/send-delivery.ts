@@ -30,6 +30,10 @@ export interface SendDeps {
   onDeviceSession?: (deviceId: string, connected: boolean) => Promise<void>;
   /** Told once WAPing's message id is saved, so status webhooks that arrived first can be applied. */
   onMessageKnown?: (messageId: string) => Promise<void>;
+  /** Told, without waiting, of every send this process claimed, grouped or not (the same-text warning notes it). */
+  onSendClaimed?: (send: SendRecord) => void;
+  /** Told of each send this process settled for good (a workflow step waiting for it ends). */
+  onSettled?: (send: SendRecord) => Promise<void>;
   /** Counts settled sends. */
   telemetry?: Telemetry;
   /** Told when a send outside any group was claimed (a group's sends show under their group). */
@@ -80,6 +84,7 @@ export class SendDelivery {
     const send = claims.claimed ? record : (claims.values.at(-1) as SendRecord | undefined);
     if (accepted && !draft.groupId) this.deps.onClaimed?.(draft.requestedBy, draft.key, now);
     this.deps.logger.info({ sendKey: draft.key, accepted }, accepted ? 'send claimed' : 'duplicate send request');
+    if (accepted) this.deps.onSendClaimed?.(record);
     if (!accepted && !send) return { accepted: false };
     return { accepted, send: send as SendRecord };
   }
@@ -221,6 +226,7 @@ export class SendDelivery {
     if (outcome.messageId) await this.deps.onMessageKnown?.(outcome.messageId);
     const settled = await this.records.get(key);
     if (settled) await this.deps.sync.sync(syncTargetOf(settled));
+    if (settled) await this.deps.onSettled?.(settled);
     return settled;
   }
 }

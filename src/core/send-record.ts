@@ -12,13 +12,15 @@ export type OutboxState = 'pending' | 'accepted' | 'failed';
 
 /**
  * What started a send, as opaque references the chat adapter handed in: a submitted form (`originId`, the id the
- * platform keeps for the form's life), a Retry on a posted message, or a group. Records written by earlier versions
+ * platform keeps for the form's life), a Retry on a posted message, a group, or a workflow step. Records written by earlier versions
  * hold `view` or `action` (the same references under older names): still in the type, so such records read as they are.
  */
 export type SendOrigin =
   | { kind: 'form'; originId: string }
   | { kind: 'retry'; conversationId: string; messageId: string; actionId: string; attempt: number }
   | { kind: 'group'; groupId: string }
+  /** A workflow step: `executionId` is the platform's id for this run of the step. */
+  | { kind: 'step'; executionId: string }
   | { kind: 'view'; viewId: string }
   | { kind: 'action'; channel: string; messageTs: string; actionId: string; attempt: number };
 

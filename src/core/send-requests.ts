@@ -2,13 +2,14 @@ import type { CountryCode } from 'libphonenumber-js';
 import { type AccessPolicy, maySend, type UserGroupDirectory } from './access.js';
 import { type ApprovalPolicy, approvalNeeded } from './approval-policy.js';
 import type { DeviceDirectory } from './devices.js';
-import { keyForOrigin } from './idempotency.js';
+import { keyForOrigin, keyForWorkflowStep } from './idempotency.js';
 import type { Store } from './ports.js';
+import type { RecentSend, RecentSends } from './recent-sends.js';
 import type { SendDelivery } from './send-delivery.js';
 import { checkSendForm, type SendForm, type SendFormErrors } from './send-form.js';
 import type { ApprovalRule, SendGroup } from './send-group.js';
-import { type GroupDraft, groupIdForOrigin, type SendGroups } from './send-groups.js';
-import type { SendRecord } from './send-record.js';
+import { type GroupDraft, groupIdForOrigin, idempotencyKeyForGroupRecipient, type SendGroups } from './send-groups.js';
+import type { SendOrigin, SendRecord } from './send-record.js';
 import { type SendRequestParts, sendDraft } from './send-records.js';
 import { claimSubmission, submissionClaim } from './submissions.js';
 
@@ -23,11 +24,15 @@ export interface SendRequestInput {
   responseUrl?: string;
   /** An id the chat platform keeps for the form's whole life: the send's key and the group's id derive from it. */
   originId: string;
+  /** What asked: a form (the default) or a workflow step, whose `originId` is the step's execution id. */
+  source?: 'form' | 'workflow-step';
+  /** The person confirmed sending a text that went to the same number a few minutes ago ("Send it again"). */
+  sendAgain?: boolean;
 }
 
 /**
  * What became of a submission, as a code with its data; the chat adapter words it. Nothing is claimed for the
- * first five; `sending`, `duplicate` and `group` follow a claim, so the adapter may acknowledge then `carryOn`.
+ * first six; `sending`, `duplicate` and `group` follow a claim, so the adapter may acknowledge then `carryOn`.
  */
 export type SendRequestOutcome =
   | { kind: 'invalid'; errors: SendFormErrors }
@@ -36,6 +41,8 @@ export type SendRequestOutcome =
   | { kind: 'needs-approver'; limit: number }
   /** The chat platform could not show the text and every recipient in full (`problem`, in its words). */
   | { kind: 'too-long-to-show'; problem: string; recipients: number; approvalNeeded: boolean }
+  /** The same text went to some of these numbers in the last minutes, and the person has not confirmed it. */
+  | { kind: 'recently-sent'; sends: RecentSend[] }
   /** The same form was submitted before asking for other recipients, device or text. */
   | { kind: 'different-resubmission' }
   | { kind: 'sending'; send: SendRecord }
@@ -52,6 +59,8 @@ export type CannotShowInFull = (group: SendGroup) => string | undefined;
 
 export interface SendRequestDeps {
   store: Pick<Store, 'claim'>;
+  /** The sends of the last minutes by number and text, for the same-text warning. */
+  recent: Pick<RecentSends, 'find'>;
   /** The delivery engine: claims a send, then delivers it. */
   delivery: Pick<SendDelivery, 'claim' | 'start'>;
   /** Claims and starts send groups (several recipients, or a send awaiting approval). */
@@ -115,11 +124,21 @@ export class SendRequests {
         return { kind: 'too-long-to-show', problem, recipients: checked.to.length, approvalNeeded: approval.needed };
       }
     }
+    const key = input.source === 'workflow-step' ? keyForWorkflowStep : keyForOrigin;
+    const ownKey = (to: string) =>
+      grouped ? idempotencyKeyForGroupRecipient(input.teamId, group.id, to) : key(input.teamId, input.originId);
+    if (!input.sendAgain) {
+      const sends = await deps.recent.find(input.teamId, checked.to, checked.text, ownKey);
+      if (sends.length > 0) return { kind: 'recently-sent', sends };
+    }
     const asked = { to: checked.to, device: checked.device.id, text: checked.text, approval: approval.needed };
     if (!grouped) {
-      const key = keyForOrigin(input.teamId, input.originId);
-      const origin = { kind: 'form', originId: input.originId } as const;
-      const draft = sendDraft(request, checked.to[0] as string, { key, origin });
+      const to = checked.to[0] as string;
+      const origin: SendOrigin =
+        input.source === 'workflow-step'
+          ? { kind: 'step', executionId: input.originId }
+          : { kind: 'form', originId: input.originId };
+      const draft = sendDraft(request, to, { key: ownKey(to), origin });
       // The form's claim, the send's and its outbox entry in one round trip: the common case, a first submission.
       const first = await deps.delivery.claim(draft, [submissionClaim(input.teamId, input.originId, asked)]);
       if (first.accepted) return { kind: 'sending', send: first.send };

@@ -17,6 +17,14 @@ export const groupKey = (id: string): string => `group:${id}`;
 export const messageIdKey = (messageId: string): string => `message:${messageId}`;
 /** One recorded webhook event, by its webhook id. */
 export const webhookKey = (webhookId: string): string => `webhook:${webhookId}`;
+/** One workflow step, by the platform's execution id. */
+export const stepKey = (executionId: string): string => `step:${executionId}`;
+/** The workflow step a sync target (a send key, `group:<id>`) answers to. */
+export const stepOfKey = (target: string): string => `step-of:${target}`;
+/** Held while one replica tells the platform a step's end, so it is told once. */
+export const stepLockKey = (executionId: string): string => `step-lock:${executionId}`;
+/** The last send of one text to one number (a hash of both: neither is stored), for the same-text warning. */
+export const recentKey = (hash: string): string => `recent:${hash}`;
 /** A device's last reported session. */
 export const deviceKey = (deviceId: string): string => `device:${deviceId}`;
 /** A person's latest sends and groups (a pending-style list scored by claim time), for their App Home. */
@@ -34,6 +42,8 @@ export const PENDING_LISTS = {
   webhookInbox: 'webhooks:inbox',
   /** Sync targets (send keys, `group:<id>`) whose chat message may be behind their records. */
   syncBehind: 'sync:behind',
+  /** Workflow steps the chat platform has not been told the end of yet (see StepCompletions). */
+  steps: 'steps:pending',
 } as const;
 
 // The parking ring of webhook events for unknown messages (see DeliveryService).

@@ -1,7 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { Config } from '../config.js';
 import type { UserGroupDirectory } from '../core/access.js';
-import type { ApprovalPolicy } from '../core/approval-policy.js';
 import { ApprovalService } from '../core/approvals.js';
 import { BackgroundWork } from '../core/background.js';
 import { Conversations } from '../core/conversations.js';
@@ -12,10 +11,14 @@ import { HomeFeed, type HomeSurface } from '../core/home-feed.js';
 import type { ConversationNotifier } from '../core/inbound.js';
 import { MessageSync } from '../core/message-sync.js';
 import type { ClaimListener, Clock, Logger, SendNotifier, Store, WapingPort } from '../core/ports.js';
+import { RecentSends } from '../core/recent-sends.js';
 import { SendGroups } from '../core/send-groups.js';
 import { type CannotShowInFull, SendRequests } from '../core/send-requests.js';
 import { defaultSendPolicy, type SendPolicy, SendService } from '../core/sends.js';
+import { StepCompletions, type WorkflowStepPort } from '../core/step-completions.js';
 import type { Telemetry } from '../core/telemetry.js';
+import { WorkflowSteps } from '../core/workflow-steps.js';
+import { approvalPolicyOf, replyModeOf } from './settings.js';
 
 /** What the core services are built from: the ports' adapters and the settings that shape them. */
 export interface ServiceParts {
@@ -23,6 +26,8 @@ export interface ServiceParts {
   store: Store;
   waping: WapingPort;
   notifier: SendNotifier;
+  /** Tells the chat platform how a workflow step ended. */
+  workflowSteps: WorkflowStepPort;
   /** Posts customers' replies. */
   conversationNotifier: ConversationNotifier;
   /** User-group membership, for approvers named by group. */
@@ -38,6 +43,8 @@ export interface ServiceParts {
   sendPolicy?: Partial<SendPolicy>;
   /** How many webhook events for unknown messages may be parked (default PARKED_EVENTS_CAP). */
   parkedEventsCap?: number;
+  /** How long the same text to the same number makes a form ask first (default 10 minutes; 0 turns it off). */
+  sameTextWindowMs?: number;
   /** How long a thread's poster waits for replies written just before (default 1 s). */
   inboundOrderHoldMs?: number;
 }
@@ -54,6 +61,9 @@ export interface Services {
   conversations: Conversations;
   /** The send use case: a submitted form to a claimed send or group. */
   requests: SendRequests;
+  /** The workflow step (a run to a claimed send or group), and telling the platform each step's end once. */
+  steps: WorkflowSteps;
+  stepCompletions: StepCompletions;
   /** Work started after an answer: deliveries, webhooks, groups, approvals, message syncs, Homes, customers' replies. */
   background: BackgroundWork;
   /** Each person's Home (read model). */
@@ -125,9 +135,7 @@ export function wireServices(parts: ServiceParts): Services {
     health,
     clock,
     logger,
-    replyMode: (channelId) =>
-      (Object.hasOwn(config.file.channels, channelId) ? config.file.channels[channelId]?.statusReplies : undefined) ??
-      config.file.statusReplies,
+    replyMode: replyModeOf(config),
     parkedEventsCap: parts.parkedEventsCap,
     telemetry,
   });
@@ -148,6 +156,8 @@ export function wireServices(parts: ServiceParts): Services {
     orderHoldMs: parts.inboundOrderHoldMs,
     telemetry,
   });
+  const recent = new RecentSends(store, clock, parts.sameTextWindowMs);
+  const stepCompletions = new StepCompletions({ store, port: parts.workflowSteps, clock, logger, instanceId });
   const sends = new SendService({
     store,
     waping,
@@ -172,6 +182,9 @@ export function wireServices(parts: ServiceParts): Services {
       await deliveries.onMessageKnown(messageId);
       await conversations.noteSend(messageId);
     },
+    onSendClaimed: (send) =>
+      background.run(() => recent.record(send), { sendKey: send.key }, 'could not note a send for the same-text check'),
+    onSettled: (send) => stepCompletions.onSendSettled(send),
     telemetry,
     onClaimed,
   });
@@ -185,9 +198,11 @@ export function wireServices(parts: ServiceParts): Services {
     clock,
     logger,
     telemetry,
+    onEnded: (group) => stepCompletions.onGroupEnded(group),
   });
   const requests = new SendRequests({
     store,
+    recent,
     delivery: sends.delivery,
     sendGroups,
     devices,
@@ -197,6 +212,7 @@ export function wireServices(parts: ServiceParts): Services {
     defaultCountry: config.defaultCountry as CountryCode | undefined,
     cannotShowInFull: parts.cannotShowInFull,
   });
+  const steps = new WorkflowSteps({ requests, completions: stepCompletions });
   return {
     sync,
     health,
@@ -207,27 +223,12 @@ export function wireServices(parts: ServiceParts): Services {
     approvals,
     conversations,
     requests,
+    steps,
+    stepCompletions,
     background,
     home,
     async idle() {
       await background.idle();
     },
-  };
-}
-
-/** The approval rules of CONFIG_FILE, in the core's terms. */
-export function approvalPolicyOf(config: Readonly<Config>): ApprovalPolicy {
-  const { file } = config;
-  const devices = Object.fromEntries(file.devices.flatMap((d) => (d.approval ? [[d.id, d.approval]] : [])));
-  const channels = Object.fromEntries(
-    Object.entries(file.channels).flatMap(([id, c]) => (c.approval ? [[id, c.approval]] : [])),
-  );
-  return {
-    devices,
-    channels,
-    teamSends: file.approval.teamSends,
-    maxRecipients: file.maxRecipients,
-    maxRecipientsWithoutApproval: file.maxRecipientsWithoutApproval,
-    expiresAfterMs: file.approval.expiresAfter,
   };
 }

@@ -4,7 +4,7 @@ import type { Services } from './services.js';
 
 /**
  * The sweep: sends whose owner died, webhooks recorded but not applied, Slack messages left behind, approval
- * groups past their deadline. Runs at start and then every interval; never two sweeps at once in one process
+ * groups past their deadline, workflow steps whose end Slack was not told. Runs at start and then every interval; never two sweeps at once in one process
  * (a slow sweep makes the next tick skip). Each finished sweep beats the readiness heartbeat.
  */
 export class Sweeper {
@@ -14,7 +14,7 @@ export class Sweeper {
   constructor(
     private readonly services: Pick<
       Services,
-      'sends' | 'deliveries' | 'sync' | 'approvals' | 'sendGroups' | 'conversations'
+      'sends' | 'deliveries' | 'sync' | 'approvals' | 'sendGroups' | 'conversations' | 'stepCompletions'
     >,
     private readonly deps: {
       logger: Logger;
@@ -49,7 +49,7 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<void> {
-    const { sends, deliveries, sync, approvals, sendGroups, conversations } = this.services;
+    const { sends, deliveries, sync, approvals, sendGroups, conversations, stepCompletions } = this.services;
     const { logger } = this.deps;
     const started = performance.now();
     let ok = true;
@@ -58,8 +58,9 @@ export class Sweeper {
       const reapplied = (await deliveries.resumeInbox()) + (await conversations.resume());
       const behind = await sync.resumeBehind();
       const groupsMoved = (await approvals.sweep()) + (await sendGroups.sweep());
-      if (resumed + reapplied + behind + groupsMoved > 0) {
-        logger.info({ resumed, reapplied, behind, groupsMoved }, 'sweep resumed work');
+      const stepsEnded = await stepCompletions.sweep();
+      if (resumed + reapplied + behind + groupsMoved + stepsEnded > 0) {
+        logger.info({ resumed, reapplied, behind, groupsMoved, stepsEnded }, 'sweep resumed work');
       }
     } catch (error) {
       ok = false;

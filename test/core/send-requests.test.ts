@@ -8,6 +8,7 @@ import type { ApprovalPolicy } from '../../src/core/approval-policy.js';
 import { DeviceDirectory } from '../../src/core/devices.js';
 import { keyForOrigin } from '../../src/core/idempotency.js';
 import type { Store } from '../../src/core/ports.js';
+import { RecentSends } from '../../src/core/recent-sends.js';
 import type { SendGroup } from '../../src/core/send-group.js';
 import { groupIdForOrigin } from '../../src/core/send-groups.js';
 import {
@@ -19,7 +20,7 @@ import {
 import type { SendService } from '../../src/core/sends.js';
 import { claimSubmission } from '../../src/core/submissions.js';
 import type { Services } from '../../src/wiring/services.js';
-import { FakeWaping } from '../support/fake-waping.js';
+import { FakeWaping, WAPING_RESULTS } from '../support/fake-waping.js';
 import { ManualClock, quietLogger, RecordingNotifier, SHORT_SEND_POLICY } from '../support/fakes.js';
 import { wireTestServices } from '../support/services.js';
 
@@ -104,6 +105,7 @@ describe('SendRequests, the send use case', () => {
     );
     return new SendRequests({
       store,
+      recent: new RecentSends(store, clock),
       delivery: sends.delivery,
       sendGroups: services.sendGroups,
       devices,
@@ -254,14 +256,15 @@ describe('SendRequests, the send use case', () => {
     await use.submit(input()); // the outbox's first use looks for an older version's list once
     await services.idle();
     storeCalls.length = 0;
-    const form = input();
+    const form = input({ recipient: NUMBERS[1] });
     const outcome = await use.submit(form);
     expect(outcome).toMatchObject({
       kind: 'sending',
       send: { key: keyForOrigin(TEAM, form.originId), state: 'pending' },
     });
-    // Besides the person's Home (a view, listed after the answer), the claim is one store call.
-    expect(storeCalls.filter((call) => !call.includes(' home:'))).toEqual(['claimAll']);
+    // Besides the same-text check (a read first) and the person's Home (a view, listed after the answer), the claim
+    // is one store call.
+    expect(storeCalls.filter((call) => !call.includes(' home:') && !call.includes(' recent:'))).toEqual(['claimAll']);
     expect(await store.pendingList('outbox:pending')).toContain(keyForOrigin(TEAM, form.originId));
   });
 
@@ -301,5 +304,56 @@ describe('SendRequests, the send use case', () => {
     use.carryOn(outcome);
     await services.idle();
     expect(waping.attempts).toHaveLength(0);
+  });
+
+  describe('the same text to the same number within ten minutes, from a new form', () => {
+    it('asks first, naming the number, when and by whom, and claims nothing; sends once confirmed', async () => {
+      const use = requests();
+      const first = await use.submit({ ...input({}, 'V0FIRST'), requestedBy: 'U0ALICE' });
+      use.carryOn(first);
+      await services.idle();
+      const sentAt = clock.now();
+      clock.advance(4 * 60_000);
+
+      const again = { ...input({}, 'V0AGAIN'), requestedBy: 'U0BOB' };
+      expect(await use.submit(again)).toEqual({
+        kind: 'recently-sent',
+        sends: [{ to: NUMBERS[0], at: sentAt, by: 'U0ALICE' }],
+      } satisfies SendRequestOutcome);
+      expect(await claimedFor('V0AGAIN')).toBe(false);
+      // The first form submitted again is its own send: a duplicate, never a warning.
+      expect(await use.submit(input({}, 'V0FIRST'))).toMatchObject({ kind: 'duplicate' });
+
+      const confirmed = await use.submit({ ...again, sendAgain: true });
+      expect(confirmed).toMatchObject({ kind: 'sending', send: { key: keyForOrigin(TEAM, 'V0AGAIN') } });
+      use.carryOn(confirmed);
+      await services.idle();
+      expect(waping.attempts).toHaveLength(2);
+    });
+
+    it('checks each recipient of a team send and names only those the text went to', async () => {
+      const use = requests();
+      use.carryOn(await use.submit(input({ recipient: NUMBERS[1] })));
+      await services.idle();
+      const outcome = await use.submit(input({ recipient: NUMBERS.slice(0, 3).join('\n') }));
+      expect(outcome).toMatchObject({ kind: 'recently-sent', sends: [{ to: NUMBERS[1] }] });
+      expect(outcome.kind === 'recently-sent' && outcome.sends).toHaveLength(1);
+    });
+
+    it('does not ask after ten minutes, for another text, or about a send that failed for good', async () => {
+      const use = requests();
+      use.carryOn(await use.submit(input()));
+      await services.idle();
+      expect(await use.submit(input({ text: 'Another text' }))).toMatchObject({ kind: 'sending' });
+      clock.advance(10 * 60_000);
+      expect(await use.submit(input())).toMatchObject({ kind: 'sending' });
+
+      waping.answer(WAPING_RESULTS.sessionDisconnected);
+      const failed = await use.submit(input({ recipient: NUMBERS[3] }));
+      use.carryOn(failed);
+      await services.idle();
+      expect((await sends.get(failed.kind === 'sending' ? failed.send.key : ''))?.state).toBe('failed');
+      expect(await use.submit(input({ recipient: NUMBERS[3] }))).toMatchObject({ kind: 'sending' });
+    });
   });
 });

@@ -79,6 +79,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     logger: createLogger('debug', logs.stream),
     storeNamespace: namespace,
     sendPolicy: { baseDelayMs: 100, maxDelayMs: 5_000 },
+    // The suites send the default text to the default number from many forms within seconds; the same-text
+    // warning would stop all but the first. Its own suite (same-text.e2e.test.ts) turns it on.
+    sameTextWindowMs: 0,
     ...options.overrides,
   });
   if (!shared) waping.setWebhookUrl(`${bot.url}/waping/webhooks`);
@@ -110,6 +113,8 @@ export interface SendFormValues {
   user?: string;
   channel?: string;
   responseUrl?: string;
+  /** "Send it again" ticked (asked when the same text went to the same number a few minutes ago). */
+  sendAgain?: boolean;
 }
 
 /** The view_submission Slack sends when the send modal's Send button is pressed. */
@@ -131,6 +136,14 @@ export function sendModalView(values: SendFormValues) {
           },
         },
         message: { message_input: { type: 'plain_text_input', value: values.text ?? 'Your order is ready' } },
+        send_again: {
+          send_again_choice: {
+            type: 'checkboxes',
+            selected_options: values.sendAgain
+              ? [{ value: 'send_again', text: { type: 'plain_text', text: 'Send it again' } }]
+              : [],
+          },
+        },
       },
     },
   };

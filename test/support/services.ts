@@ -1,5 +1,6 @@
 import { cannotShowInFull } from '../../src/adapters/slack/blocks/approval-modal.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import type { StepEnd, WorkflowStepPort } from '../../src/core/step-completions.js';
 import { noTelemetry } from '../../src/core/telemetry.js';
 import { type ServiceParts, type Services, wireServices } from '../../src/wiring/services.js';
 import { quietLogger, RecordingConversationNotifier } from './fakes.js';
@@ -30,8 +31,18 @@ export function wireTestServices(parts: TestServiceParts): Services {
     logger: quietLogger(),
     telemetry: noTelemetry,
     instanceId: 'bot-1',
+    workflowSteps: new RecordingStepPort(),
     ...parts,
     conversationNotifier: parts.conversationNotifier ?? new RecordingConversationNotifier(),
     cannotShowInFull: parts.cannotShowInFull ?? cannotShowInFull,
   });
+}
+
+/** A workflow step port that records each completion, as the platform would be told it. */
+export class RecordingStepPort implements WorkflowStepPort {
+  readonly completed: Array<{ executionId: string; end: StepEnd }> = [];
+
+  async complete(executionId: string, end: StepEnd): Promise<void> {
+    this.completed.push({ executionId, end });
+  }
 }

@@ -154,6 +154,8 @@ class SlackFakeServer {
   private readonly views = new Map<string, FakeView>();
   private readonly homes = new Map<string, FakeView>();
   private readonly openedDms = new Set<string>();
+  /** Function executions completed (functions.completeSuccess / completeError). */
+  private readonly completedFunctions = new Set<string>();
   private readonly channelFailures = new Map<string, string>();
   private readonly rateLimits = new Map<string, { remaining: number; retryAfterSeconds: number }>();
   private readonly usergroups: Map<string, string[]>;
@@ -252,6 +254,9 @@ class SlackFakeServer {
         return this.openConversation(args);
       case 'users.info':
         return this.userInfo(args);
+      case 'functions.completeSuccess':
+      case 'functions.completeError':
+        return this.completeFunction(args);
       case 'usergroups.users.list': {
         const users = this.usergroups.get(String(args.usergroup));
         return users === undefined ? { ok: false, error: 'no_such_subteam' } : { ok: true, users: [...users] };
@@ -259,6 +264,15 @@ class SlackFakeServer {
       default:
         return { ok: false, error: 'unknown_method' };
     }
+  }
+
+  /** A workflow step ends once, as on Slack: a second completion of the same execution is refused. */
+  private completeFunction(args: SlackArgs): SlackArgs {
+    const id = String(args.function_execution_id ?? '');
+    if (!id) return { ok: false, error: 'invalid_arguments' };
+    if (this.completedFunctions.has(id)) return { ok: false, error: 'execution_not_in_running_state' };
+    this.completedFunctions.add(id);
+    return { ok: true };
   }
 
   private postMessage(args: SlackArgs): SlackArgs {
@@ -464,6 +478,7 @@ class SlackFakeServer {
     this.views.clear();
     this.homes.clear();
     this.openedDms.clear();
+    this.completedFunctions.clear();
     this.channelFailures.clear();
     this.rateLimits.clear();
   }

@@ -320,13 +320,14 @@ export async function blockSuggestion(
 
 /**
  * An Events API request (`event_callback`) as Slack sends it: a JSON body, signed like the rest. Bolt acknowledges
- * events before their listener runs, so the answer is 200 whatever the listener does.
+ * events before their listener runs, so the answer is 200 whatever the listener does (except `function_executed`,
+ * which its listener acknowledges).
  */
 export async function eventCallback(
   url: string,
   secret: string,
   event: Json,
-  options: SendOptions & { team_id?: string } = {},
+  options: SendOptions & { team_id?: string; event_id?: string } = {},
 ): Promise<SlackResponse> {
   const teamId = options.team_id ?? DEFAULT_TEAM_ID;
   const body = JSON.stringify({
@@ -335,7 +336,8 @@ export async function eventCallback(
     api_app_id: DEFAULT_API_APP_ID,
     event: { event_ts: nowActionTs(), ...event },
     type: 'event_callback',
-    event_id: `Ev${randomBytes(6).toString('hex').toUpperCase()}`,
+    // Slack keeps an event's id on its redeliveries; a new one per event otherwise.
+    event_id: options.event_id ?? `Ev${randomBytes(6).toString('hex').toUpperCase()}`,
     event_time: Math.floor(Date.now() / 1000),
     authorizations: [{ team_id: teamId, user_id: 'U0BOT', is_bot: true, is_enterprise_install: false }],
     is_ext_shared_channel: false,
@@ -396,6 +398,49 @@ export function messageShortcutPayload(args: MessageShortcutArgs): Json {
 
 export function messageShortcut(url: string, secret: string, args: MessageShortcutArgs): Promise<SlackResponse> {
   return sendPayload(url, secret, messageShortcutPayload(args));
+}
+
+export interface FunctionExecutedArgs {
+  /** Slack's id for this run of the step (`Fx…`): the same on every redelivery of the event. */
+  function_execution_id: string;
+  callback_id: string;
+  inputs: Json;
+  team_id?: string;
+  /** Slack keeps it on redeliveries: pass the same one to redeliver. */
+  event_id?: string;
+}
+
+/**
+ * `function_executed`: a workflow reached a step of this app. `bot_access_token` is the short-lived token Slack
+ * issues for the run; `x-slack-retry-num` in `options.headers` marks a redelivery.
+ */
+export function functionExecuted(
+  url: string,
+  secret: string,
+  args: FunctionExecutedArgs,
+  options: SendOptions = {},
+): Promise<SlackResponse> {
+  const now = Math.floor(Date.now() / 1000);
+  const event = {
+    type: 'function_executed',
+    function: {
+      id: 'Fn0STEP',
+      callback_id: args.callback_id,
+      title: 'Send a WhatsApp message',
+      type: 'app',
+      app_id: DEFAULT_API_APP_ID,
+      input_parameters: [],
+      output_parameters: [],
+      date_created: now,
+      date_updated: now,
+      date_deleted: 0,
+    },
+    inputs: args.inputs,
+    function_execution_id: args.function_execution_id,
+    workflow_execution_id: `Wx${args.function_execution_id}`,
+    bot_access_token: 'xwfp-fake-workflow-token',
+  };
+  return eventCallback(url, secret, event, { ...options, team_id: args.team_id, event_id: args.event_id });
 }
 
 function user(id: string, teamId: string): Json {

@@ -6,11 +6,14 @@ import type { Logger, SendNotifier } from '../../core/ports.js';
 import type { SendGroups } from '../../core/send-groups.js';
 import type { SendRequests } from '../../core/send-requests.js';
 import type { SendService } from '../../core/sends.js';
+import type { WorkflowSteps } from '../../core/workflow-steps.js';
 
 /** What the Slack listeners need from the rest of the bot. */
 export interface SlackDeps {
   /** The send use case: a submitted form to a claimed send or group. */
   requests: SendRequests;
+  /** The "send a WhatsApp message" workflow step. */
+  steps: WorkflowSteps;
   sends: SendService;
   sendGroups: SendGroups;
   approvals: ApprovalService;

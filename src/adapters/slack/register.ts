@@ -3,6 +3,7 @@ import { errorCode } from '../../core/errors.js';
 import { registerActions } from './actions/index.js';
 import { registerCommands } from './commands/index.js';
 import type { SlackDeps } from './deps.js';
+import { registerWorkflowStep } from './functions/send-whatsapp-step.js';
 import { registerHome } from './home/app-home.js';
 import { registerShortcuts } from './shortcuts/index.js';
 import { registerViews } from './views/index.js';
@@ -14,6 +15,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerActions(app, deps);
   registerShortcuts(app, deps);
   registerHome(app, deps);
+  registerWorkflowStep(app, deps);
   app.error(async (error) => {
     deps.logger.error({ err: error, code: errorCode(error) }, 'unhandled error in a Slack listener');
   });

@@ -1,7 +1,7 @@
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import type { Device } from '../../../core/ports.js';
 import { MAX_TEXT_LENGTH } from '../../../core/send-form.js';
-import { bound } from './literal.js';
+import { bound, type LinePart, wordsBlock } from './literal.js';
 
 /** The form's callback id; forms already open in Slack carry it, so it keeps its first name. */
 export const SEND_FORM = 'send_modal';
@@ -11,6 +11,11 @@ export const DEVICE_BLOCK = 'device';
 export const DEVICE_SELECT = 'device_select';
 export const MESSAGE_BLOCK = 'message';
 export const MESSAGE_INPUT = 'message_input';
+export const REPEATED_BLOCK = 'repeated';
+export const SEND_AGAIN_BLOCK = 'send_again';
+export const SEND_AGAIN_INPUT = 'send_again_choice';
+/** The value of the one "Send it again" option, ticked. */
+export const SEND_AGAIN = 'send_again';
 
 /** What the modal carries from the command to the submission (Slack's private_metadata). */
 export interface SendFormMetadata {
@@ -24,6 +29,8 @@ export interface SendFormInput {
   recipient?: string;
   text?: string;
   metadata: SendFormMetadata;
+  /** The same text went to some of these numbers minutes ago: the warning, and the "Send it again" box. */
+  repeated?: LinePart[];
 }
 
 function deviceOption(device: Device): PlainTextOption {
@@ -96,6 +103,7 @@ export function sendForm(input: SendFormInput): ModalView {
         ...(input.text ? { initial_value: input.text } : {}),
       },
     },
+    ...(input.repeated ? repeatedBlocks(input.repeated) : []),
   ];
   return {
     type: 'modal',
@@ -106,4 +114,22 @@ export function sendForm(input: SendFormInput): ModalView {
     private_metadata: JSON.stringify(input.metadata),
     blocks,
   };
+}
+
+/** The warning that the same text went to a number minutes ago, and the box that sends it anyway. */
+function repeatedBlocks(warning: LinePart[]): KnownBlock[] {
+  return [
+    wordsBlock(warning, REPEATED_BLOCK),
+    {
+      type: 'input',
+      block_id: SEND_AGAIN_BLOCK,
+      optional: true,
+      label: { type: 'plain_text', text: 'Same text again?' },
+      element: {
+        type: 'checkboxes',
+        action_id: SEND_AGAIN_INPUT,
+        options: [{ text: { type: 'plain_text', text: 'Send it again' }, value: SEND_AGAIN }],
+      },
+    },
+  ];
 }

@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import type { ModalView } from '@slack/types';
 import { z } from 'zod';
 import type { SendRequestInput, SendRequestOutcome } from '../../../core/send-requests.js';
 import { bound } from '../blocks/literal.js';
@@ -9,10 +10,15 @@ import {
   MESSAGE_INPUT,
   RECIPIENT_BLOCK,
   RECIPIENT_INPUT,
+  SEND_AGAIN,
+  SEND_AGAIN_BLOCK,
+  SEND_AGAIN_INPUT,
   type SendFormMetadata,
+  sendForm,
 } from '../blocks/send-form.js';
 import type { SlackDeps } from '../deps.js';
 import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
+import { recentlySentWords } from '../wording/same-text.js';
 import { FORM_OUT_OF_DATE, NOT_SAVED, sendFormErrorWords, submissionRefusalWords } from '../wording/send-form.js';
 
 const metadataSchema = z.object({ channelId: z.string().min(1), responseUrl: z.string().optional() });
@@ -23,6 +29,9 @@ const stateSchema = z.object({
     .object({ [DEVICE_SELECT]: z.object({ selected_option: z.object({ value: z.string() }).nullish() }) })
     .optional(),
   [MESSAGE_BLOCK]: z.object({ [MESSAGE_INPUT]: z.object({ value: z.string().nullish() }) }).optional(),
+  [SEND_AGAIN_BLOCK]: z
+    .object({ [SEND_AGAIN_INPUT]: z.object({ selected_options: z.array(z.object({ value: z.string() })).nullish() }) })
+    .optional(),
 });
 
 type SubmissionArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
@@ -70,6 +79,11 @@ function submitSendForm(deps: SlackDeps) {
       return;
     }
     const outcome = await deps.requests.submit(input);
+    if (outcome.kind === 'recently-sent') {
+      // Not an error of one field: the form is shown again with the warning and a box to send it anyway.
+      await ack({ response_action: 'update', view: await repeatedForm(deps, input, view.private_metadata, outcome) });
+      return;
+    }
     const errors = inlineErrors(outcome);
     if (errors) {
       if (outcome.kind === 'too-long-to-show') {
@@ -113,9 +127,27 @@ function inlineErrors(outcome: SendRequestOutcome): Record<string, string> | und
       return { [RECIPIENT_BLOCK]: submissionRefusalWords(outcome) };
     case 'too-long-to-show':
       return { [MESSAGE_BLOCK]: submissionRefusalWords(outcome) };
+
     default:
       return undefined;
   }
+}
+
+/** The form as submitted, with the warning that the same text went to some of its numbers minutes ago. */
+async function repeatedForm(
+  deps: SlackDeps,
+  input: SendRequestInput,
+  privateMetadata: string,
+  outcome: Extract<SendRequestOutcome, { kind: 'recently-sent' }>,
+): Promise<ModalView> {
+  return sendForm({
+    devices: await deps.devices.list(),
+    defaultDeviceId: input.form.deviceId,
+    recipient: input.form.recipient,
+    text: input.form.text,
+    metadata: parseMetadata(privateMetadata) ?? { channelId: input.channelId },
+    repeated: recentlySentWords(outcome.sends),
+  });
 }
 
 /** The form's values and where it came from, or undefined when the view cannot be read. */
@@ -136,6 +168,9 @@ function readForm(body: SubmissionArgs['body'], view: SubmissionArgs['view']): S
     responseUrl: metadata.responseUrl,
     // Slack keeps a view's id for the modal's whole life: the send's key derives from it.
     originId: view.id,
+    sendAgain: Boolean(
+      values[SEND_AGAIN_BLOCK]?.[SEND_AGAIN_INPUT].selected_options?.some((o) => o.value === SEND_AGAIN),
+    ),
   };
 }
 
