@@ -232,10 +232,13 @@ const commandSpec = () => slackSpec(slashCommandBody({ text: 'send', user_id: 'U
 
 let views = 0;
 function submissionSpec(recipient: string): RequestSpec {
+  // Each submission is its own message (a distinct text), as a team's sends are: the same text to the same number
+  // within 10 minutes would be held for the "Send it again" warning instead of sent.
+  const view = ++views;
   const payload = viewSubmissionPayload({
     user_id: 'U0ALICE',
     view: {
-      id: `V0BENCH${++views}${randomUUID().slice(0, 8).toUpperCase()}`,
+      id: `V0BENCH${view}${randomUUID().slice(0, 8).toUpperCase()}`,
       callback_id: 'send_modal',
       private_metadata: JSON.stringify({ channelId: 'C0SUPPORT' }),
       state: {
@@ -247,7 +250,7 @@ function submissionSpec(recipient: string): RequestSpec {
               selected_option: { value: DEVICE.id, text: { type: 'plain_text', text: DEVICE.name } },
             },
           },
-          message: { message_input: { type: 'plain_text_input', value: 'Your order is ready' } },
+          message: { message_input: { type: 'plain_text_input', value: `Your order ${view} is ready` } },
         },
       },
     },
