@@ -50,6 +50,8 @@ export interface HomeSurface {
 export class HomeFeed {
   /** People whose Home is being rebuilt now, and whether a change came in meanwhile (then it is rebuilt once more). */
   private readonly rebuilding = new Map<string, boolean>();
+  /** People whose list of recent sends is being cut back now. */
+  private readonly trimming = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -76,16 +78,31 @@ export class HomeFeed {
     const { store, logger } = this.deps;
     try {
       await store.pendingAdd(homeSendsKey(userId), target, at);
-      const extra = (await store.pendingSize(homeSendsKey(userId))) - HOME_RECENT_SENDS;
-      if (extra > 0) {
-        for (const old of await store.pendingList(homeSendsKey(userId), extra)) {
-          await store.pendingRemove(homeSendsKey(userId), old);
-        }
-      }
+      await this.trim(userId);
     } catch (error) {
       logger.warn({ err: error, target }, 'could not list a send in its Home');
     }
     this.changed(target); // after the list is written, so the Homes shown again list the new claim
+  }
+
+  /**
+   * Keep a person's list to the newest HOME_RECENT_SENDS, letting it grow to twice that first so a busy sender costs
+   * one removal run per HOME_RECENT_SENDS claims. One trim per person at a time in this process: claims listed
+   * meanwhile are cut by the next one, so concurrent claims never each walk the whole excess.
+   */
+  private async trim(userId: string): Promise<void> {
+    const { store } = this.deps;
+    if (this.trimming.has(userId)) return;
+    this.trimming.add(userId);
+    try {
+      const extra = (await store.pendingSize(homeSendsKey(userId))) - HOME_RECENT_SENDS;
+      if (extra < HOME_RECENT_SENDS) return;
+      for (const old of await store.pendingList(homeSendsKey(userId), extra)) {
+        await store.pendingRemove(homeSendsKey(userId), old);
+      }
+    } finally {
+      this.trimming.delete(userId);
+    }
   }
 
   /** `userId` opened their Home: note it (so status changes show there for a while) and show it. */
@@ -102,7 +119,7 @@ export class HomeFeed {
   /** What `userId`'s Home shows now. */
   async snapshot(userId: string): Promise<HomeSnapshot> {
     const { store } = this.deps;
-    const targets = (await store.pendingList(homeSendsKey(userId))).reverse();
+    const targets = (await store.pendingList(homeSendsKey(userId))).reverse().slice(0, HOME_RECENT_SENDS);
     const mine = (await Promise.all(targets.map((target) => this.item(target)))).filter((i): i is HomeItem => !!i);
     const pending = await this.pendingGroups();
     const waiting: SendGroup[] = [];
