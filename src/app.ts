@@ -119,7 +119,20 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     },
     version(),
   );
-  const routes = httpRoutes({ readiness, metrics, deliveries, conversations, sandbox, webhookSecrets, clock, logger });
+  const media = config.media.publicUrl
+    ? { store, botToken: config.slack.botToken, isSlackUrl: web.isSlackUrl }
+    : undefined;
+  const routes = httpRoutes({
+    readiness,
+    metrics,
+    deliveries,
+    conversations,
+    sandbox,
+    webhookSecrets,
+    clock,
+    logger,
+    media,
+  });
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
   registerListeners(slack.app, {
     requests,
@@ -134,6 +147,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     userGroups,
     logger,
     storeProblem: () => readiness.check('store'),
+    filesServed: media !== undefined,
   });
 
   // Neither waits for Slack: both keep trying in the background, and /readyz says when they succeeded.
