@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { keyForOrigin } from '../src/core/idempotency.js';
+import {
+  DEPLOYED_STORES,
+  expectCleanLogs,
+  type Harness,
+  startHarness,
+  submitSendModal,
+  waitFor,
+} from './support/bot-harness.js';
+import { unique } from './support/ids.js';
+
+const TEAM = 'T0TEAM';
+const NUMBER = '+14155550123';
+const CAPTION = 'Invoice for order 1138';
+/** The bot's public address as WAPing reaches it; the sandbox reaches it on loopback (no certificates in tests). */
+const PUBLIC_URL = 'https://bot.example.test';
+/** Somebody's file server, for links typed in the form. */
+const FILES_URL = 'https://files.example.test';
+const CONFIG = { defaultDevice: 'dev_support', devices: [], access: { users: [], userGroups: [], channels: [] } };
+const HOUR = 3_600_000;
+
+/** A file server on loopback: `/photo.jpg` answers these bytes; anything else 404. */
+async function fileServer(bytes: Buffer): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    if (req.url === '/photo.jpg') {
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      res.end(bytes);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** The media part of the bodies the sandbox received for a send key. */
+function bodiesFor(h: Harness, key: string) {
+  return h.waping.requests.filter((r) => r.key === key);
+}
+
+describe.each(DEPLOYED_STORES)('media sends with PUBLIC_URL on the %s store', (store) => {
+  let h: Harness;
+  /** Moves the bot's clock forward, to expire links without waiting. */
+  let clockOffset = 0;
+
+  beforeAll(async () => {
+    h = await startHarness({
+      store,
+      configFile: CONFIG,
+      env: { PUBLIC_URL, MEDIA_SECRET: 'media-test-secret' },
+      overrides: {
+        clock: {
+          now: () => Date.now() + clockOffset,
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        },
+      },
+    });
+    h.waping.media.serveOrigin(PUBLIC_URL, h.bot.url);
+  });
+  afterEach(async () => {
+    clockOffset = 0;
+    await h.bot.idle();
+  });
+  afterAll(async () => {
+    expectCleanLogs(h.logs, [NUMBER, CAPTION, '/media/', 'media-test-secret']);
+    await h.stop();
+  });
+
+  async function sendFile(file: ReturnType<Harness['slack']['uploadFile']>, faults = false) {
+    const viewId = unique('V0MEDIA');
+    const key = keyForOrigin(TEAM, viewId);
+    if (faults) h.waping.script({ status: 500 }, { drop: true });
+    const res = await submitSendModal(h, { viewId, recipient: NUMBER, text: CAPTION, file });
+    expect(res.status).toBe(200);
+    expect(res.json).toBeUndefined();
+    await waitFor(() => h.waping.sendsFor(key) === 1 || undefined, 10_000, 'the media send to be accepted');
+    await h.bot.idle();
+    return key;
+  }
+
+  it('serves an attached file to the sandbox through /media/<token>: right bytes, once, same URL on retries', async () => {
+    const bytes = randomBytes(48_000);
+    const file = h.slack.uploadFile({ name: 'invoice 1138.pdf', mimetype: 'application/pdf', bytes });
+    const key = await sendFile(file, true);
+
+    const attempts = bodiesFor(h, key);
+    expect(attempts.map((a) => a.outcome)).toEqual(['fault_status', 'fault_drop', 'accepted']);
+    expect(new Set(attempts.map((a) => a.body)).size).toBe(1); // byte for byte, the link included
+    const body = JSON.parse(attempts[0]?.body ?? '{}');
+    expect(body).toMatchObject({
+      deviceId: 'dev_support',
+      to: NUMBER,
+      type: 'document',
+      document: { caption: CAPTION, filename: 'invoice 1138.pdf' },
+    });
+    const url: string = body.document.url;
+    expect(url).toMatch(/^https:\/\/bot\.example\.test\/media\/[A-Za-z0-9_-]{40,}$/);
+    expect(url).not.toContain(file.id);
+
+    const fetches = h.waping.media.fetches.filter((f) => f.url === url);
+    expect(fetches).toHaveLength(1);
+    expect(fetches[0]?.status).toBe(200);
+    expect(fetches[0]?.contentType).toBe('application/pdf');
+    expect(fetches[0]?.bytes?.equals(bytes)).toBe(true);
+    expect(h.slack.fileDownloads(file.id)).toBe(1);
+
+    // Another send of the same file has its own link.
+    const again = await sendFile(file);
+    const otherUrl = JSON.parse(bodiesFor(h, again)[0]?.body ?? '{}').document.url;
+    expect(otherUrl).not.toBe(url);
+  });
+
+  it('answers 404 to an unknown token and to an expired link, and serves a live one', async () => {
+    const bytes = randomBytes(2_000);
+    const file = h.slack.uploadFile({ name: 'delivery.jpg', mimetype: 'image/jpeg', bytes });
+    const key = await sendFile(file);
+    const body = JSON.parse(bodiesFor(h, key)[0]?.body ?? '{}');
+    expect(body.type).toBe('image');
+    expect(body.image).toEqual({ url: expect.any(String), caption: CAPTION }); // no filename but for documents
+    const local = String(body.image.url).replace(PUBLIC_URL, h.bot.url);
+
+    const live = await request(local);
+    expect(live.statusCode).toBe(200);
+    expect(Buffer.from(await live.body.arrayBuffer()).equals(bytes)).toBe(true);
+
+    const unknown = await request(`${h.bot.url}/media/${'A'.repeat(43)}`);
+    expect(unknown.statusCode).toBe(404);
+    await unknown.body.dump();
+
+    clockOffset = 25 * HOUR;
+    const expired = await request(local);
+    expect(expired.statusCode).toBe(404);
+    await expired.body.dump();
+  });
+
+  it('refuses a too-large file and a forbidden type inline, and sends nothing', async () => {
+    const big = h.slack.uploadFile({ name: 'scan.png', mimetype: 'image/png', bytes: Buffer.alloc(6 * 1024 * 1024) });
+    const exe = h.slack.uploadFile({ name: 'setup.exe', mimetype: 'application/x-msdownload', bytes: randomBytes(10) });
+    for (const [file, words] of [
+      [big, 'This file is 6 MB; WhatsApp takes at most 5 MB for this type.'],
+      [exe, 'WhatsApp does not take files of type application/x-msdownload.'],
+    ] as const) {
+      const viewId = unique('V0MEDIA');
+      const res = await submitSendModal(h, { viewId, recipient: NUMBER, text: CAPTION, file });
+      expect(res.status).toBe(200);
+      const errors = (res.json as { response_action: string; errors: Record<string, string> }).errors;
+      expect(Object.keys(errors)).toEqual(['media_file']);
+      expect(errors.media_file).toContain(words);
+      expect(h.waping.sendsFor(keyForOrigin(TEAM, viewId))).toBe(0);
+    }
+  });
+
+  it('fails the send, in words, when WAPing cannot fetch the linked file', async () => {
+    const files = await fileServer(randomBytes(10));
+    h.waping.media.serveOrigin(FILES_URL, files.url);
+    try {
+      const viewId = unique('V0MEDIA');
+      const key = keyForOrigin(TEAM, viewId);
+      await submitSendModal(h, { viewId, recipient: NUMBER, text: CAPTION, mediaUrl: `${FILES_URL}/gone.pdf` });
+      const failed = await waitFor(
+        () => h.slack.messages('C0SUPPORT').find((m) => (m.text ?? '').includes('could not fetch the file')),
+        10_000,
+        'the send to show it failed',
+      );
+      expect(failed).toBeDefined();
+      expect(bodiesFor(h, key).map((r) => r.outcome)).toEqual(['media_fetch_failed']);
+      expect(h.waping.sendsFor(key)).toBe(0);
+    } finally {
+      files.server.close();
+    }
+  });
+});
+
+describe('media sends without PUBLIC_URL', () => {
+  let h: Harness;
+  let files: { url: string; server: Server };
+  const photo = randomBytes(5_000);
+
+  beforeAll(async () => {
+    h = await startHarness({ store: 'embedded', configFile: CONFIG });
+    files = await fileServer(photo);
+    h.waping.media.serveOrigin(FILES_URL, files.url);
+  });
+  afterAll(async () => {
+    files.server.close();
+    expectCleanLogs(h.logs, [NUMBER, CAPTION]);
+    await h.stop();
+  });
+
+  it('sends an https link: WAPing gets the link as given and fetches it once', async () => {
+    const viewId = unique('V0MEDIA');
+    const key = keyForOrigin(TEAM, viewId);
+    const url = `${FILES_URL}/photo.jpg`;
+    const res = await submitSendModal(h, { viewId, recipient: NUMBER, text: CAPTION, mediaUrl: url });
+    expect(res.json).toBeUndefined();
+    await waitFor(() => h.waping.sendsFor(key) === 1 || undefined, 10_000, 'the link send to be accepted');
+    const body = JSON.parse(bodiesFor(h, key)[0]?.body ?? '{}');
+    expect(body).toEqual({ deviceId: 'dev_support', to: NUMBER, type: 'image', image: { url, caption: CAPTION } });
+    const fetched = h.waping.media.fetches.filter((f) => f.url === url);
+    expect(fetched).toHaveLength(1);
+    expect(fetched[0]?.bytes?.equals(photo)).toBe(true);
+  });
+
+  it('offers no file field and says why; a file submitted anyway, or a plain http link, is refused inline', async () => {
+    const file = h.slack.uploadFile({ name: 'delivery.jpg', mimetype: 'image/jpeg', bytes: randomBytes(10) });
+    const refused = await submitSendModal(h, { viewId: unique('V0MEDIA'), recipient: NUMBER, file });
+    expect((refused.json as { errors: Record<string, string> }).errors.media_url).toContain('PUBLIC_URL');
+    const plain = await submitSendModal(h, {
+      viewId: unique('V0MEDIA'),
+      recipient: NUMBER,
+      mediaUrl: `${files.url}/photo.jpg`,
+    });
+    expect((plain.json as { errors: Record<string, string> }).errors.media_url).toContain('https://');
+    const noRoute = await request(`${h.bot.url}/media/${'A'.repeat(43)}`);
+    expect(noRoute.statusCode).toBe(404);
+    await noRoute.body.dump();
+  });
+});
