@@ -105,6 +105,8 @@ export type WapingFailureCode =
   | 'UNAUTHORIZED'
   | 'QUOTA_EXCEEDED'
   | 'BAD_RESPONSE'
+  /** WAPing could not fetch a media send's file from its URL (the code is assumed, see the contract doc). */
+  | 'MEDIA_FETCH_FAILED'
   /** A status with no better name. */
   | `HTTP_${number}`;
 
