@@ -4,15 +4,20 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keyForOrigin } from '../src/core/idempotency.js';
+import type { SendGroup } from '../src/core/send-group.js';
+import { groupIdForOrigin } from '../src/core/send-groups.js';
 import {
   DEPLOYED_STORES,
   expectCleanLogs,
   type Harness,
+  SIGNING_SECRET,
   startHarness,
+  submitApprovalModal,
   submitSendModal,
   waitFor,
 } from './support/bot-harness.js';
 import { unique } from './support/ids.js';
+import { blockAction } from './support/slack-requests.js';
 
 const TEAM = 'T0TEAM';
 const NUMBER = '+14155550123';
@@ -220,5 +225,73 @@ describe('media sends without PUBLIC_URL', () => {
     const noRoute = await request(`${h.bot.url}/media/${'A'.repeat(43)}`);
     expect(noRoute.statusCode).toBe(404);
     await noRoute.body.dump();
+  });
+});
+
+describe.each(DEPLOYED_STORES)('a file awaiting approval on the %s store', (store) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      store,
+      configFile: {
+        defaultDevice: 'dev_support',
+        devices: [
+          { id: 'dev_support', name: 'Support line', approval: { approvers: ['U0APPROVER'], minApprovals: 1 } },
+        ],
+      },
+      env: { PUBLIC_URL },
+    });
+    h.waping.media.serveOrigin(PUBLIC_URL, h.bot.url);
+  });
+  afterAll(async () => {
+    expectCleanLogs(h.logs, [NUMBER, CAPTION, '/media/']);
+    await h.stop();
+  });
+
+  it('shows the file (name, type, size, link in Slack) beside the caption before approval, then sends it once', async () => {
+    const bytes = randomBytes(3 * 1024 * 1024);
+    const file = h.slack.uploadFile({ name: 'Quote <Q-77>.pdf', mimetype: 'application/pdf', bytes });
+    const viewId = unique('V0MEDIA');
+    const res = await submitSendModal(h, { viewId, recipient: NUMBER, text: CAPTION, file, user: 'U0REQUESTER' });
+    expect(res.body).toBe('');
+    const groupId = groupIdForOrigin(TEAM, viewId);
+    const message = await waitFor(
+      () => h.slack.messages('C0SUPPORT').find((m) => JSON.stringify(m.blocks ?? []).includes(`"value":"${groupId}"`)),
+      10_000,
+      'the approval request message',
+    );
+    const shown = (blocks: unknown) => {
+      const json = JSON.stringify(blocks);
+      expect(json).toContain(JSON.stringify(CAPTION));
+      expect(json).toContain('"text":"Quote <Q-77>.pdf"'); // literal, not markup
+      expect(json).toContain('"text":"application/pdf"');
+      expect(json).toContain('3 MB');
+      expect(json).toContain(`"url":${JSON.stringify(file.permalink)}`);
+    };
+    shown(message.blocks);
+    await h.bot.idle();
+    const group = await waitFor(() => h.bot.store.get<SendGroup>(`group:${groupId}`));
+    expect(h.waping.sendsFor(group.keys[0] as string)).toBe(0);
+    expect(h.slack.fileDownloads(file.id)).toBe(0);
+
+    await blockAction(h.eventsUrl, SIGNING_SECRET, {
+      user_id: 'U0APPROVER',
+      channel_id: message.channel,
+      message_ts: message.ts,
+      response_url: h.slack.responseUrlFor(unique('r')),
+      actions: [{ action_id: 'review_approval', value: groupId }],
+    });
+    const modal = await waitFor(() =>
+      h.slack.callsTo('views.open').find((c) => c.args.view.callback_id === 'approval_modal'),
+    );
+    shown(modal.args.view.blocks);
+
+    expect((await submitApprovalModal(h, { groupId, user: 'U0APPROVER', decision: 'approve' })).body).toBe('');
+    await waitFor(() => h.waping.sendsFor(group.keys[0] as string) === 1 || undefined, 10_000, 'the approved send');
+    const body = JSON.parse(h.waping.requests.find((r) => r.key === group.keys[0])?.body ?? '{}');
+    expect(body.document).toMatchObject({ caption: CAPTION, filename: 'Quote <Q-77>.pdf' });
+    const fetched = h.waping.media.fetches.filter((f) => f.url === body.document.url);
+    expect(fetched).toHaveLength(1);
+    expect(fetched[0]?.bytes?.equals(bytes)).toBe(true);
   });
 });

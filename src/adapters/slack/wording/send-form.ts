@@ -2,6 +2,7 @@ import type { MediaError } from '../../../core/media.js';
 import type { RecipientProblem } from '../../../core/recipient.js';
 import type { DeviceError, MessageError, RecipientError, SendFormErrors } from '../../../core/send-form.js';
 import type { SendRequestOutcome } from '../../../core/send-requests.js';
+import { fileSize } from './words.js';
 
 /*
  * The words of the send form's inline errors, from the core's codes. Plain text: Slack shows an inline error
@@ -61,18 +62,12 @@ export function sendFormErrorWords(errors: SendFormErrors): Partial<Record<keyof
   };
 }
 
-/** Sizes as people read them: whole megabytes above one, kilobytes below. */
-function size(bytes: number): string {
-  const mb = bytes / (1024 * 1024);
-  return mb >= 1 ? `${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
-}
-
 function mediaWords(error: MediaError): string {
   switch (error.code) {
     case 'media-type-not-allowed':
       return `WhatsApp does not take files of type ${error.mimetype}. Send a JPEG or PNG image, an MP4 or 3GP video, AAC, MP3, M4A, AMR or OGG audio, or a PDF, Office, text or ZIP document.`;
     case 'media-too-large':
-      return `This file is ${size(error.size)}; WhatsApp takes at most ${size(error.max)} for this type.`;
+      return `This file is ${fileSize(error.size)}; WhatsApp takes at most ${fileSize(error.max)} for this type.`;
     case 'media-url-not-https':
       return 'Give a link that starts with https://, so WhatsApp can fetch the file safely.';
     case 'media-files-unavailable':
