@@ -188,7 +188,8 @@ describe('media sends without PUBLIC_URL', () => {
   const photo = randomBytes(5_000);
 
   beforeAll(async () => {
-    h = await startHarness({ store: 'embedded', configFile: CONFIG });
+    // The same-text warning on, as in production: it is for texts, and must not stop a media send.
+    h = await startHarness({ store: 'embedded', configFile: CONFIG, overrides: { sameTextWindowMs: 10 * 60_000 } });
     files = await fileServer(photo);
     h.waping.media.serveOrigin(FILES_URL, files.url);
   });
@@ -210,6 +211,17 @@ describe('media sends without PUBLIC_URL', () => {
     const fetched = h.waping.media.fetches.filter((f) => f.url === url);
     expect(fetched).toHaveLength(1);
     expect(fetched[0]?.bytes?.equals(photo)).toBe(true);
+  });
+
+  it('sends the same link and caption twice from two forms without the same-text question', async () => {
+    const url = `${FILES_URL}/photo.jpg`;
+    for (let i = 0; i < 2; i += 1) {
+      const viewId = unique('V0MEDIA');
+      const res = await submitSendModal(h, { viewId, recipient: NUMBER, text: CAPTION, mediaUrl: url });
+      expect(res.json).toBeUndefined();
+      const key = keyForOrigin(TEAM, viewId);
+      await waitFor(() => h.waping.sendsFor(key) === 1 || undefined, 10_000, 'the link send to be accepted');
+    }
   });
 
   it('offers no file field and says why; a file submitted anyway, or a plain http link, is refused inline', async () => {

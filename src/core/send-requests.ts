@@ -131,7 +131,8 @@ export class SendRequests {
     const key = input.source === 'workflow-step' ? keyForWorkflowStep : keyForOrigin;
     const ownKey = (to: string) =>
       grouped ? idempotencyKeyForGroupRecipient(input.teamId, group.id, to) : key(input.teamId, input.originId);
-    if (!input.sendAgain) {
+    // The same-text warning is about texts: a media send skips it, since the form shown again could not keep the file.
+    if (!input.sendAgain && !checked.media) {
       const sends = await deps.recent.find(input.teamId, checked.to, checked.text, ownKey);
       if (sends.length > 0) return { kind: 'recently-sent', sends };
     }
