@@ -10,6 +10,7 @@ import { SlackConversationPoster } from './adapters/slack/conversation-poster.js
 import { SlackHomeSurface } from './adapters/slack/home/app-home.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
+import { slackFileUrlPolicy } from './adapters/slack/slack-urls.js';
 import { SlackUserGroupDirectory } from './adapters/slack/user-group-directory.js';
 import { SlackWorkflowSteps } from './adapters/slack/workflow-steps.js';
 import { createStore } from './adapters/store/create-store.js';
@@ -120,7 +121,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     version(),
   );
   const media = config.media.publicUrl
-    ? { store, botToken: config.slack.botToken, isSlackUrl: web.isSlackUrl }
+    ? { store, botToken: config.slack.botToken, isSlackUrl: slackFileUrlPolicy(config.slack.apiUrl) }
     : undefined;
   const routes = httpRoutes({
     readiness,
