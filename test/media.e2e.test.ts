@@ -17,7 +17,7 @@ import {
   waitFor,
 } from './support/bot-harness.js';
 import { unique } from './support/ids.js';
-import { blockAction } from './support/slack-requests.js';
+import { blockAction, slashCommand } from './support/slack-requests.js';
 
 const TEAM = 'T0TEAM';
 const NUMBER = '+14155550123';
@@ -42,6 +42,14 @@ async function fileServer(bytes: Buffer): Promise<{ url: string; server: Server 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** Open the send form with /whatsapp send and return its blocks. */
+async function openedForm(h: Harness): Promise<Array<{ block_id?: string } & Record<string, unknown>>> {
+  const before = h.slack.callsTo('views.open').length;
+  await slashCommand(h.eventsUrl, SIGNING_SECRET, { text: 'send', user_id: 'U0ALICE', channel_id: 'C0SUPPORT' });
+  const open = await waitFor(() => h.slack.callsTo('views.open')[before], 10_000, 'the send form');
+  return open.args.view.blocks;
 }
 
 /** The media part of the bodies the sandbox received for a send key. */
@@ -88,6 +96,19 @@ describe.each(DEPLOYED_STORES)('media sends with PUBLIC_URL on the %s store', (s
     await h.bot.idle();
     return key;
   }
+
+  it('offers one file and a link in the form', async () => {
+    const blocks = await openedForm(h);
+    expect(blocks).toContainEqual(
+      expect.objectContaining({
+        block_id: 'media_file',
+        element: expect.objectContaining({ type: 'file_input', max_files: 1 }),
+      }),
+    );
+    expect(blocks).toContainEqual(
+      expect.objectContaining({ block_id: 'media_url', element: expect.objectContaining({ type: 'url_text_input' }) }),
+    );
+  });
 
   it('serves an attached file to the sandbox through /media/<token>: right bytes, once, same URL on retries', async () => {
     const bytes = randomBytes(48_000);
@@ -225,6 +246,10 @@ describe('media sends without PUBLIC_URL', () => {
   });
 
   it('offers no file field and says why; a file submitted anyway, or a plain http link, is refused inline', async () => {
+    const blocks = await openedForm(h);
+    expect(JSON.stringify(blocks)).not.toContain('file_input');
+    expect(JSON.stringify(blocks.find((b) => b.block_id === 'media_file'))).toContain('public address (PUBLIC_URL)');
+    expect(blocks).toContainEqual(expect.objectContaining({ block_id: 'media_url' }));
     const file = h.slack.uploadFile({ name: 'delivery.jpg', mimetype: 'image/jpeg', bytes: randomBytes(10) });
     const refused = await submitSendModal(h, { viewId: unique('V0MEDIA'), recipient: NUMBER, file });
     expect((refused.json as { errors: Record<string, string> }).errors.media_url).toContain('PUBLIC_URL');
