@@ -100,11 +100,11 @@ export function checkSendForm(
   const recipient = checkRecipients(form.recipient, maxRecipients, defaultCountry);
   const device = checkDevice(devices, form.deviceId);
   const message = checkText(form.text, form.media !== undefined);
-  const checkedMedia = form.media && checkMedia(form.media, filesServed);
-  const media = checkedMedia && 'code' in checkedMedia ? checkedMedia : undefined;
+  const checked = form.media && checkMedia(form.media, filesServed);
+  const media = checked && 'code' in checked ? checked : undefined; // the media's error, if any
   const chosen = devices.find((candidate) => candidate.id === form.deviceId);
   if (recipient.ok && !device && !message && !media && chosen) {
-    const sent = checkedMedia && !('code' in checkedMedia) ? { media: checkedMedia } : {};
+    const sent = checked && !('code' in checked) ? { media: checked } : {};
     return { ok: true, to: recipient.to, device: chosen, text: form.text, ...sent };
   }
   return {
