@@ -10,6 +10,7 @@ import { SlackConversationPoster } from './adapters/slack/conversation-poster.js
 import { SlackHomeSurface } from './adapters/slack/home/app-home.js';
 import { SlackNotifier } from './adapters/slack/notifier.js';
 import { registerListeners } from './adapters/slack/register.js';
+import { slackFileUrlPolicy } from './adapters/slack/slack-urls.js';
 import { SlackUserGroupDirectory } from './adapters/slack/user-group-directory.js';
 import { SlackWorkflowSteps } from './adapters/slack/workflow-steps.js';
 import { createStore } from './adapters/store/create-store.js';
@@ -119,7 +120,20 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     },
     version(),
   );
-  const routes = httpRoutes({ readiness, metrics, deliveries, conversations, sandbox, webhookSecrets, clock, logger });
+  const media = config.media.publicUrl
+    ? { store, botToken: config.slack.botToken, isSlackUrl: slackFileUrlPolicy(config.slack.apiUrl) }
+    : undefined;
+  const routes = httpRoutes({
+    readiness,
+    metrics,
+    deliveries,
+    conversations,
+    sandbox,
+    webhookSecrets,
+    clock,
+    logger,
+    media,
+  });
   const slack = createSlackApp({ config, web, auth: slackAuth, routes, clock, logger });
   registerListeners(slack.app, {
     requests,
@@ -134,6 +148,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     userGroups,
     logger,
     storeProblem: () => readiness.check('store'),
+    filesServed: media !== undefined,
   });
 
   // Neither waits for Slack: both keep trying in the background, and /readyz says when they succeeded.

@@ -84,6 +84,8 @@ const envSchema = z.object({
   ),
   SLACK_API_URL: z.url().optional(),
   WAPING_SANDBOX: flag,
+  PUBLIC_URL: z.url().optional(),
+  MEDIA_SECRET: optionalText,
   WAPING_API_URL: z.url().optional(),
   WAPING_API_KEY: optionalText,
   WAPING_WEBHOOK_SECRET: optionalText,
@@ -129,6 +131,11 @@ export interface Config {
   slack: { botToken: string; signingSecret?: string; appToken?: string; apiUrl?: string };
   waping: { sandbox: boolean; apiUrl?: string; apiKey?: string; webhookSecrets: string[]; timeoutMs: number };
   store: { url?: string; dataDir: string };
+  /**
+   * Attached files are served to WAPing under `publicUrl` (the bot's address as WAPing reaches it); without it only
+   * https URLs can be sent. `secret` signs the links: MEDIA_SECRET, else the signing secret, else the bot token.
+   */
+  media: { publicUrl?: string; secret: string };
   port: number;
   defaultCountry?: string;
   /** Where device session alerts go. */
@@ -191,6 +198,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       timeoutMs: e.WAPING_TIMEOUT_MS,
     },
     store: { url: e.STORE_URL, dataDir: e.DATA_DIR },
+    media: {
+      publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+      secret: e.MEDIA_SECRET ?? e.SLACK_SIGNING_SECRET ?? e.SLACK_BOT_TOKEN,
+    },
     port: e.PORT,
     defaultCountry: e.DEFAULT_COUNTRY?.toUpperCase(),
     opsChannel: e.OPS_CHANNEL,

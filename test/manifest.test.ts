@@ -184,6 +184,12 @@ describe('manifest.yml', () => {
     expect(manifest.oauth_config.scopes.bot).toContain('users:read');
   });
 
+  it("asks for files:read, which the form's file field needs, and no other files scope", () => {
+    const scopes: string[] = manifest.oauth_config.scopes.bot;
+    expect(scopes).toContain('files:read');
+    expect(scopes.filter((scope) => scope.startsWith('files:'))).toEqual(['files:read']);
+  });
+
   it('sends every request to the one events URL', () => {
     const urls = [
       manifest.settings.event_subscriptions.request_url,

@@ -1,4 +1,5 @@
 import { CodedError } from './errors.js';
+import type { MediaKind } from './media.js';
 import type { MessageRef } from './message-ref.js';
 import type { DeviceAlert, Notice, ThreadNote } from './notices.js';
 import type { SendGroup } from './send-group.js';
@@ -104,6 +105,8 @@ export type WapingFailureCode =
   | 'UNAUTHORIZED'
   | 'QUOTA_EXCEEDED'
   | 'BAD_RESPONSE'
+  /** WAPing could not fetch a media send's file from its URL (the code is assumed, see the contract doc). */
+  | 'MEDIA_FETCH_FAILED'
   /** A status with no better name. */
   | `HTTP_${number}`;
 
@@ -130,10 +133,22 @@ export interface OutgoingText {
   text: string;
 }
 
+/** What a media send says: its type, the URL WAPing fetches it from, its caption and (documents) file name. */
+export interface OutgoingMedia {
+  deviceId: string;
+  to: string;
+  type: MediaKind;
+  url: string;
+  caption?: string;
+  filename?: string;
+}
+
 /** WAPing as the core needs it. */
 export interface WapingPort {
   /** The exact request body for a text send; persisted once, then sent byte for byte on every retry. */
   textBody(message: OutgoingText): string;
+  /** The exact request body for a media send, built and kept like a text's. */
+  mediaBody(message: OutgoingMedia): string;
   /** One attempt at `POST /v1/messages` with the exact persisted body; never throws. */
   sendMessage(idempotencyKey: string, body: string): Promise<WapingSendResult>;
   /** The devices WAPing knows, with their session state. Throws a CodedError (a WapingFailureCode) when that fails. */

@@ -1,5 +1,6 @@
 import type { BackgroundWork } from './background.js';
 import { backoffDelayMs } from './backoff.js';
+import { type MediaLinks, mediaOf } from './media-links.js';
 import type { MessageSync } from './message-sync.js';
 import type { PendingIndex } from './pending-index.js';
 import type { ClaimListener, ClaimRequest, Clock, Logger, SendNotifier, Store, WapingPort } from './ports.js';
@@ -38,6 +39,8 @@ export interface SendDeps {
   telemetry?: Telemetry;
   /** Told when a send outside any group was claimed (a group's sends show under their group). */
   onClaimed?: ClaimListener;
+  /** Where the bot serves attached files to WAPing (`<publicUrl>/media/<token>`), and the secret of the tokens. */
+  mediaLinks?: MediaLinks;
 }
 
 /**
@@ -73,11 +76,15 @@ export class SendDelivery {
   ): Promise<SendClaim | { accepted: false; send?: SendRecord }> {
     const { waping, clock, instanceId, policy } = this.deps;
     const now = clock.now();
-    const body = waping.textBody({ deviceId: draft.deviceId, to: draft.to, text: draft.text });
+    const media = mediaOf(draft, this.deps.mediaLinks, now);
+    const body = media
+      ? waping.mediaBody({ deviceId: draft.deviceId, to: draft.to, ...media.message })
+      : waping.textBody({ deviceId: draft.deviceId, to: draft.to, text: draft.text });
     const record = newSendRecord(draft, body, { now, owner: instanceId, leaseUntil: now + policy.leaseMs });
-    // The record, its outbox entry and the claims alongside are written together or not at all.
+    // The record, its outbox entry, its file's link and the claims alongside are written together or not at all.
     const claims = await this.outbox.addClaiming(draft.key, [
       ...alongside,
+      ...(media?.served ? [media.served] : []),
       { key: sendKey(draft.key), value: record, ttlMs: RECORD_TTL_MS },
     ]);
     const accepted = claims.claimed;

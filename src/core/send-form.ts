@@ -1,4 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js';
+import { checkMedia, type MediaError, type MediaInput, type SendMedia } from './media.js';
 import type { Device } from './ports.js';
 import { normaliseRecipient, type RecipientProblem } from './recipient.js';
 
@@ -13,7 +14,10 @@ export interface SendForm {
   /** One number per line (commas and semicolons also separate). */
   recipient: string;
   deviceId?: string;
+  /** The text, or the caption of `media`. */
   text: string;
+  /** An attached file or an https URL, sent as an image, document, audio or video. */
+  media?: MediaInput;
 }
 
 /** What is wrong with the recipients field, as a code with its data (the chat adapter words it). */
@@ -35,10 +39,11 @@ export interface SendFormErrors {
   recipient?: RecipientError;
   device?: DeviceError;
   message?: MessageError;
+  media?: MediaError;
 }
 
 export type CheckedSend =
-  | { ok: true; to: string[]; device: Device; text: string }
+  | { ok: true; to: string[]; device: Device; text: string; media?: SendMedia }
   | { ok: false; errors: SendFormErrors };
 
 /** Normalise every recipient line; duplicates (after normalising) are sent once. */
@@ -76,8 +81,8 @@ function checkDevice(devices: Device[], deviceId: string | undefined): DeviceErr
   return device.connected ? undefined : { code: 'device-disconnected', deviceName: device.name };
 }
 
-function checkText(text: string): MessageError | undefined {
-  if (text.trim() === '') return { code: 'empty-message' };
+function checkText(text: string, captionOnly: boolean): MessageError | undefined {
+  if (text.trim() === '' && !captionOnly) return { code: 'empty-message' };
   return text.length > MAX_TEXT_LENGTH
     ? { code: 'message-too-long', length: text.length, max: MAX_TEXT_LENGTH }
     : undefined;
@@ -89,19 +94,26 @@ export function checkSendForm(
   devices: Device[],
   defaultCountry?: CountryCode,
   maxRecipients = 50,
+  /** Whether the bot can serve attached files to WAPing (it has a public address). */
+  filesServed = false,
 ): CheckedSend {
   const recipient = checkRecipients(form.recipient, maxRecipients, defaultCountry);
   const device = checkDevice(devices, form.deviceId);
-  const message = checkText(form.text);
+  const message = checkText(form.text, form.media !== undefined);
+  const checked = form.media && checkMedia(form.media, filesServed);
+  const media = checked && 'code' in checked ? checked : undefined; // the media's error, if any
   const chosen = devices.find((candidate) => candidate.id === form.deviceId);
-  if (recipient.ok && !device && !message && chosen)
-    return { ok: true, to: recipient.to, device: chosen, text: form.text };
+  if (recipient.ok && !device && !message && !media && chosen) {
+    const sent = checked && !('code' in checked) ? { media: checked } : {};
+    return { ok: true, to: recipient.to, device: chosen, text: form.text, ...sent };
+  }
   return {
     ok: false,
     errors: {
       ...(recipient.ok ? {} : { recipient: recipient.error }),
       ...(device ? { device } : {}),
       ...(message ? { message } : {}),
+      ...(media ? { media } : {}),
     },
   };
 }

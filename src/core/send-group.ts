@@ -1,3 +1,4 @@
+import type { SendMedia } from './media.js';
 import type { MessageRef } from './message-ref.js';
 
 /** Who must approve a team send, and how many of them. */
@@ -37,7 +38,10 @@ export interface SendGroup {
   responseUrl?: string;
   deviceId: string;
   deviceName: string;
+  /** The text, or the caption of `media`. */
   text: string;
+  /** An image, document, audio or video sent to every recipient with `text` as its caption. */
+  media?: SendMedia;
   /** E.164 numbers, in the order typed, without duplicates. */
   recipients: string[];
   /** The idempotency key of each recipient's send, derived up front, in the order of `recipients`. */

@@ -1,3 +1,4 @@
+import type { SendMedia } from './media.js';
 import type { MessageRef } from './message-ref.js';
 import { groupKey } from './store-keys.js';
 
@@ -59,7 +60,10 @@ export interface SendRecord {
   deviceId: string;
   deviceName: string;
   to: string;
+  /** The text, or a media send's caption (possibly empty). */
   text: string;
+  /** An image, document, audio or video sent with `text` as its caption. */
+  media?: SendMedia;
   /** The exact request body, persisted before the first attempt and reused byte for byte. */
   body: string;
   state: OutboxState;

@@ -19,6 +19,7 @@ export type SendDraft = Pick<
   | 'deviceName'
   | 'to'
   | 'text'
+  | 'media'
   /** An existing Slack message to keep updating (a Retry reuses its parent, a group its message). */
   | 'parent'
 > & { generation?: number };
@@ -26,7 +27,7 @@ export type SendDraft = Pick<
 /** Who asked, from where, for what and through which device: what a form, a group and a failed send share. */
 export type SendRequestParts = Pick<
   SendRecord,
-  'teamId' | 'requestedBy' | 'channelId' | 'responseUrl' | 'deviceId' | 'deviceName' | 'text'
+  'teamId' | 'requestedBy' | 'channelId' | 'responseUrl' | 'deviceId' | 'deviceName' | 'text' | 'media'
 >;
 
 /**
@@ -39,8 +40,19 @@ export function sendDraft(
   to: string,
   how: Pick<SendDraft, 'key' | 'origin'> & Partial<Pick<SendDraft, 'retryOf' | 'groupId' | 'parent' | 'generation'>>,
 ): SendDraft {
-  const { teamId, requestedBy, channelId, responseUrl, deviceId, deviceName, text } = request;
-  return { teamId, requestedBy, channelId, responseUrl, deviceId, deviceName, to, text, ...how };
+  const { teamId, requestedBy, channelId, responseUrl, deviceId, deviceName, text, media } = request;
+  return {
+    teamId,
+    requestedBy,
+    channelId,
+    responseUrl,
+    deviceId,
+    deviceName,
+    to,
+    text,
+    ...(media ? { media } : {}),
+    ...how,
+  };
 }
 
 /** A new send record for a draft: pending, owned by `owner` until `leaseUntil`, shown by no message yet. */

@@ -72,6 +72,8 @@ export interface SendRequestDeps {
   approvalPolicy: ApprovalPolicy;
   defaultCountry?: CountryCode;
   cannotShowInFull: CannotShowInFull;
+  /** Whether attached files can be sent: the bot serves them to WAPing from a public address. */
+  filesServed?: boolean;
 }
 
 /**
@@ -90,6 +92,7 @@ export class SendRequests {
       await deps.devices.list(),
       deps.defaultCountry,
       deps.approvalPolicy.maxRecipients,
+      deps.filesServed,
     );
     if (!checked.ok) return { kind: 'invalid', errors: checked.errors };
     if (!(await maySend(deps.access, deps.userGroups, input.requestedBy, input.channelId))) return { kind: 'refused' };
@@ -110,6 +113,7 @@ export class SendRequests {
       deviceId: checked.device.id,
       deviceName: checked.device.name,
       text: checked.text,
+      ...(checked.media ? { media: checked.media } : {}),
     };
     const grouped = approval.needed || checked.to.length > 1;
     const group: GroupDraft = {
@@ -127,11 +131,20 @@ export class SendRequests {
     const key = input.source === 'workflow-step' ? keyForWorkflowStep : keyForOrigin;
     const ownKey = (to: string) =>
       grouped ? idempotencyKeyForGroupRecipient(input.teamId, group.id, to) : key(input.teamId, input.originId);
-    if (!input.sendAgain) {
+    // The same-text warning is about texts: a media send skips it, since the form shown again could not keep the file.
+    if (!input.sendAgain && !checked.media) {
       const sends = await deps.recent.find(input.teamId, checked.to, checked.text, ownKey);
       if (sends.length > 0) return { kind: 'recently-sent', sends };
     }
-    const asked = { to: checked.to, device: checked.device.id, text: checked.text, approval: approval.needed };
+    const media = checked.media && (checked.media.source === 'file' ? checked.media.file.fileId : checked.media.url);
+    const asked = {
+      to: checked.to,
+      device: checked.device.id,
+      text: checked.text,
+      approval: approval.needed,
+      // Only present for media, so that text forms keep the fingerprints they had.
+      ...(media ? { media } : {}),
+    };
     if (!grouped) {
       const to = checked.to[0] as string;
       const origin: SendOrigin =

@@ -25,6 +25,8 @@ export const stepOfKey = (target: string): string => `step-of:${target}`;
 export const stepLockKey = (executionId: string): string => `step-lock:${executionId}`;
 /** The last send of one text to one number (a hash of both: neither is stored), for the same-text warning. */
 export const recentKey = (hash: string): string => `recent:${hash}`;
+/** A file the bot serves to WAPing under its unguessable token (`GET /media/<token>`), until it expires. */
+export const mediaKey = (token: string): string => `media:${token}`;
 /** A device's last reported session. */
 export const deviceKey = (deviceId: string): string => `device:${deviceId}`;
 /** A person's latest sends and groups (a pending-style list scored by claim time), for their App Home. */

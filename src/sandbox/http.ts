@@ -15,7 +15,7 @@ export interface HttpAnswer {
 }
 
 export type ParsedSend =
-  | { ok: true; deviceId: string; to: string; type: string; text: string | undefined }
+  | { ok: true; deviceId: string; to: string; type: string; text: string | undefined; url?: string }
   | { ok: false; reason: string };
 
 /** Validate a send body. Reasons never repeat the values received. */
@@ -47,7 +47,7 @@ export function parseSendBody(raw: Buffer): ParsedSend {
     if (media.caption !== undefined && typeof media.caption !== 'string') {
       return { ok: false, reason: `${type}.caption must be a string` };
     }
-    return { ok: true, deviceId, to, type, text: media.caption };
+    return { ok: true, deviceId, to, type, text: media.caption, url: media.url };
   }
   return { ok: false, reason: 'type must be one of text, image, document, audio, video' };
 }

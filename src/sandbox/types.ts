@@ -34,6 +34,8 @@ export type SandboxOutcome =
   | 'invalid'
   | 'unknown_device'
   | 'session_disconnected'
+  /** A media send whose URL could not be fetched. */
+  | 'media_fetch_failed'
   | 'unauthorized'
   | 'fault_status'
   | 'fault_drop'

@@ -12,6 +12,7 @@ import {
   readBody,
   unauthorized,
 } from './http.js';
+import { SandboxMedia } from './media-fetch.js';
 import { deviceRefusal, keySeenBefore, type StoredResponse } from './send-checks.js';
 import { SandboxTimers } from './timers.js';
 import {
@@ -48,6 +49,8 @@ export class WapingSandbox {
   readonly deliveries: SandboxDelivery[];
   /** The customer: answers questions, and sends any message on request (`receive`, `POST /sandbox/inbound`). */
   readonly customer: SandboxCustomer;
+  /** Media sends' files, fetched like WAPing would before accepting the send. */
+  readonly media = new SandboxMedia();
 
   readonly #options: WapingSandboxOptions;
   readonly #devices: Map<string, SandboxDevice>;
@@ -229,6 +232,8 @@ export class WapingSandbox {
     const refusal = deviceRefusal(device);
     if (refusal || device === undefined) return settle(refusal?.outcome ?? 'unknown_device', refusal?.answer);
 
+    const unfetched = parsed.url === undefined ? undefined : await this.media.fetch(parsed.url);
+    if (unfetched) return settle('media_fetch_failed', unfetched);
     const id = newId('msg');
     const response = { id, status: 'queued', deviceId: device.id };
     this.#stored.set(key, { body, status: 200, response: JSON.stringify(response) });

@@ -1,4 +1,5 @@
 import type { CustomRoute } from '@slack/bolt';
+import { type MediaRouteDeps, mediaHandler } from '../adapters/http/media-route.js';
 import type { PrometheusMetrics } from '../adapters/metrics/prometheus.js';
 import { webhookHandler } from '../adapters/waping/webhook-route.js';
 import type { Conversations } from '../core/conversations.js';
@@ -9,7 +10,7 @@ import type { WapingSandbox } from '../sandbox/waping-sandbox.js';
 
 /**
  * The HTTP routes the bot serves beside Slack's: liveness, readiness, WAPing's webhooks and metrics; and, in
- * sandbox mode only, `/sandbox/inbound`, where the sandbox's customer sends any message.
+ * with PUBLIC_URL, `/media/<token>` (attached files for WAPing); in sandbox mode only, `/sandbox/inbound`, where the sandbox's customer sends any message.
  */
 export function httpRoutes(parts: {
   readiness: Readiness;
@@ -20,8 +21,10 @@ export function httpRoutes(parts: {
   webhookSecrets: string[];
   clock: Clock;
   logger: Logger;
+  /** Serves attached files to WAPing (`GET /media/<token>`); given only with PUBLIC_URL. */
+  media?: Omit<MediaRouteDeps, 'clock' | 'logger'>;
 }): CustomRoute[] {
-  const { readiness, metrics, deliveries, conversations, sandbox, webhookSecrets, clock, logger } = parts;
+  const { readiness, metrics, deliveries, conversations, sandbox, webhookSecrets, clock, logger, media } = parts;
   const routes: CustomRoute[] = [
     {
       path: '/healthz',
@@ -46,6 +49,9 @@ export function httpRoutes(parts: {
     },
     { path: '/metrics', method: ['GET'], handler: metrics.handler() },
   ];
+  if (media) {
+    routes.push({ path: '/media/:token', method: ['GET'], handler: mediaHandler({ ...media, clock, logger }) });
+  }
   if (sandbox) {
     const { customer } = sandbox;
     routes.push({ path: '/sandbox/inbound', method: ['POST'], handler: (req, res) => customer.handle(req, res) });

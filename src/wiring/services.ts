@@ -18,7 +18,7 @@ import { defaultSendPolicy, type SendPolicy, SendService } from '../core/sends.j
 import { StepCompletions, type WorkflowStepPort } from '../core/step-completions.js';
 import type { Telemetry } from '../core/telemetry.js';
 import { WorkflowSteps } from '../core/workflow-steps.js';
-import { approvalPolicyOf, replyModeOf } from './settings.js';
+import { approvalPolicyOf, mediaLinksOf, replyModeOf } from './settings.js';
 
 /** What the core services are built from: the ports' adapters and the settings that shape them. */
 export interface ServiceParts {
@@ -168,6 +168,7 @@ export function wireServices(parts: ServiceParts): Services {
     logger,
     instanceId,
     policy: { ...defaultSendPolicy, leaseMs: config.timing.sendLeaseMs, ...parts.sendPolicy },
+    mediaLinks: mediaLinksOf(config),
     onDeviceSession: async (deviceId, connected) => {
       if (connected) await health.sawWorking(deviceId);
       else
@@ -211,6 +212,7 @@ export function wireServices(parts: ServiceParts): Services {
     approvalPolicy: approvalPolicyOf(config),
     defaultCountry: config.defaultCountry as CountryCode | undefined,
     cannotShowInFull: parts.cannotShowInFull,
+    filesServed: mediaLinksOf(config) !== undefined,
   });
   const steps = new WorkflowSteps({ requests, completions: stepCompletions });
   return {

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { ApprovalPolicy } from '../core/approval-policy.js';
 import type { ReplyMode } from '../core/delivery-status.js';
+import type { MediaLinks } from '../core/media-links.js';
 
 /*
  * CONFIG_FILE's settings in the core's terms, for wireServices.
@@ -28,4 +29,10 @@ export function replyModeOf(config: Readonly<Config>): (channelId: string) => Re
   const { channels, statusReplies } = config.file;
   return (channelId) =>
     (Object.hasOwn(channels, channelId) ? channels[channelId]?.statusReplies : undefined) ?? statusReplies;
+}
+
+/** Where attached files are served from, in the core's terms; undefined without PUBLIC_URL (https URLs only). */
+export function mediaLinksOf(config: Readonly<Config>): MediaLinks | undefined {
+  const { publicUrl, secret } = config.media;
+  return publicUrl ? { publicUrl, secret } : undefined;
 }

@@ -9,7 +9,7 @@ import { createLogger } from '../../src/logger.js';
 import { createWapingSandbox, type WapingSandbox } from '../../src/sandbox/waping-sandbox.js';
 import { createLogCapture, type LogCapture } from './log-capture.js';
 import { testRedisUrl, uniqueNamespace } from './redis.js';
-import { type SlackFake, startSlackFake } from './slack-fake.js';
+import { type FakeFile, type SlackFake, startSlackFake } from './slack-fake.js';
 import { type SlackResponse, viewSubmission } from './slack-requests.js';
 
 export type StoreKind = 'redis' | 'embedded' | 'memory';
@@ -115,6 +115,10 @@ export interface SendFormValues {
   responseUrl?: string;
   /** "Send it again" ticked (asked when the same text went to the same number a few minutes ago). */
   sendAgain?: boolean;
+  /** A file attached with the form's file_input (see `SlackFake.uploadFile`). */
+  file?: FakeFile;
+  /** A link to a file, typed in the form. */
+  mediaUrl?: string;
 }
 
 /** The view_submission Slack sends when the send modal's Send button is pressed. */
@@ -136,6 +140,8 @@ export function sendModalView(values: SendFormValues) {
           },
         },
         message: { message_input: { type: 'plain_text_input', value: values.text ?? 'Your order is ready' } },
+        media_file: { media_file_input: { type: 'file_input', files: values.file ? [values.file] : [] } },
+        media_url: { media_url_input: { type: 'url_text_input', value: values.mediaUrl ?? null } },
         send_again: {
           send_again_choice: {
             type: 'checkboxes',

@@ -1,5 +1,6 @@
+import { mediaRequestBody } from '../../src/adapters/waping/media-body.js';
 import { failure, responseError } from '../../src/adapters/waping/responses.js';
-import type { Clock, Device, OutgoingText, WapingPort, WapingSendResult } from '../../src/core/ports.js';
+import type { Clock, Device, OutgoingMedia, OutgoingText, WapingPort, WapingSendResult } from '../../src/core/ports.js';
 import { errorBody, faultAnswer, type HttpAnswer, parseSendBody } from '../../src/sandbox/http.js';
 import { deviceRefusal, keySeenBefore, type StoredResponse } from '../../src/sandbox/send-checks.js';
 import { defaultDevices, type SandboxDevice, type SandboxDeviceStatus } from '../../src/sandbox/types.js';
@@ -147,6 +148,10 @@ export class FakeWaping implements WapingPort {
   /** The same bytes as WapingClient.textBody (the contract checks it). */
   textBody({ deviceId, to, text }: OutgoingText): string {
     return JSON.stringify({ deviceId, to, type: 'text', text: { body: text } });
+  }
+
+  mediaBody(message: OutgoingMedia): string {
+    return mediaRequestBody(message);
   }
 
   async sendMessage(idempotencyKey: string, body: string): Promise<WapingSendResult> {

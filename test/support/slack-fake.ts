@@ -134,11 +134,29 @@ export interface SlackFake {
   setUsergroup(usergroupId: string, userIds: string[]): void;
   /** Add or replace the users.info answer for a user. */
   setUser(user: FakeUser): void;
+  /**
+   * A file as if someone uploaded it with a form's file_input: what the view's state carries for it. It is served
+   * at its `url_private_download` to the bot token only, as Slack serves private files.
+   */
+  uploadFile(file: { name: string; mimetype: string; bytes: Buffer }): FakeFile;
+  /** How many times a file was downloaded with a token. */
+  fileDownloads(id: string): number;
   /** A URL that records JSON posted to it in `responses` with this id, for `response_url` fields. */
   responseUrlFor(id: string): string;
   /** Forget recorded calls, responses, messages, views and injected failures; keeps users and usergroups. */
   reset(): void;
   close(): Promise<void>;
+}
+
+/** A file as a view_submission's file_input state carries it (the fields the bot reads). */
+export interface FakeFile {
+  id: string;
+  name: string;
+  mimetype: string;
+  size: number;
+  url_private: string;
+  url_private_download: string;
+  permalink: string;
 }
 
 interface MethodResult {
@@ -159,6 +177,7 @@ class SlackFakeServer {
   private readonly channelFailures = new Map<string, string>();
   private readonly rateLimits = new Map<string, { remaining: number; retryAfterSeconds: number }>();
   private readonly usergroups: Map<string, string[]>;
+  readonly files = new Map<string, { bytes: Buffer; mimetype: string; downloads: number }>();
   private readonly users: Map<string, FakeUser>;
   // Counters survive reset() so a ts or view id is never handed out twice by one fake.
   private tsCounter = 0;
@@ -176,6 +195,18 @@ class SlackFakeServer {
       const method = decodeURIComponent(path.slice('/api/'.length));
       const result = await this.apiCall(method, req, raw);
       writeJson(res, result.status ?? 200, result.body, result.headers);
+      return;
+    }
+    if (req.method === 'GET' && path.startsWith('/files-pri/')) {
+      const file = this.files.get(decodeURIComponent(path.split('/')[2] ?? ''));
+      if (!file || req.headers.authorization === undefined || !req.headers.authorization.startsWith('Bearer xoxb-')) {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found');
+        return;
+      }
+      file.downloads += 1;
+      res.writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.length) });
+      res.end(file.bytes);
       return;
     }
     if (req.method === 'POST' && path.startsWith('/response/')) {
@@ -522,6 +553,21 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
     rateLimit: (method, limit) => fake.rateLimit(method, limit),
     setUsergroup: (usergroupId, userIds) => fake.setUsergroup(usergroupId, userIds),
     setUser: (user) => fake.setUser(user),
+    uploadFile: ({ name, mimetype, bytes }) => {
+      const id = `F${String(fake.files.size + 1).padStart(8, '0')}`;
+      fake.files.set(id, { bytes, mimetype, downloads: 0 });
+      const url = `${baseUrl}/files-pri/${id}/${encodeURIComponent(name)}`;
+      return {
+        id,
+        name,
+        mimetype,
+        size: bytes.length,
+        url_private: url,
+        url_private_download: `${url}?download=1`,
+        permalink: `https://fake-team.slack.com/files/${FAKE_BOT_USER_ID}/${id}/${encodeURIComponent(name)}`,
+      };
+    },
+    fileDownloads: (id) => fake.files.get(id)?.downloads ?? 0,
     responseUrlFor: (id) => `${baseUrl}/response/${encodeURIComponent(id)}`,
     reset: () => fake.reset(),
     close: async () => {

@@ -26,4 +26,6 @@ export interface SlackDeps {
   logger: Logger;
   /** Why the store cannot be used right now, or undefined when it answers (bounded to about a second). */
   storeProblem(): Promise<string | undefined>;
+  /** Whether the form offers attaching a file: the bot serves files to WAPing only with PUBLIC_URL. */
+  filesServed?: boolean;
 }

@@ -21,7 +21,7 @@ export interface SendFormOpening {
  * the one form path (claimed once per view id). Returns whether the form was opened.
  */
 export async function openSendForm(
-  deps: Pick<SlackDeps, 'devices' | 'logger'>,
+  deps: Pick<SlackDeps, 'devices' | 'logger' | 'filesServed'>,
   client: WebClient,
   form: SendFormOpening,
   /** Tells the person privately (an ephemeral answer that leaves the clicked message as it is). */
@@ -44,6 +44,7 @@ export async function openSendForm(
         ...(form.recipient ? { recipient: form.recipient } : {}),
         ...(form.text ? { text: form.text } : {}),
         metadata: form.metadata,
+        filesServed: deps.filesServed ?? false,
       }),
     });
   } catch (error) {

@@ -30,7 +30,22 @@ export class ForeignUrlError extends CodedError<'foreign_url'> {
  * (SLACK_API_URL, so tests can point both at a local fake) or https://slack.com.
  */
 export function slackUrlPolicy(apiUrl?: string): (url: string) => boolean {
-  const allowed = new Set([...RESPONSE_URL_ORIGINS, apiUrl ? new URL(apiUrl).origin : DEFAULT_API_ORIGIN]);
+  return originPolicy([...RESPONSE_URL_ORIGINS, apiUrl ? new URL(apiUrl).origin : DEFAULT_API_ORIGIN]);
+}
+
+/** Slack's hosts for private files (a file's `url_private_download`), commercial and GovSlack. */
+const FILE_ORIGINS = ['https://files.slack.com', 'https://files.slack-gov.com'];
+
+/**
+ * Whether a file URL is Slack's, so the bot token may go with it: Slack's file hosts, or SLACK_API_URL's origin when
+ * it is set (tests serve files from the same fake).
+ */
+export function slackFileUrlPolicy(apiUrl?: string): (url: string) => boolean {
+  return originPolicy(apiUrl ? [...FILE_ORIGINS, new URL(apiUrl).origin] : FILE_ORIGINS);
+}
+
+function originPolicy(origins: string[]): (url: string) => boolean {
+  const allowed = new Set(origins);
   return (url) => {
     try {
       const parsed = new URL(url);

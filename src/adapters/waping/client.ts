@@ -1,8 +1,9 @@
 import { type Dispatcher, Pool, request } from 'undici';
 import { errorCode } from '../../core/errors.js';
-import type { Device, OutgoingText, WapingPort, WapingSendResult } from '../../core/ports.js';
+import type { Device, OutgoingMedia, OutgoingText, WapingPort, WapingSendResult } from '../../core/ports.js';
 import type { Telemetry, WapingRequestOutcome } from '../../core/telemetry.js';
 import { WapingError, WapingErrorCode } from './errors.js';
+import { mediaRequestBody } from './media-body.js';
 import { type Exchange, failure, outcomeOf, parseJson, responseError } from './responses.js';
 import { devicesResponseSchema, sendResponseSchema } from './schemas.js';
 
@@ -42,6 +43,11 @@ export class WapingClient implements WapingPort {
   /** The exact request body for a text send, keys in WAPing's documented order. */
   textBody({ deviceId, to, text }: OutgoingText): string {
     return JSON.stringify({ deviceId, to, type: 'text', text: { body: text } });
+  }
+
+  /** The exact request body for a media send (the assumed shape, see media-body.ts). */
+  mediaBody(message: OutgoingMedia): string {
+    return mediaRequestBody(message);
   }
 
   /** One attempt at `POST /v1/messages` with the exact persisted body; never throws. */

@@ -21,6 +21,7 @@ export const WapingErrorCode = {
   unauthorized: 'UNAUTHORIZED',
   quotaExceeded: 'QUOTA_EXCEEDED',
   badResponse: 'BAD_RESPONSE',
+  mediaFetchFailed: 'MEDIA_FETCH_FAILED',
 } as const satisfies Record<string, WapingFailureCode>;
 
 export interface WapingErrorOptions {

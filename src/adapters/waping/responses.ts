@@ -95,6 +95,9 @@ export function responseError({ status, headers, text }: Exchange): WapingError 
     if (upperCode === 'UNKNOWN_DEVICE' || upperCode === 'DEVICE_NOT_FOUND') {
       return new WapingError(WapingErrorCode.unknownDevice, 'WAPing does not know this device', common);
     }
+    if (upperCode.includes('MEDIA')) {
+      return new WapingError(WapingErrorCode.mediaFetchFailed, "WAPing could not fetch the media send's file", common);
+    }
     return new WapingError(
       WapingErrorCode.validation,
       'WAPing rejected the message as invalid; check the number is in E.164 form (+ and country code)',

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ForeignUrlError, slackOnlyFetch, slackUrlPolicy } from '../../../src/adapters/slack/slack-urls.js';
+import {
+  ForeignUrlError,
+  slackFileUrlPolicy,
+  slackOnlyFetch,
+  slackUrlPolicy,
+} from '../../../src/adapters/slack/slack-urls.js';
 
 describe('slackUrlPolicy: the bot follows URLs only to Slack', () => {
   const isSlack = slackUrlPolicy();
@@ -34,5 +39,28 @@ describe('slackUrlPolicy: the bot follows URLs only to Slack', () => {
     await expect(guarded('https://evil.example/hook')).rejects.toBeInstanceOf(ForeignUrlError);
     await guarded('https://hooks.slack-gov.com/commands/T1/2/abc');
     expect(calls).toEqual(['https://hooks.slack-gov.com/commands/T1/2/abc']);
+  });
+});
+
+describe("slackFileUrlPolicy: the bot token goes only to Slack's file hosts", () => {
+  it("accepts Slack's file hosts, and SLACK_API_URL's origin when set", () => {
+    const production = slackFileUrlPolicy();
+    expect(production('https://files.slack.com/files-pri/T0-F0/download/invoice.pdf')).toBe(true);
+    expect(production('https://files.slack-gov.com/files-pri/T0-F0/download/a.png')).toBe(true);
+    expect(slackFileUrlPolicy('http://127.0.0.1:4000/api/')('http://127.0.0.1:4000/files-pri/F1/a.pdf')).toBe(true);
+  });
+
+  it('refuses other hosts, look-alikes, plain http and credentials', () => {
+    const production = slackFileUrlPolicy();
+    for (const url of [
+      'https://slack.com/files-pri/F1/a.pdf',
+      'https://hooks.slack.com/x',
+      'https://files.slack.com.evil.example/a.pdf',
+      'http://files.slack.com/a.pdf',
+      'https://user:pw@files.slack.com/a.pdf',
+      'not a url',
+    ]) {
+      expect(production(url)).toBe(false);
+    }
   });
 });

@@ -3,15 +3,8 @@ import { displayNumber } from '../../../core/recipient.js';
 import type { SendGroup } from '../../../core/send-group.js';
 import { pluralise } from '../wording/words.js';
 import { groupMessage } from './group-message.js';
-import {
-  literalBlock,
-  MAX_MESSAGE_BLOCKS,
-  MAX_MODAL_BLOCKS,
-  MAX_TEXT_OBJECT,
-  mrkdwn,
-  overLimit,
-  wordsBlock,
-} from './literal.js';
+import { MAX_MESSAGE_BLOCKS, MAX_MODAL_BLOCKS, MAX_TEXT_OBJECT, mrkdwn, overLimit, wordsBlock } from './literal.js';
+import { messageBlocks } from './media.js';
 
 export const APPROVAL_MODAL = 'approval_modal';
 export const DECISION_BLOCK = 'decision';
@@ -62,7 +55,7 @@ function approvalModalBlocks(group: SendGroup): KnownBlock[] {
       { foreign: group.deviceName, max: 100, bold: true },
       ':',
     ]),
-    literalBlock(group.text),
+    ...messageBlocks(group.text, group.media),
     ...recipientSections(group.recipients),
     {
       type: 'input',

@@ -2,7 +2,8 @@ import type { Button, KnownBlock } from '@slack/types';
 import { displayNumber } from '../../../core/recipient.js';
 import { approvalsSoFar, type SendGroup } from '../../../core/send-group.js';
 import type { SendRecord } from '../../../core/send-record.js';
-import { fallbackText, type LinePart, literalBlock, mrkdwn, wordsBlock } from './literal.js';
+import { fallbackText, type LinePart, mrkdwn, wordsBlock } from './literal.js';
+import { messageBlocks } from './media.js';
 import { headlineBlock, headlineText, statusWords } from './send-message.js';
 
 export const REVIEW_APPROVAL = 'review_approval';
@@ -75,7 +76,10 @@ export function groupMessage(group: SendGroup, sends: SendRecord[]): { text: str
       ? displayNumber(group.recipients[0] as string)
       : `${group.recipients.length} recipients`;
   const lead = `WhatsApp to ${who}`;
-  const blocks: KnownBlock[] = [headlineBlock(lead, group.deviceName, group.requestedBy), literalBlock(group.text)];
+  const blocks: KnownBlock[] = [
+    headlineBlock(lead, group.deviceName, group.requestedBy),
+    ...messageBlocks(group.text, group.media),
+  ];
   const approval = approvalLine(group);
   if (approval) blocks.push({ type: 'context', elements: [mrkdwn(approval)] });
   const comment = group.approval?.state === 'rejected' ? group.approval.decisions.at(-1)?.comment : undefined;

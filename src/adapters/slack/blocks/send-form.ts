@@ -11,6 +11,10 @@ export const DEVICE_BLOCK = 'device';
 export const DEVICE_SELECT = 'device_select';
 export const MESSAGE_BLOCK = 'message';
 export const MESSAGE_INPUT = 'message_input';
+export const FILE_BLOCK = 'media_file';
+export const FILE_INPUT = 'media_file_input';
+export const MEDIA_URL_BLOCK = 'media_url';
+export const MEDIA_URL_INPUT = 'media_url_input';
 export const REPEATED_BLOCK = 'repeated';
 export const SEND_AGAIN_BLOCK = 'send_again';
 export const SEND_AGAIN_INPUT = 'send_again_choice';
@@ -31,6 +35,8 @@ export interface SendFormInput {
   metadata: SendFormMetadata;
   /** The same text went to some of these numbers minutes ago: the warning, and the "Send it again" box. */
   repeated?: LinePart[];
+  /** Whether a file may be attached (the bot serves it to WAPing); a link to a file may always be given. */
+  filesServed: boolean;
 }
 
 function deviceOption(device: Device): PlainTextOption {
@@ -94,7 +100,10 @@ export function sendForm(input: SendFormInput): ModalView {
     {
       type: 'input',
       block_id: MESSAGE_BLOCK,
+      // Optional in Slack so a file may go without a caption; the bot still refuses an empty text message.
+      optional: true,
       label: { type: 'plain_text', text: 'Message' },
+      hint: { type: 'plain_text', text: 'With a file, this is its caption.' },
       element: {
         type: 'plain_text_input',
         action_id: MESSAGE_INPUT,
@@ -103,6 +112,7 @@ export function sendForm(input: SendFormInput): ModalView {
         ...(input.text ? { initial_value: input.text } : {}),
       },
     },
+    ...mediaBlocks(input.filesServed),
     ...(input.repeated ? repeatedBlocks(input.repeated) : []),
   ];
   return {
@@ -115,6 +125,44 @@ export function sendForm(input: SendFormInput): ModalView {
     blocks,
   };
 }
+
+/** A file to attach (one per send) when the bot can serve it, and a link to a file, always. */
+function mediaBlocks(filesServed: boolean): KnownBlock[] {
+  const file: KnownBlock = {
+    type: 'input',
+    block_id: FILE_BLOCK,
+    optional: true,
+    label: { type: 'plain_text', text: 'Attach a file' },
+    hint: { type: 'plain_text', text: MEDIA_LIMITS_HINT },
+    element: { type: 'file_input', action_id: FILE_INPUT, max_files: 1 },
+  };
+  const unavailable: KnownBlock = {
+    type: 'context',
+    block_id: FILE_BLOCK,
+    elements: [
+      {
+        type: 'plain_text',
+        text: 'Attaching a file needs the bot to have a public address (PUBLIC_URL) for WhatsApp to fetch it from; a link to a file works.',
+      },
+    ],
+  };
+  const url: KnownBlock = {
+    type: 'input',
+    block_id: MEDIA_URL_BLOCK,
+    optional: true,
+    label: { type: 'plain_text', text: filesServed ? 'Or a link to a file' : 'A link to a file' },
+    element: {
+      type: 'url_text_input',
+      action_id: MEDIA_URL_INPUT,
+      placeholder: { type: 'plain_text', text: 'https://' },
+    },
+  };
+  return [filesServed ? file : unavailable, url];
+}
+
+/** What WhatsApp takes, in short (the limits are MEDIA_LIMITS in the core). */
+const MEDIA_LIMITS_HINT =
+  'Images JPEG or PNG up to 5 MB; video MP4 or 3GP and audio up to 16 MB; documents (PDF, Office, text, ZIP) up to 100 MB.';
 
 /** The warning that the same text went to a number minutes ago, and the box that sends it anyway. */
 function repeatedBlocks(warning: LinePart[]): KnownBlock[] {

@@ -4,7 +4,8 @@ import { type DeliveryStatus, hasFailed, type SendRecord } from '../../../core/s
 import { deliveryFailureWords, sendFailureWords } from '../wording/send-failures.js';
 import { pluralise } from '../wording/words.js';
 import { replyButton } from './conversation.js';
-import { fallbackText, inline, type LinePart, literalBlock, mrkdwn, wordsBlock } from './literal.js';
+import { fallbackText, inline, type LinePart, mrkdwn, wordsBlock } from './literal.js';
+import { messageBlocks } from './media.js';
 
 export const RETRY_SEND = 'retry_send';
 
@@ -151,7 +152,7 @@ export function sendMessage(send: SendRecord): { text: string; blocks: KnownBloc
   const lead = `${send.state === 'pending' ? 'Sending' : 'WhatsApp'} to ${displayNumber(send.to)}`;
   const blocks: KnownBlock[] = [
     headlineBlock(lead, send.deviceName, send.requestedBy),
-    literalBlock(send.text),
+    ...messageBlocks(send.text, send.media),
     wordsBlock(statusWords(send)),
   ];
   const timeline = timelineLine(send);

@@ -6,6 +6,10 @@ import { bound } from '../blocks/literal.js';
 import {
   DEVICE_BLOCK,
   DEVICE_SELECT,
+  FILE_BLOCK,
+  FILE_INPUT,
+  MEDIA_URL_BLOCK,
+  MEDIA_URL_INPUT,
   MESSAGE_BLOCK,
   MESSAGE_INPUT,
   RECIPIENT_BLOCK,
@@ -23,12 +27,25 @@ import { FORM_OUT_OF_DATE, NOT_SAVED, sendFormErrorWords, submissionRefusalWords
 
 const metadataSchema = z.object({ channelId: z.string().min(1), responseUrl: z.string().optional() });
 
+/** A file attached with Slack's file_input, as the view's state carries it (the parts the bot uses). */
+const uploadedFileSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().nullish(),
+  mimetype: z.string(),
+  size: z.number().int().nonnegative(),
+  url_private_download: z.string().optional(),
+  url_private: z.string(),
+  permalink: z.string().optional(),
+});
+
 const stateSchema = z.object({
   [RECIPIENT_BLOCK]: z.object({ [RECIPIENT_INPUT]: z.object({ value: z.string().nullish() }) }).optional(),
   [DEVICE_BLOCK]: z
     .object({ [DEVICE_SELECT]: z.object({ selected_option: z.object({ value: z.string() }).nullish() }) })
     .optional(),
   [MESSAGE_BLOCK]: z.object({ [MESSAGE_INPUT]: z.object({ value: z.string().nullish() }) }).optional(),
+  [FILE_BLOCK]: z.object({ [FILE_INPUT]: z.object({ files: z.array(uploadedFileSchema).nullish() }) }).optional(),
+  [MEDIA_URL_BLOCK]: z.object({ [MEDIA_URL_INPUT]: z.object({ value: z.string().nullish() }) }).optional(),
   [SEND_AGAIN_BLOCK]: z
     .object({ [SEND_AGAIN_INPUT]: z.object({ selected_options: z.array(z.object({ value: z.string() })).nullish() }) })
     .optional(),
@@ -113,8 +130,12 @@ const MAX_ERROR = 1_000;
 function inlineErrors(outcome: SendRequestOutcome): Record<string, string> | undefined {
   switch (outcome.kind) {
     case 'invalid': {
-      const { recipient, device, message } = sendFormErrorWords(outcome.errors);
+      const { recipient, device, message, media } = sendFormErrorWords(outcome.errors);
+      // A file's problem goes under the file; a link's, or a file that cannot be served, under the link.
+      const fileProblem = ['media-type-not-allowed', 'media-too-large'].includes(outcome.errors.media?.code ?? '');
+      const mediaField = fileProblem ? FILE_BLOCK : MEDIA_URL_BLOCK;
       return {
+        ...(media ? { [mediaField]: bound(media, MAX_ERROR) } : {}),
         ...(recipient ? { [RECIPIENT_BLOCK]: bound(recipient, MAX_ERROR) } : {}),
         ...(device ? { [DEVICE_BLOCK]: bound(device, MAX_ERROR) } : {}),
         ...(message ? { [MESSAGE_BLOCK]: bound(message, MAX_ERROR) } : {}),
@@ -147,6 +168,7 @@ async function repeatedForm(
     text: input.form.text,
     metadata: parseMetadata(privateMetadata) ?? { channelId: input.channelId },
     repeated: recentlySentWords(outcome.sends),
+    filesServed: deps.filesServed ?? false,
   });
 }
 
@@ -161,6 +183,7 @@ function readForm(body: SubmissionArgs['body'], view: SubmissionArgs['view']): S
       recipient: values[RECIPIENT_BLOCK]?.[RECIPIENT_INPUT].value ?? '',
       deviceId: values[DEVICE_BLOCK]?.[DEVICE_SELECT].selected_option?.value,
       text: values[MESSAGE_BLOCK]?.[MESSAGE_INPUT].value ?? '',
+      ...mediaOf(values),
     },
     teamId: body.team?.id ?? body.user.team_id ?? view.team_id,
     requestedBy: body.user.id,
@@ -172,6 +195,28 @@ function readForm(body: SubmissionArgs['body'], view: SubmissionArgs['view']): S
       values[SEND_AGAIN_BLOCK]?.[SEND_AGAIN_INPUT].selected_options?.some((o) => o.value === SEND_AGAIN),
     ),
   };
+}
+
+/** The attached file (one per send: Slack's element allows only one) or else the typed link, in the core's terms. */
+function mediaOf(values: z.infer<typeof stateSchema>): Pick<SendRequestInput['form'], 'media'> {
+  const file = values[FILE_BLOCK]?.[FILE_INPUT].files?.[0];
+  if (file) {
+    return {
+      media: {
+        source: 'file',
+        file: {
+          fileId: file.id,
+          name: file.name ?? file.id,
+          mimetype: file.mimetype,
+          size: file.size,
+          downloadUrl: file.url_private_download ?? file.url_private,
+          ...(file.permalink ? { permalink: file.permalink } : {}),
+        },
+      },
+    };
+  }
+  const url = values[MEDIA_URL_BLOCK]?.[MEDIA_URL_INPUT].value?.trim();
+  return url ? { media: { source: 'url', url } } : {};
 }
 
 function parseMetadata(raw: string): SendFormMetadata | undefined {

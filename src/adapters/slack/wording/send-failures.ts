@@ -19,6 +19,8 @@ export function sendFailureWords(failure: SendFailure, deviceName: string): stri
       return `WAPing does not know device “${deviceName}”: choose another device and send again.`;
     case 'IDEMPOTENCY_CONFLICT':
       return 'WAPing already holds a different message under this send id, so nothing was sent. Send it again as a new message.';
+    case 'MEDIA_FETCH_FAILED':
+      return 'WAPing could not fetch the file to send (its link failed or expired), so nothing was sent. Send it again.';
     case 'UNAUTHORIZED':
       return 'WAPing refused our API key: ask whoever runs the bot to check WAPING_API_KEY, then press Retry.';
     default:

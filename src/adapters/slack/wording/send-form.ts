@@ -1,6 +1,8 @@
+import type { MediaError } from '../../../core/media.js';
 import type { RecipientProblem } from '../../../core/recipient.js';
 import type { DeviceError, MessageError, RecipientError, SendFormErrors } from '../../../core/send-form.js';
 import type { SendRequestOutcome } from '../../../core/send-requests.js';
+import { fileSize } from './words.js';
 
 /*
  * The words of the send form's inline errors, from the core's codes. Plain text: Slack shows an inline error
@@ -56,7 +58,21 @@ export function sendFormErrorWords(errors: SendFormErrors): Partial<Record<keyof
     ...(errors.recipient ? { recipient: recipientWords(errors.recipient) } : {}),
     ...(errors.device ? { device: deviceWords(errors.device) } : {}),
     ...(errors.message ? { message: messageWords(errors.message) } : {}),
+    ...(errors.media ? { media: mediaWords(errors.media) } : {}),
   };
+}
+
+function mediaWords(error: MediaError): string {
+  switch (error.code) {
+    case 'media-type-not-allowed':
+      return `WhatsApp does not take files of type ${error.mimetype}. Send a JPEG or PNG image, an MP4 or 3GP video, AAC, MP3, M4A, AMR or OGG audio, or a PDF, Office, text or ZIP document.`;
+    case 'media-too-large':
+      return `This file is ${fileSize(error.size)}; WhatsApp takes at most ${fileSize(error.max)} for this type.`;
+    case 'media-url-not-https':
+      return 'Give a link that starts with https://, so WhatsApp can fetch the file safely.';
+    case 'media-files-unavailable':
+      return 'Attaching a file needs the bot to have a public address (PUBLIC_URL); give an https link to the file instead.';
+  }
 }
 
 /** A refusal of the whole form (not of one field's value), in words; the field it is shown under is the caller's. */

@@ -31,3 +31,9 @@ export function foreign(text: string, options: { max?: number; bold?: boolean } 
 export function pluralise(count: number, noun: string, plural = `${noun}s`): string {
   return `${count} ${count === 1 ? noun : plural}`;
 }
+
+/** A file's size as people read it: megabytes from one up (one decimal when not whole), kilobytes below. */
+export function fileSize(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return mb >= 1 ? `${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+}
