@@ -2,8 +2,8 @@ import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewar
 import { maySend } from '../../../core/access.js';
 import { displayNumber } from '../../../core/recipient.js';
 import { replyValueSchema } from '../blocks/conversation.js';
+import { openSendForm } from '../commands/whatsapp.js';
 import type { SlackDeps } from '../deps.js';
-import { openSendForm } from '../open-send-form.js';
 import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
 
 /**

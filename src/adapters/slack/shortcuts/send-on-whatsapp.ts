@@ -5,8 +5,8 @@ import { MAX_TEXT_LENGTH } from '../../../core/send-form.js';
 import { withDeadline } from '../../../deadline.js';
 import { slackError } from '../api-errors.js';
 import { pieces } from '../blocks/literal.js';
+import { openSendForm } from '../commands/whatsapp.js';
 import type { SlackDeps } from '../deps.js';
-import { openSendForm } from '../open-send-form.js';
 import { REFUSAL, STORE_DOWN } from '../wording/refusals.js';
 import { plainText } from './plain-text.js';
 
