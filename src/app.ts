@@ -20,7 +20,7 @@ import type { MessageSync } from './core/message-sync.js';
 import { type Clock, type Store, systemClock } from './core/ports.js';
 import type { SendPolicy, SendService } from './core/sends.js';
 import { createLogger } from './logger.js';
-import { Heartbeat, Readiness, storeCheck } from './readiness.js';
+import { Heartbeat, passingFor, Readiness, storeCheck } from './readiness.js';
 import type { WapingSandbox } from './sandbox/waping-sandbox.js';
 import { version } from './version.js';
 import { httpRoutes } from './wiring/http-routes.js';
@@ -147,7 +147,7 @@ export async function startBot(config: Readonly<Config>, overrides: BotOverrides
     access: config.file.access,
     userGroups,
     logger,
-    storeProblem: () => readiness.check('store'),
+    storeProblem: passingFor(() => readiness.check('store'), clock, 1_000),
     filesServed: media !== undefined,
   });
 

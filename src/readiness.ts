@@ -62,6 +62,26 @@ export class Readiness {
   }
 }
 
+/**
+ * `check`, taken as passing while it passed in the last `withinMs`: listeners that ask before each request whether
+ * the store is up then cost one round trip a second, not one per request. A failure is never remembered: the next
+ * call checks again. A store lost within that second is still caught by the write that follows, which fails, and
+ * the person is told it may not have been saved.
+ */
+export function passingFor(
+  check: () => Promise<string | undefined>,
+  clock: Pick<Clock, 'now'>,
+  withinMs: number,
+): () => Promise<string | undefined> {
+  let passedAt = Number.NEGATIVE_INFINITY;
+  return async () => {
+    if (clock.now() - passedAt < withinMs) return undefined;
+    const problem = await check();
+    if (problem === undefined) passedAt = clock.now();
+    return problem;
+  };
+}
+
 /** The store answers a ping. */
 export function storeCheck(store: Pick<Store, 'ping'>): ReadinessCheck {
   return async () => {
