@@ -16,7 +16,8 @@
  * - ack p50/p99: client-side time to the HTTP answer of `/whatsapp send` and of a send-modal view_submission (each
  *   with a fresh view id, so each is a distinct send);
  * - end-to-end sends/s: from the first measured submission to the N-th send the fake WAPing accepted;
- * - webhook ingest req/s: signed `message.delivered` events for unknown message ids (the bot records them durably);
+ * - webhook ingest req/s: signed `message.delivered` events for unknown message ids (the bot records them durably),
+ *   once the Slack fake has been quiet for a second (the previous phase's message updates are done);
  * - RSS: VmRSS of the process (/proc/<pid>/status) after its load, once its sends have all reached WAPing.
  *
  * "With 10,000 pending items" (BENCH_PENDING): a second, fresh bot on the same store kind, first given through its
@@ -93,11 +94,15 @@ function portOf(server: Server): number {
 /** How many `views.open` calls the Slack fake answered: each measured command must have opened its modal. */
 let viewsOpened = 0;
 
+/** When the Slack fake last answered a call (performance.now()). */
+let lastSlackCall = 0;
+
 async function startSlackFake(): Promise<Server> {
   let ts = 1_700_000_000;
   return listen(async (req, res) => {
     await readBody(req);
     const method = (req.url ?? '').split('/').pop()?.split('?')[0] ?? '';
+    lastSlackCall = performance.now();
     if (method === 'views.open') viewsOpened++;
     const stamp = `${ts++}.000100`;
     const body = {
@@ -378,6 +383,9 @@ async function slackLoad(target: Target, waping: WapingFake): Promise<SlackFigur
 }
 
 async function webhookLoad(target: Target): Promise<LoadResult> {
+  // The sends before have reached WAPing, but the bot may still be updating their Slack messages: ingest is measured
+  // once the Slack side has been quiet for a second, so it is not charged for the previous phase's work.
+  await waitUntil(() => performance.now() - lastSlackCall > 1_000, 120_000, 'the Slack calls to settle');
   await load(target.pool, WARMUP, webhookSpec);
   return load(target.pool, REQUESTS, webhookSpec);
 }
