@@ -96,7 +96,7 @@ export class Conversations {
    * Throws when the store cannot be written: the caller must then answer non-2xx so WAPing redelivers.
    */
   async record(webhookId: string, message: InboundMessage): Promise<'recorded' | 'duplicate'> {
-    await this.pending.add(webhookId); // first, so a crash between the two writes leaves nothing unswept
+    // The claim and the pending entry in one atomic step and round trip, as for delivery webhooks.
     const entry: InboundEntry = {
       id: webhookId,
       kind: 'inbound',
@@ -104,12 +104,15 @@ export class Conversations {
       state: 'received',
       receivedAt: this.deps.clock.now(),
     };
-    const claim = await this.deps.store.claim(webhookKey(webhookId), entry, INBOUND_ID_TTL_MS);
+    const recorded = { key: webhookKey(webhookId), value: entry, ttlMs: INBOUND_ID_TTL_MS };
+    const claim = await this.pending.addClaiming(webhookId, [recorded]);
     return claim.claimed ? 'recorded' : 'duplicate';
   }
 
+  /** Post in the background, tracked for shutdown; an id this process is still posting is not started again. */
   applyInBackground(webhookId: string): void {
-    this.deps.background.run(() => this.apply(webhookId), { webhookId }, 'posting a received message failed; retried');
+    const apply = () => this.apply(webhookId);
+    this.deps.background.runOnce(webhookId, apply, { webhookId }, 'posting a received message failed; retried');
   }
 
   /** Re-apply the received messages not posted yet (after a crash, or Slack or the store being away). */
