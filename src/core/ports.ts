@@ -217,7 +217,7 @@ export interface Logger {
 
 /**
  * Told when something was claimed for `requestedBy`: a send outside any group (`target`: its key), or a group
- * (`group:<id>`), at `at`. Each kind of claim calls it in the one place that claims it (SendDelivery.claim,
- * SendGroups.create), without waiting for it: the Homes list the person's claims, after the answer.
+ * (`group:<id>`), at `at`, without waiting for it: the Homes list the person's claims, after the answer. Groups call
+ * it from SendGroups.create; single sends reach it through SendDelivery's `onSendClaimed` (wired in wireServices).
  */
 export type ClaimListener = (requestedBy: string, target: string, at: number) => void;

@@ -3,7 +3,7 @@ import { backoffDelayMs } from './backoff.js';
 import { type MediaLinks, mediaOf } from './media-links.js';
 import type { MessageSync } from './message-sync.js';
 import type { PendingIndex } from './pending-index.js';
-import type { ClaimListener, ClaimRequest, Clock, Logger, SendNotifier, Store, WapingPort } from './ports.js';
+import type { ClaimRequest, Clock, Logger, SendNotifier, Store, WapingPort } from './ports.js';
 import type { SendPolicy } from './send-policy.js';
 import { type SendFailure, type SendRecord, sendKey, syncTargetOf } from './send-record.js';
 import { newSendRecord, type SendDraft, type SendRecords } from './send-records.js';
@@ -31,14 +31,15 @@ export interface SendDeps {
   onDeviceSession?: (deviceId: string, connected: boolean) => Promise<void>;
   /** Told once WAPing's message id is saved, so status webhooks that arrived first can be applied. */
   onMessageKnown?: (messageId: string) => Promise<void>;
-  /** Told, without waiting, of every send this process claimed, grouped or not (the same-text warning notes it). */
+  /**
+   * Told, without waiting, of every send this process claimed, grouped or not (the same-text warning notes it, and a
+   * send outside any group goes to its requester's Home).
+   */
   onSendClaimed?: (send: SendRecord) => void;
   /** Told of each send this process settled for good (a workflow step waiting for it ends). */
   onSettled?: (send: SendRecord) => Promise<void>;
   /** Counts settled sends. */
   telemetry?: Telemetry;
-  /** Told when a send outside any group was claimed (a group's sends show under their group). */
-  onClaimed?: ClaimListener;
   /** Where the bot serves attached files to WAPing (`<publicUrl>/media/<token>`), and the secret of the tokens. */
   mediaLinks?: MediaLinks;
 }
@@ -89,7 +90,6 @@ export class SendDelivery {
     ]);
     const accepted = claims.claimed;
     const send = claims.claimed ? record : (claims.values.at(-1) as SendRecord | undefined);
-    if (accepted && !draft.groupId) this.deps.onClaimed?.(draft.requestedBy, draft.key, now);
     this.deps.logger.info({ sendKey: draft.key, accepted }, accepted ? 'send claimed' : 'duplicate send request');
     if (accepted) this.deps.onSendClaimed?.(record);
     if (!accepted && !send) return { accepted: false };

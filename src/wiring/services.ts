@@ -183,11 +183,12 @@ export function wireServices(parts: ServiceParts): Services {
       await deliveries.onMessageKnown(messageId);
       await conversations.noteSend(messageId);
     },
-    onSendClaimed: (send) =>
-      background.run(() => recent.record(send), { sendKey: send.key }, 'could not note a send for the same-text check'),
+    onSendClaimed: (send) => {
+      background.run(() => recent.record(send), { sendKey: send.key }, 'could not note a send for the same-text check');
+      if (!send.groupId) onClaimed(send.requestedBy, send.key, send.createdAt); // a group's sends show under it
+    },
     onSettled: (send) => stepCompletions.onSendSettled(send),
     telemetry,
-    onClaimed,
   });
   const sendGroups = new SendGroups({ store, sends, sync, notifier, background, clock, logger, telemetry, onClaimed });
   const approvals = new ApprovalService({
