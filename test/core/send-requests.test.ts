@@ -23,20 +23,7 @@ import type { Services } from '../../src/wiring/services.js';
 import { FakeWaping, WAPING_RESULTS } from '../support/fake-waping.js';
 import { ManualClock, quietLogger, RecordingNotifier, SHORT_SEND_POLICY } from '../support/fakes.js';
 import { wireTestServices } from '../support/services.js';
-
-/** `store`, noting each call made to it in `names`: the method, and the key or list when it names one. */
-function noting(backend: Store, names: string[]): Store {
-  return new Proxy(backend, {
-    get(target, property) {
-      const member = Reflect.get(target, property);
-      if (typeof member !== 'function') return member;
-      return (...args: unknown[]) => {
-        names.push(typeof args[0] === 'string' ? `${String(property)} ${args[0]}` : String(property));
-        return member.apply(target, args);
-      };
-    },
-  });
-}
+import { notingCalls } from '../support/store-calls.js';
 
 /*
  * The send use case on its own, over the memory store and the core's real services (sends, approvals, the device
@@ -67,12 +54,12 @@ describe('SendRequests, the send use case', () => {
   /** The groups the show-in-full check was asked about. */
   let shown: SendGroup[];
   let forms = 0;
-  /** Each store call, in order (see `noting`). */
+  /** Each store call, in order (see `notingCalls`). */
   let storeCalls: string[];
 
   beforeEach(async () => {
     storeCalls = [];
-    store = noting(await createStore({ url: 'memory://', dataDir }), storeCalls);
+    store = notingCalls(await createStore({ url: 'memory://', dataDir }), storeCalls);
     clock = new ManualClock();
     waping = new FakeWaping({ clock });
     services = wireTestServices({
