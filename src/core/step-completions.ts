@@ -73,11 +73,10 @@ export class StepCompletions {
     this.pending = new PendingIndex(deps.store, PENDING_LISTS.steps, deps.clock);
   }
 
-  /** Note a step before anything is claimed for it (pending first, so a crash leaves it to the sweep). */
+  /** Note a step before anything is claimed for it: its record and its pending entry in one atomic step. */
   async begin(executionId: string, teamId: string): Promise<void> {
-    await this.pending.add(executionId);
     const record: StepRecord = { executionId, teamId, createdAt: this.deps.clock.now() };
-    await this.deps.store.claim(stepKey(executionId), record, RECORD_TTL_MS);
+    await this.pending.addClaiming(executionId, [{ key: stepKey(executionId), value: record, ttlMs: RECORD_TTL_MS }]);
   }
 
   /** The step waits for `target` (a send key, or `group:<id>`): its end is told once that ends. */
