@@ -57,7 +57,7 @@ export class SendGroups {
     rule: ApprovalRule | undefined,
     expiresAfterMs: number,
   ): Promise<{ accepted: boolean; group: SendGroup }> {
-    const { store, clock } = this.deps;
+    const { clock } = this.deps;
     const now = clock.now();
     const group: SendGroup = {
       ...draft,
@@ -68,11 +68,14 @@ export class SendGroups {
       renderedVersion: 1,
       createdAt: now,
     };
-    await this.pending.add(group.id);
-    const claim = await store.claim(groupKey(group.id), group, RECORD_TTL_MS);
-    if (claim.claimed && rule) this.telemetry.approvalRequested();
-    if (claim.claimed) this.deps.onClaimed?.(group.requestedBy, groupKey(group.id), now);
-    return { accepted: claim.claimed, group: claim.value };
+    // The group and its pending entry in one atomic step; a group claimed before is reported as it is.
+    const claims = await this.pending.addClaiming(group.id, [
+      { key: groupKey(group.id), value: group, ttlMs: RECORD_TTL_MS },
+    ]);
+    if (!claims.claimed) return { accepted: false, group: claims.values[0] as SendGroup };
+    if (rule) this.telemetry.approvalRequested();
+    this.deps.onClaimed?.(group.requestedBy, groupKey(group.id), now);
+    return { accepted: true, group };
   }
 
   private get telemetry(): Telemetry {
