@@ -26,8 +26,8 @@ export class ForeignUrlError extends CodedError<'foreign_url'> {
 }
 
 /**
- * Whether a URL is Slack's: `https://hooks.slack.com` or `https://hooks.slack-gov.com` (response_url) or the Web API's origin, which is `apiUrl`'s
- * (SLACK_API_URL, so tests can point both at a local fake) or https://slack.com.
+ * Whether a URL is Slack's: `https://hooks.slack.com` or `https://hooks.slack-gov.com` (response_url) or the Web
+ * API's origin, which is `apiUrl`'s (SLACK_API_URL, so tests can point both at a local fake) or https://slack.com.
  */
 export function slackUrlPolicy(apiUrl?: string): (url: string) => boolean {
   return originPolicy([...RESPONSE_URL_ORIGINS, apiUrl ? new URL(apiUrl).origin : DEFAULT_API_ORIGIN]);
