@@ -18,7 +18,9 @@
  * - end-to-end sends/s: from the first measured submission to the N-th send the fake WAPing accepted;
  * - webhook ingest req/s: signed `message.delivered` events for unknown message ids (the bot records them durably),
  *   once the Slack fake has been quiet for a second (the previous phase's message updates are done);
- * - RSS: VmRSS of the process (/proc/<pid>/status) after its load, once its sends have all reached WAPing.
+ * - RSS: VmRSS of the process (/proc/<pid>/status) after its load, once its sends have all reached WAPing;
+ * - per send: the Slack Web API calls (by method) and, on Redis, the Redis commands (INFO commandstats, by command)
+ *   that the measured submissions cost, counted once the Slack side is quiet: where the time after the ack goes.
  *
  * "With 10,000 pending items" (BENCH_PENDING): a second, fresh bot on the same store kind, first given through its
  * public interfaces, before the measured load:
@@ -31,7 +33,9 @@
  * (BENCH_PENDING_STORES=redis,embedded adds the embedded store: seeding it 20,000 times takes several minutes).
  *
  * Quick run: BENCH_REQUESTS=300 BENCH_PENDING=1000 BENCH_WARMUP=20 npm run bench. BENCH_STORES=redis or embedded.
+ * BENCH_CPU_PROF=<dir> runs the (first) bot with `--cpu-prof`, writing its CPU profile there when it stops.
  */
+import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -97,6 +101,9 @@ let viewsOpened = 0;
 /** When the Slack fake last answered a call (performance.now()). */
 let lastSlackCall = 0;
 
+/** Slack Web API calls by method since the last reset (what a phase cost on Slack's side). */
+let slackCalls: Record<string, number> = {};
+
 async function startSlackFake(): Promise<Server> {
   let ts = 1_700_000_000;
   return listen(async (req, res) => {
@@ -104,6 +111,7 @@ async function startSlackFake(): Promise<Server> {
     const method = (req.url ?? '').split('/').pop()?.split('?')[0] ?? '';
     lastSlackCall = performance.now();
     if (method === 'views.open') viewsOpened++;
+    slackCalls[method] = (slackCalls[method] ?? 0) + 1;
     const stamp = `${ts++}.000100`;
     const body = {
       ok: true,
@@ -364,10 +372,34 @@ interface SlackFigures {
   command: LoadResult;
   submission: LoadResult;
   sendsPerSecond: number;
+  /** What the measured submissions cost, per send, once the Slack side was quiet: Slack calls and store commands. */
+  perSend: { slack: Record<string, number>; store: Record<string, number> };
+}
+
+/** Redis's commands run so far, by name (INFO commandstats), or {} for a target without Redis. */
+type CommandCounter = () => Record<string, number>;
+
+function redisCommands(url: string): CommandCounter {
+  return () => {
+    const info = execFileSync('redis-cli', ['-u', url, 'INFO', 'commandstats'], { encoding: 'utf8' });
+    const counts: Record<string, number> = {};
+    for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) counts[match[1] as string] = Number(match[2]);
+    return counts;
+  };
+}
+
+/** `after - before` per send, rounded to a tenth, leaving out what did not happen. */
+function perSend(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const [name, count] of Object.entries(after)) {
+    const each = Math.round(((count - (before[name] ?? 0)) / REQUESTS) * 10) / 10;
+    if (each > 0 && name !== 'info') result[name] = each;
+  }
+  return result;
 }
 
 /** Commands, then submissions (each a distinct send) into `target`; e2e until WAPing has accepted them all. */
-async function slackLoad(target: Target, waping: WapingFake): Promise<SlackFigures> {
+async function slackLoad(target: Target, waping: WapingFake, storeCommands: CommandCounter): Promise<SlackFigures> {
   await load(target.pool, WARMUP, commandSpec);
   await waitUntil(() => viewsOpened >= WARMUP, 60_000, 'the warm-up modals');
   viewsOpened = 0;
@@ -375,17 +407,32 @@ async function slackLoad(target: Target, waping: WapingFake): Promise<SlackFigur
   await waitUntil(() => viewsOpened >= REQUESTS, 60_000, `${REQUESTS} views.open calls`);
   await load(target.pool, WARMUP, () => submissionSpec(RECIPIENT));
   await waitUntil(() => waping.accepted.length >= WARMUP, 60_000, 'the warm-up sends');
+  await waitForSlackQuiet();
   waping.reset();
+  slackCalls = {};
+  const storeBefore = storeCommands();
   const submission = await load(target.pool, REQUESTS, () => submissionSpec(RECIPIENT));
   await waitUntil(() => waping.accepted.length >= REQUESTS, 120_000, `${REQUESTS} sends at WAPing`);
   const last = waping.accepted[REQUESTS - 1] as number;
-  return { command, submission, sendsPerSecond: REQUESTS / ((last - submission.startedAt) / 1000) };
+  const sendsPerSecond = REQUESTS / ((last - submission.startedAt) / 1000);
+  await waitForSlackQuiet();
+  return {
+    command,
+    submission,
+    sendsPerSecond,
+    perSend: { slack: perSend({}, slackCalls), store: perSend(storeBefore, storeCommands()) },
+  };
+}
+
+/** Until the Slack fake has had no call for a second: the bot has finished updating the messages of a phase. */
+async function waitForSlackQuiet(): Promise<void> {
+  await waitUntil(() => performance.now() - lastSlackCall > 1_000, 120_000, 'the Slack calls to settle');
 }
 
 async function webhookLoad(target: Target): Promise<LoadResult> {
   // The sends before have reached WAPing, but the bot may still be updating their Slack messages: ingest is measured
   // once the Slack side has been quiet for a second, so it is not charged for the previous phase's work.
-  await waitUntil(() => performance.now() - lastSlackCall > 1_000, 120_000, 'the Slack calls to settle');
+  await waitForSlackQuiet();
   await load(target.pool, WARMUP, webhookSpec);
   return load(target.pool, REQUESTS, webhookSpec);
 }
@@ -439,17 +486,22 @@ async function measureStore(
   const configFile = join(dataDir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ devices: [DEVICE], defaultDevice: DEVICE.id }));
   const bot = await startTarget(
-    [process.execPath, COMPILED_MAIN],
+    [
+      process.execPath,
+      ...(process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      COMPILED_MAIN,
+    ],
     botEnv(env, { url: storeUrl(1), dataDir: join(dataDir, 'a') }, configFile),
   );
   const floor = await startTarget([process.execPath, BASELINES, 'floor'], floorEnv(env));
   const ceiling = await startTarget([process.execPath, BASELINES, 'ceiling'], floorEnv(env));
 
   waping.reset();
-  const botSlack = await slackLoad(bot, waping);
+  const url = storeUrl(1);
+  const botSlack = await slackLoad(bot, waping, url ? redisCommands(url) : () => ({}));
   const botHooks = await webhookLoad(bot);
   const botRss = rssMb(bot.pid);
-  const floorSlack = await slackLoad(floor, waping);
+  const floorSlack = await slackLoad(floor, waping, () => ({}));
   const floorRss = rssMb(floor.pid);
   const ceilingHooks = await webhookLoad(ceiling);
 
@@ -501,6 +553,20 @@ async function measureStore(
       { metric: 'RSS after the load', bot: botRss, base: floorRss, unit: 'MB', goal: { op: '<=', value: 1.3 } },
     ],
     ['bot', 'floor/ceiling'],
+  );
+  const total = (counts: Record<string, number>) =>
+    Object.values(counts)
+      .reduce((a, b) => a + b, 0)
+      .toFixed(1);
+  console.log(
+    `  per send, bot: Slack calls ${total(botSlack.perSend.slack)} ${JSON.stringify(botSlack.perSend.slack)}`,
+  );
+  if (url)
+    console.log(
+      `  per send, bot: Redis commands ${total(botSlack.perSend.store)} ${JSON.stringify(botSlack.perSend.store)}`,
+    );
+  console.log(
+    `  per send, floor: Slack calls ${total(floorSlack.perSend.slack)} ${JSON.stringify(floorSlack.perSend.slack)}`,
   );
   errorNote('bot commands', botSlack.command);
   errorNote('bot submissions', botSlack.submission);
