@@ -74,12 +74,9 @@ export class Conversations {
   }
 
   /** Remember `send` as the latest to its number through its device, once WAPing took it; never throws. */
-  async noteSend(messageId: string): Promise<void> {
+  async noteSend(send: SendRecord): Promise<void> {
     const { store, windowMs, logger } = this.deps;
     try {
-      const key = await store.get<string>(messageIdKey(messageId));
-      const send = key ? await store.get<SendRecord>(sendKey(key)) : undefined;
-      if (!send) return;
       await store.update<LatestSend>(
         conversationKey(numberHash(send.deviceId, send.to)),
         (latest) => (latest && latest.at >= send.createdAt ? undefined : { sendKey: send.key, at: send.createdAt }),
@@ -87,7 +84,7 @@ export class Conversations {
       );
     } catch (error) {
       // Replies quoting the message still find it; only unquoted ones miss this send.
-      logger.warn({ err: error, messageId }, 'could not note the send for its conversation');
+      logger.warn({ err: error, sendKey: send.key }, 'could not note the send for its conversation');
     }
   }
 

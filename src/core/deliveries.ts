@@ -1,44 +1,20 @@
 import type { BackgroundWork } from './background.js';
-import {
-  type DeliveryEvent,
-  type InboxEntry,
-  type MessageEvent,
-  type ParkingSlot,
-  withDeliveryEvent,
-} from './delivery-events.js';
+import { type DeliveryEvent, type InboxEntry, type MessageEvent, withDeliveryEvent } from './delivery-events.js';
 import type { ReplyMode } from './delivery-status.js';
 import type { DeviceHealth } from './device-health.js';
 import type { MessageSync } from './message-sync.js';
+import { PARKED_EVENTS_CAP, ParkingLot } from './parking.js';
 import { PendingIndex } from './pending-index.js';
 import type { Clock, Logger, Store } from './ports.js';
 import { type SendRecord, sendKey, syncTargetOf } from './send-record.js';
-import {
-  messageIdKey,
-  PARKING_TICKET_KEY,
-  PENDING_LISTS,
-  parkedKey,
-  parkingSlotKey,
-  webhookKey,
-} from './store-keys.js';
+import { messageIdKey, PENDING_LISTS, webhookKey } from './store-keys.js';
 import type { Telemetry } from './telemetry.js';
 
 /** WAPing redelivers for days: ids are remembered for longer than that. */
 const WEBHOOK_ID_TTL_MS = 8 * 24 * 60 * 60 * 1000;
-/**
- * An event for a message we have no record of is parked this long for the record to appear, then expires
- * quietly. Our own sends are known within seconds (the event only outran WAPing's answer, or a crash delayed
- * it to the next sweep); a day is far more than that, and short enough that a shared WAPing account's events
- * for other tools' messages do not pile up.
- */
-export const PARK_MS = 24 * 60 * 60 * 1000;
-/**
- * At most this many events are parked per deployment (a ring of that many places, shared by every replica);
- * the oldest is dropped first. 10,000 is a day of a busy shared account's foreign events (~7 a minute) at
- * ~1 KB each in the store, and far more than our own events can ever be waiting at once.
- */
-export const PARKED_EVENTS_CAP = 10_000;
 
 export type { DeliveryEvent } from './delivery-events.js';
+export { PARK_MS, PARKED_EVENTS_CAP } from './parking.js';
 
 /**
  * Delivery webhooks: each is recorded durably before WAPing gets its 2xx (and deduplicated on its id, atomically
@@ -51,8 +27,9 @@ export type { DeliveryEvent } from './delivery-events.js';
  */
 export class DeliveryService {
   private readonly inbox: PendingIndex;
-  private readonly parkingCap: number;
-  private dropped = 0;
+  private readonly parking: ParkingLot;
+  /** Entries this process recorded and has not applied yet: their first apply need not read them back. */
+  private readonly recorded = new Map<string, InboxEntry>();
 
   constructor(
     private readonly deps: {
@@ -71,12 +48,13 @@ export class DeliveryService {
     },
   ) {
     this.inbox = new PendingIndex(deps.store, PENDING_LISTS.webhookInbox, deps.clock);
-    this.parkingCap = Math.max(1, Math.floor(deps.parkedEventsCap ?? PARKED_EVENTS_CAP));
+    const cap = Math.max(1, Math.floor(deps.parkedEventsCap ?? PARKED_EVENTS_CAP));
+    this.parking = new ParkingLot({ ...deps, cap });
   }
 
   /** Parked events this process dropped because more than the cap were parked (a counter, for metrics). */
   get parkedEventsDropped(): number {
-    return this.dropped;
+    return this.parking.droppedCount;
   }
 
   /**
@@ -88,6 +66,7 @@ export class DeliveryService {
     const entry: InboxEntry = { id: webhookId, event, state: 'received', receivedAt: this.deps.clock.now() };
     const recorded = { key: webhookKey(webhookId), value: entry, ttlMs: WEBHOOK_ID_TTL_MS };
     const claim = await this.inbox.addClaiming(webhookId, [recorded]);
+    if (claim.claimed) this.recorded.set(webhookId, entry);
     return claim.claimed ? 'recorded' : 'duplicate';
   }
 
@@ -100,10 +79,12 @@ export class DeliveryService {
   /** Apply one recorded event; safe to repeat. */
   async apply(webhookId: string): Promise<void> {
     const { store } = this.deps;
-    const entry = await store.get<InboxEntry>(webhookKey(webhookId));
+    const fresh = this.recorded.get(webhookId);
+    this.recorded.delete(webhookId);
+    const entry = fresh ?? (await store.get<InboxEntry>(webhookKey(webhookId)));
     if (!entry) return this.inbox.recordMissing(webhookId); // not written yet, or expired while parked
     this.inbox.recordFound(webhookId);
-    if (entry.state === 'applied' || entry.state === 'dropped' || this.expired(entry))
+    if (entry.state === 'applied' || entry.state === 'dropped' || this.parking.expired(entry))
       return this.inbox.remove(webhookId);
     const { event } = entry;
     if (event.kind === 'session') {
@@ -127,12 +108,12 @@ export class DeliveryService {
 
   /** Apply the events parked before WAPing's message id was saved, in the order they were parked. */
   async onMessageKnown(messageId: string): Promise<void> {
-    if ((await this.applyParked(messageId)) > 0) await this.deps.store.delete(parkedKey(messageId));
+    if ((await this.applyParked(messageId)) > 0) await this.parking.clear(messageId);
   }
 
   /** Apply a message's parked events in order, up to `before` (all when it is not among them); returns how many. */
   private async applyParked(messageId: string, before?: string): Promise<number> {
-    const ids = (await this.deps.store.get<string[]>(parkedKey(messageId))) ?? [];
+    const ids = await this.parking.idsOf(messageId);
     for (const id of ids) {
       if (id === before) break;
       await this.apply(id);
@@ -152,83 +133,12 @@ export class DeliveryService {
    * safe to repeat, so a crash part way leaves it in the inbox for the sweep to park again.
    */
   private async park(entry: InboxEntry, messageId: string): Promise<void> {
-    const { store, clock } = this.deps;
-    const { id } = entry;
-    let parked = entry;
-    if (entry.state !== 'parked') {
-      const ticket = await store.increment(PARKING_TICKET_KEY); // one INCR on Redis: every park writes this key
-      const after = await store.update<InboxEntry>(
-        webhookKey(id),
-        (e) =>
-          e && (e.state === 'received' || e.state === 'waiting')
-            ? { ...e, state: 'parked', parked: { at: clock.now(), ticket } }
-            : undefined,
-        PARK_MS,
-      );
-      // Applied, dropped or gone meanwhile (another replica got there first): nothing left to park.
-      if (after?.state !== 'parked') return this.inbox.remove(id);
-      parked = after;
-      if (after.parked?.ticket === ticket) await this.takePlace({ ticket, webhookId: id, messageId });
-    }
-    await store.update<string[]>(
-      parkedKey(messageId),
-      (ids = []) => (ids.includes(id) ? undefined : [...ids, id]),
-      PARK_MS,
-    );
-    await this.inbox.remove(id);
-    this.deps.logger.debug(
-      { webhookId: id, messageId, ticket: parked.parked?.ticket },
-      'parked a webhook event for an unknown message',
-    );
+    const parked = await this.parking.park(entry, messageId);
+    await this.inbox.remove(entry.id);
+    if (!parked) return; // applied, dropped or gone meanwhile (another replica got there first)
+    this.deps.logger.debug({ webhookId: entry.id, messageId }, 'parked a webhook event for an unknown message');
     // The send may have been saved after onMessageKnown read the parked ids: then nobody else applies this one.
-    if (await store.get<string>(messageIdKey(messageId))) await this.apply(id);
-  }
-
-  /** Put a parked event in its place of the ring; whoever held that place before is dropped, if still parked. */
-  private async takePlace(slot: ParkingSlot): Promise<void> {
-    let previous: ParkingSlot | undefined;
-    await this.deps.store.update<ParkingSlot>(
-      parkingSlotKey(slot.ticket % this.parkingCap),
-      (current) => {
-        previous = current; // the last run is the one that wrote
-        return current && current.ticket >= slot.ticket ? undefined : slot;
-      },
-      PARK_MS,
-    );
-    if (previous && previous.ticket < slot.ticket) await this.drop(previous);
-  }
-
-  /** Drop the event of a place in the ring, unless it was applied, dropped or expired meanwhile. */
-  private async drop(slot: ParkingSlot): Promise<void> {
-    const { store, clock, logger } = this.deps;
-    let parkedAt: number | undefined;
-    await store.update<InboxEntry>(webhookKey(slot.webhookId), (e) => {
-      parkedAt = undefined;
-      if (e?.state !== 'parked' || e.parked?.ticket !== slot.ticket || this.expired(e)) return undefined;
-      parkedAt = e.parked.at;
-      return { ...e, state: 'dropped' };
-    });
-    if (parkedAt === undefined) return;
-    await store.update<string[]>(parkedKey(slot.messageId), (ids) =>
-      ids?.includes(slot.webhookId) ? ids.filter((i) => i !== slot.webhookId) : undefined,
-    );
-    this.dropped++;
-    this.deps.telemetry?.parkedEventDropped();
-    logger.warn(
-      {
-        webhookId: slot.webhookId,
-        messageId: slot.messageId,
-        parkedForMs: clock.now() - parkedAt,
-        cap: this.parkingCap,
-        parkedEventsDropped: this.dropped,
-      },
-      'dropped the oldest parked webhook event: more events for unknown messages are parked than the cap',
-    );
-  }
-
-  /** A parked event whose message did not become known in time. */
-  private expired(entry: InboxEntry): boolean {
-    return entry.state === 'parked' && entry.parked !== undefined && this.deps.clock.now() - entry.parked.at >= PARK_MS;
+    if (await this.deps.store.get<string>(messageIdKey(messageId))) await this.apply(entry.id);
   }
 
   private async applyToSend(key: string, webhookId: string, event: MessageEvent) {

@@ -111,9 +111,13 @@ export class HomeFeed {
     await this.deps.surface.show(await this.snapshot(userId));
   }
 
-  /** A sync target (a send key, or `group:<id>`) was re-rendered: show the Homes it concerns again, in the background. */
-  changed(target: string): void {
-    this.deps.background.run(() => this.refreshConcerned(target), { target }, 'could not update the Home of a send');
+  /**
+   * A sync target (a send key, or `group:<id>`) was re-rendered: show the Homes it concerns again, in the background.
+   * `known` is its record when the caller holds it (saves reading it again).
+   */
+  changed(target: string, known?: SendRecord | SendGroup): void {
+    const refresh = () => this.refreshConcerned(target, known);
+    this.deps.background.run(refresh, { target }, 'could not update the Home of a send');
   }
 
   /** What `userId`'s Home shows now. */
@@ -179,11 +183,11 @@ export class HomeFeed {
   }
 
   /** The people a target's change concerns (requester, approvers, admins) whose Home is open: show it to them again. */
-  private async refreshConcerned(target: string): Promise<void> {
+  private async refreshConcerned(target: string, known?: SendRecord | SendGroup): Promise<void> {
     const { store } = this.deps;
-    const record = target.startsWith('group:')
-      ? await store.get<SendGroup>(target)
-      : await store.get<SendRecord>(sendKey(target));
+    const record =
+      known ??
+      (target.startsWith('group:') ? await store.get<SendGroup>(target) : await store.get<SendRecord>(sendKey(target)));
     if (!record) return;
     const people = new Set([record.requestedBy, ...this.deps.admins]);
     const rule: ApprovalRule | undefined = 'approval' in record ? record.approval?.rule : undefined;

@@ -36,8 +36,11 @@ export class MessageSync {
       instanceId: string;
       /** How long a lock holder may take before another replica assumes it died. */
       lockMs: number;
-      /** Told (without waiting) each time a sync target's message was brought up to date (open Homes show it). */
-      onRendered?: (target: string) => void;
+      /**
+       * Told (without waiting) each time a sync target's message was brought up to date (open Homes show it), with
+       * the record it showed: the group of a group's message, else the send.
+       */
+      onRendered?: (target: string, shown: SendGroup | SendRecord) => void;
     },
   ) {
     this.behind = new PendingIndex(deps.store, PENDING_LISTS.syncBehind, deps.clock);
@@ -130,8 +133,8 @@ export class MessageSync {
 
   private async catchUp(target: string): Promise<void> {
     const { store, notifier, clock } = this.deps;
+    let seen = await this.load(target);
     for (;;) {
-      const seen = await this.load(target);
       if (!isBehind(seen)) return;
       for (const send of seen.sends) {
         if (!send.parent) continue;
@@ -164,12 +167,18 @@ export class MessageSync {
       } else if (seen.sends[0]?.parent && !seen.sends[0].supersededBy) {
         await this.giveUpIfGone(target, notifier.refresh(seen.sends[0])); // a Retry's send owns it once it exists
       }
+      const rendered: SendRecord[] = [];
       for (const send of seen.sends) {
-        await store.update<SendRecord>(sendKey(send.key), (s) =>
+        const now = await store.update<SendRecord>(sendKey(send.key), (s) =>
           s && s.renderedVersion < send.version ? { ...s, renderedVersion: send.version } : undefined,
         );
+        if (now) rendered.push(now);
       }
-      this.deps.onRendered?.(target);
+      const shown = seen.group ?? rendered[0];
+      if (shown) this.deps.onRendered?.(target, shown);
+      // A send's message: the update just returned the record as it stands, so it tells whether more changed
+      // meanwhile without another read. A group's message reads its group and sends again.
+      seen = seen.group || seen.sends.length === 0 ? await this.load(target) : { sends: rendered };
     }
   }
 }

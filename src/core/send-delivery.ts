@@ -29,8 +29,8 @@ export interface SendDeps {
   policy: SendPolicy;
   /** Told what a send proved about its device's session: refused as disconnected, or working. */
   onDeviceSession?: (deviceId: string, connected: boolean) => Promise<void>;
-  /** Told once WAPing's message id is saved, so status webhooks that arrived first can be applied. */
-  onMessageKnown?: (messageId: string) => Promise<void>;
+  /** Told once WAPing's message id is saved (with the send), so status webhooks that arrived first can be applied. */
+  onMessageKnown?: (messageId: string, send: SendRecord) => Promise<void>;
   /**
    * Told, without waiting, of every send this process claimed, grouped or not (the same-text warning notes it, and a
    * send outside any group goes to its requester's Home).
@@ -152,7 +152,7 @@ export class SendDelivery {
       const result = await waping.sendMessage(send.key, send.body);
       if (result.ok) {
         await this.deps.onDeviceSession?.(send.deviceId, true);
-        send = await this.finish(key, { state: 'accepted', messageId: result.messageId, status: 'queued' });
+        send = await this.finish(send, { state: 'accepted', messageId: result.messageId, status: 'queued' });
         logger.info(
           { sendKey: key, messageId: result.messageId, attempts: send?.attempts },
           'WAPing accepted the send',
@@ -166,13 +166,13 @@ export class SendDelivery {
       );
       if (!failed.retryable) {
         if (failed.code === 'SESSION_DISCONNECTED') await this.deps.onDeviceSession?.(send.deviceId, false);
-        return this.finish(key, {
+        return this.finish(send, {
           state: 'failed',
           failure: { code: failed.code, ...(failed.status ? { status: failed.status } : {}) },
         });
       }
       if (clock.now() - send.createdAt > policy.giveUpAfterMs) {
-        return this.finish(key, {
+        return this.finish(send, {
           state: 'failed',
           failure: { code: 'UNREACHABLE' },
         });
@@ -180,7 +180,7 @@ export class SendDelivery {
       const delay = failed.retryAfterMs ?? backoffDelayMs(send.attempts + 1, policy.baseDelayMs, policy.maxDelayMs);
       const lastOfRun = attempt === policy.attemptsPerRun || delay > policy.maxDelayMs;
       // Record the attempt and, when giving up for now, hand the send to whichever replica sweeps first.
-      const next = await this.records.changeVisibly(key, (s) =>
+      const next = await this.records.changeVisibly(send, (s) =>
         s.owner !== this.deps.instanceId
           ? undefined
           : {
@@ -204,14 +204,16 @@ export class SendDelivery {
 
   /** Settle a send for good, drop it from the outbox and re-render its Slack message. */
   private async finish(
-    key: string,
+    send: SendRecord,
     outcome: Pick<SendRecord, 'state'> & Partial<Pick<SendRecord, 'messageId' | 'status'>> & { failure?: SendFailure },
   ): Promise<SendRecord | undefined> {
     const { store, clock } = this.deps;
+    const { key } = send;
     // The message id mapping first: a status webhook may arrive the moment WAPing has answered.
     if (outcome.messageId) await store.set(messageIdKey(outcome.messageId), key, RECORD_TTL_MS);
     let settledHere = false; // set by the update that wins, so a send is counted once
-    await this.records.changeVisibly(key, (s) => {
+    // The record as it stands after the update, whoever settled it: no need to read it again.
+    const settled = await this.records.changeVisibly(send, (s) => {
       settledHere = s.state === 'pending';
       return !settledHere
         ? undefined
@@ -230,8 +232,7 @@ export class SendDelivery {
     if (settledHere)
       (this.deps.telemetry ?? noTelemetry).sendSettled(outcome.state === 'accepted' ? 'accepted' : 'failed');
     await this.outbox.remove(key);
-    if (outcome.messageId) await this.deps.onMessageKnown?.(outcome.messageId);
-    const settled = await this.records.get(key);
+    if (outcome.messageId && settled) await this.deps.onMessageKnown?.(outcome.messageId, settled);
     if (settled) await this.deps.sync.sync(syncTargetOf(settled));
     if (settled) await this.deps.onSettled?.(settled);
     return settled;

@@ -117,13 +117,14 @@ export class SendRecords {
     return after && after.state === 'pending' && after.owner === instanceId ? after : undefined;
   }
 
-  /** A change people should see in Slack: bumps the version that MessageSync catches up with. */
-  async changeVisibly(key: string, change: (send: SendRecord) => SendRecord | undefined) {
-    const current = await this.get(key);
-    if (!current) return undefined;
+  /**
+   * A change people should see in Slack: bumps the version that MessageSync catches up with. `send` names the send
+   * (any copy of its record: the message that shows it, its group's or its own, never changes).
+   */
+  changeVisibly(send: Pick<SendRecord, 'key' | 'groupId'>, change: (send: SendRecord) => SendRecord | undefined) {
     return this.deps.sync.changeVisibly<SendRecord>(
-      syncTargetOf(current),
-      sendKey(key),
+      syncTargetOf(send),
+      sendKey(send.key),
       (s) => stamp(change(s), this.deps.clock),
       RECORD_TTL_MS,
     );

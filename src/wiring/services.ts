@@ -108,7 +108,6 @@ export function wireServices(parts: ServiceParts): Services {
   // The Home is a view: listing a claim there runs after the answer, never between the claim and the ack.
   const onClaimed: ClaimListener = (requestedBy, target, at) =>
     background.run(() => home.remember(requestedBy, target, at), { target }, 'could not list a claim in its Home');
-  const onRendered = (target: string) => home.changed(target);
   const sync = new MessageSync({
     store,
     notifier,
@@ -117,7 +116,7 @@ export function wireServices(parts: ServiceParts): Services {
     logger,
     instanceId,
     lockMs: 2 * 60_000,
-    onRendered,
+    onRendered: (target, shown) => home.changed(target, shown),
   });
   const health = new DeviceHealth({
     store,
@@ -179,9 +178,9 @@ export function wireServices(parts: ServiceParts): Services {
           source: 'send',
         });
     },
-    onMessageKnown: async (messageId) => {
+    onMessageKnown: async (messageId, send) => {
       await deliveries.onMessageKnown(messageId);
-      await conversations.noteSend(messageId);
+      await conversations.noteSend(send);
     },
     onSendClaimed: (send) => {
       background.run(() => recent.record(send), { sendKey: send.key }, 'could not note a send for the same-text check');
