@@ -96,7 +96,10 @@ export class StepCompletions {
   }
 
   /** A send was settled (accepted or failed): end the step waiting for it, if one is. */
-  async onSendSettled(send: Pick<SendRecord, 'key' | 'groupId'>): Promise<void> {
+  async onSendSettled(send: Pick<SendRecord, 'key' | 'groupId' | 'origin'>): Promise<void> {
+    // Only a step's own send, or a send of a group (a step may wait for its group), can have a step waiting: the
+    // others cost no look-up.
+    if (send.origin.kind !== 'step' && !send.groupId) return;
     await this.settleTarget(syncTargetOf(send));
   }
 

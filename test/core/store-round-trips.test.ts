@@ -61,6 +61,8 @@ describe('store round trips', () => {
     const reads = made.filter((call) => call === `get ${sendKey(draft.key)}`);
     expect(reads.length).toBeLessThanOrEqual(3);
     expect(made.filter((call) => call.startsWith('get message:'))).toEqual([]);
+    // A send from a form has no workflow step waiting for it: none is looked up.
+    expect(made.filter((call) => call.startsWith('get step-of:'))).toEqual([]);
     await backend.close();
   });
 
