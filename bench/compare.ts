@@ -374,6 +374,26 @@ interface SlackFigures {
   sendsPerSecond: number;
   /** What the measured submissions cost, per send, once the Slack side was quiet: Slack calls and store commands. */
   perSend: { slack: Record<string, number>; store: Record<string, number> };
+  /** CPU time of the target process per command and per send (ms), background work included. */
+  cpuMs: { command: number; send: number };
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd on: utime is the 14th
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Resolves once `pid` has used no CPU for `quietMs`: its background work after a load is done. */
+async function cpuQuiet(pid: number, quietMs = 300): Promise<void> {
+  let last = cpuMsOf(pid);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, quietMs));
+    const now = cpuMsOf(pid);
+    if (now === last) return;
+    last = now;
+  }
 }
 
 /** Redis's commands run so far, by name (INFO commandstats), or {} for a target without Redis. */
@@ -403,20 +423,29 @@ async function slackLoad(target: Target, waping: WapingFake, storeCommands: Comm
   await load(target.pool, WARMUP, commandSpec);
   await waitUntil(() => viewsOpened >= WARMUP, 60_000, 'the warm-up modals');
   viewsOpened = 0;
+  await cpuQuiet(target.pid);
+  const commandCpu = cpuMsOf(target.pid);
   const command = await load(target.pool, REQUESTS, commandSpec);
   await waitUntil(() => viewsOpened >= REQUESTS, 60_000, `${REQUESTS} views.open calls`);
+  await cpuQuiet(target.pid);
+  const commandCpuMs = (cpuMsOf(target.pid) - commandCpu) / REQUESTS;
   await load(target.pool, WARMUP, () => submissionSpec(RECIPIENT));
   await waitUntil(() => waping.accepted.length >= WARMUP, 60_000, 'the warm-up sends');
   await waitForSlackQuiet();
   waping.reset();
   slackCalls = {};
   const storeBefore = storeCommands();
+  await cpuQuiet(target.pid);
+  const sendCpu = cpuMsOf(target.pid);
   const submission = await load(target.pool, REQUESTS, () => submissionSpec(RECIPIENT));
   await waitUntil(() => waping.accepted.length >= REQUESTS, 120_000, `${REQUESTS} sends at WAPing`);
   const last = waping.accepted[REQUESTS - 1] as number;
   const sendsPerSecond = REQUESTS / ((last - submission.startedAt) / 1000);
   await waitForSlackQuiet();
+  await cpuQuiet(target.pid);
+  const sendCpuMs = (cpuMsOf(target.pid) - sendCpu) / REQUESTS;
   return {
+    cpuMs: { command: commandCpuMs, send: sendCpuMs },
     command,
     submission,
     sendsPerSecond,
@@ -429,12 +458,17 @@ async function waitForSlackQuiet(): Promise<void> {
   await waitUntil(() => performance.now() - lastSlackCall > 1_000, 120_000, 'the Slack calls to settle');
 }
 
-async function webhookLoad(target: Target): Promise<LoadResult> {
+/** Webhook ingest, and the CPU time (ms) the target used per webhook, its work after the 2xx included. */
+async function webhookLoad(target: Target): Promise<LoadResult & { cpuMs: number }> {
   // The sends before have reached WAPing, but the bot may still be updating their Slack messages: ingest is measured
   // once the Slack side has been quiet for a second, so it is not charged for the previous phase's work.
   await waitForSlackQuiet();
   await load(target.pool, WARMUP, webhookSpec);
-  return load(target.pool, REQUESTS, webhookSpec);
+  await cpuQuiet(target.pid);
+  const before = cpuMsOf(target.pid);
+  const result = await load(target.pool, REQUESTS, webhookSpec);
+  await cpuQuiet(target.pid);
+  return { ...result, cpuMs: (cpuMsOf(target.pid) - before) / REQUESTS };
 }
 
 interface Row {
@@ -563,8 +597,13 @@ async function measureStore(
   );
   if (url)
     console.log(
-      `  per send, bot: Redis commands ${total(botSlack.perSend.store)} ${JSON.stringify(botSlack.perSend.store)}`,
+      `  per send, bot: Redis commands (a script's own count too) ${total(botSlack.perSend.store)} ${JSON.stringify(botSlack.perSend.store)}`,
     );
+  const ms = (n: number) => n.toFixed(2);
+  console.log(
+    `  CPU ms of the process per request (background work included), bot vs floor/ceiling: command ${ms(botSlack.cpuMs.command)} vs ${ms(floorSlack.cpuMs.command)}, ` +
+      `send ${ms(botSlack.cpuMs.send)} vs ${ms(floorSlack.cpuMs.send)}, webhook ${ms(botHooks.cpuMs)} vs ${ms(ceilingHooks.cpuMs)}`,
+  );
   console.log(
     `  per send, floor: Slack calls ${total(floorSlack.perSend.slack)} ${JSON.stringify(floorSlack.perSend.slack)}`,
   );

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
-import { type FetchFunction, WebClient, type WebClientOptions } from '@slack/web-api';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Logger as Pino } from 'pino';
 import {
   answerUnreadableEvents,
@@ -11,6 +11,7 @@ import {
 import type { PrometheusMetrics } from '../adapters/metrics/prometheus.js';
 import { fetchReportingSlackErrors } from '../adapters/slack/api-errors.js';
 import type { SlackAuth } from '../adapters/slack/auth.js';
+import { bufferedFetch } from '../adapters/slack/buffered-fetch.js';
 import { fetchNamingFailedCalls } from '../adapters/slack/fetch-naming-calls.js';
 import { slackOnlyFetch, slackUrlPolicy } from '../adapters/slack/slack-urls.js';
 import { SocketModeConnection } from '../adapters/slack/socket-mode.js';
@@ -40,11 +41,9 @@ export function slackWebApi(config: Readonly<Config>, metrics: PrometheusMetrics
     timeout: 10_000,
     retryConfig: { retries: 4, factor: 2, minTimeout: 500, maxTimeout: 8_000, maxRetryTime: 45_000 },
     // Bolt's respond() shares this fetch: a response_url outside Slack is never followed; a failed call's error
-    // names its method and host; failed Web API calls are counted by method for /metrics.
-    fetch: fetchReportingSlackErrors(
-      metrics,
-      fetchNamingFailedCalls(slackOnlyFetch(isSlackUrl) as unknown as FetchFunction),
-    ),
+    // names its method and host; failed Web API calls are counted by method for /metrics. Answers are read whole
+    // (bufferedFetch: Slack's are small JSON), without the global fetch's stream machinery.
+    fetch: fetchReportingSlackErrors(metrics, fetchNamingFailedCalls(slackOnlyFetch(isSlackUrl, bufferedFetch()))),
   };
   return { clientOptions, client: new WebClient(config.slack.botToken, clientOptions), isSlackUrl };
 }

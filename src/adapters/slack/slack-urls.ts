@@ -1,3 +1,4 @@
+import type { FetchFunction } from '@slack/web-api';
 import { CodedError } from '../../core/errors.js';
 
 /**
@@ -69,9 +70,12 @@ export function originOf(url: string): string {
  * `fetch` for the Slack clients (Bolt's `respond()` and the Web API client share it): it refuses, without a request,
  * any URL `isSlack` does not accept.
  */
-export function slackOnlyFetch(isSlack: (url: string) => boolean, fetchFn: typeof fetch = globalThis.fetch) {
-  return (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+export function slackOnlyFetch(
+  isSlack: (url: string) => boolean,
+  fetchFn: FetchFunction = globalThis.fetch as unknown as FetchFunction,
+): FetchFunction {
+  return (input, init) => {
+    const url = String(input);
     if (!isSlack(url)) return Promise.reject(new ForeignUrlError(originOf(url)));
     return fetchFn(input, init);
   };
