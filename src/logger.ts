@@ -43,6 +43,8 @@ export function boltLogger(logger: Logger): BoltLogger {
   const write =
     (method: 'debug' | 'info' | 'warn' | 'error') =>
     (...parts: unknown[]) => {
+      // The WebClient logs each request at debug level: at the usual levels that must cost nothing.
+      if (!child.isLevelEnabled(method)) return;
       const message = parts.filter((p) => typeof p === 'string').join(' ');
       // Objects may carry payloads and are left out; an error keeps its type and code, which say what failed.
       const error = parts.find((p): p is Error & { code?: unknown } => p instanceof Error);

@@ -28,7 +28,17 @@ export function normaliseRecipient(input: string, defaultCountry?: CountryCode):
   return { ok: true, e164: parsed.number };
 }
 
+/** Numbers formatted lately: a send's number is shown on every render of its message (and its Home entry). */
+const displayed = new Map<string, string>();
+const DISPLAYED_MAX = 1_000;
+
 /** A number as people read it (+1 555 123 4567), for Slack messages only, never for logs. */
 export function displayNumber(e164: string): string {
-  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+  let shown = displayed.get(e164);
+  if (shown === undefined) {
+    shown = parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+    if (displayed.size >= DISPLAYED_MAX) displayed.clear(); // a bound, not a policy: a cleared cache only costs parses
+    displayed.set(e164, shown);
+  }
+  return shown;
 }
