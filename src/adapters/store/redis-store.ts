@@ -147,7 +147,7 @@ export class RedisStore implements Store {
           if (written === 1) return next;
         }
         if (guess !== undefined) {
-          guess = undefined; // stale (another replica wrote, or the key expired): read it, at no cost of an attempt
+          guess = undefined; // stale (another replica wrote, or it expired) or declined: read Redis, costing no attempt
           continue;
         }
         // Another replica wrote in between: back off a little, with jitter so the losers spread out.
