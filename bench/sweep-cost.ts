@@ -31,6 +31,7 @@ function counted(store: Store): { store: Store; ops: () => number } {
       get: (key) => count(() => store.get(key)),
       set: (key, value, ttlMs) => count(() => store.set(key, value, ttlMs)),
       delete: (key) => count(() => store.delete(key)),
+      deleteIf: (key, value) => count(() => store.deleteIf(key, value)),
       claim: (key, value, ttlMs) => count(() => store.claim(key, value, ttlMs)),
       update: (key, change, ttlMs) => count(() => store.update(key, change, ttlMs)),
       claimAll: (claims, pending) => count(() => store.claimAll(claims, pending)),

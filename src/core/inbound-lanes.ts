@@ -46,8 +46,8 @@ export class InboundLanes {
         await clock.sleep(this.deps.holdMs);
         for (const id of await store.pendingList(inboundLaneKey(lane))) await this.post(lane, id);
       } finally {
-        // Not atomic, but the lock's lease is far longer than this gap.
-        if ((await store.get(lock)) === token) await store.delete(lock);
+        // Only while it still holds our token: if the lease ran out meanwhile, the lock is another replica's now.
+        await store.deleteIf(lock, token);
       }
       if ((await store.pendingSize(inboundLaneKey(lane))) === 0) return;
     }

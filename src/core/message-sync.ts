@@ -67,8 +67,8 @@ export class MessageSync {
         await this.markBehind(target);
         throw error;
       } finally {
-        // Not atomic, but the lock's lease is far longer than this gap.
-        if ((await store.get(lock)) === token) await store.delete(lock);
+        // Only while it still holds our token: if the lease ran out meanwhile, the lock is another replica's now.
+        await store.deleteIf(lock, token);
       }
       if (!isBehind(await this.load(target))) break;
     }

@@ -49,12 +49,19 @@ export interface Store {
   set<T>(key: string, value: T, ttlMs?: number): Promise<void>;
   /** Remove a value; true when something was removed. */
   delete(key: string): Promise<boolean>;
+  /**
+   * Remove the value only while it equals `value`, compared as JSON text (so objects must list their properties in
+   * the same order), in one atomic step and one round trip; true when it was removed, false when the key held
+   * something else or nothing. Releases a lock only its holder's token may free.
+   */
+  deleteIf<T>(key: string, value: T): Promise<boolean>;
   /** Atomically create unless present; return what is there (the new value when claimed). */
   claim<T>(key: string, value: T, ttlMs?: number): Promise<Claim<T>>;
   /**
    * Atomic read-modify-write. `change` gets the current value (undefined when absent) and returns the
-   * new value, or undefined to leave the key as it is. It may run more than once under contention,
-   * so it must be pure. Returns the value stored afterwards.
+   * new value, or undefined to leave the key as it is. It may run more than once under contention (and on Redis,
+   * once more on a stale value this process remembered: see RedisStore), so it must be pure. Returns the value
+   * stored afterwards.
    */
   update<T>(key: string, change: (current: T | undefined) => T | undefined, ttlMs?: number): Promise<T | undefined>;
   /**

@@ -5,6 +5,7 @@ import { noTelemetry } from '../../src/core/telemetry.js';
 import { FakeWaping } from '../support/fake-waping.js';
 import { RecordingConversationNotifier, RecordingNotifier } from '../support/fakes.js';
 import { defaultConfig, wireTestServices } from '../support/services.js';
+import { notingCalls } from '../support/store-calls.js';
 
 /*
  * Conversations over the memory store, wired as the bot wires them, for a message from a number nobody here wrote
@@ -22,8 +23,9 @@ const message: InboundMessage = {
   text: 'Hello, who is this?',
 };
 
-async function wired(env: Record<string, string>) {
-  const store = await createStore({ url: 'memory://', dataDir: '/nonexistent' });
+async function wired(env: Record<string, string>, calls: string[] = []) {
+  const backend = await createStore({ url: 'memory://', dataDir: '/nonexistent' });
+  const store = notingCalls(backend, calls);
   const posts = new RecordingConversationNotifier();
   const outcomes: InboundOutcome[] = [];
   const services = wireTestServices({
@@ -58,6 +60,18 @@ describe('Conversations: a message from a number nobody wrote to', () => {
     expect(first).not.toHaveProperty('message'); // no number, no text kept once posted
     expect(await store.get<InboundEntry>('webhook:evt_unit_2')).toMatchObject({ state: 'duplicate' });
     expect(await store.pendingList('inbound:pending')).toEqual([]);
+    await store.close();
+  });
+
+  it("takes its lane's lock and releases it in one store call each", async () => {
+    const calls: string[] = [];
+    const { store, conversations, background } = await wired({ INBOX_CHANNEL: 'C0INBOX' }, calls);
+    await conversations.record('evt_unit_4', { ...message, messageId: 'wamid_unit_4' });
+    await conversations.apply('evt_unit_4');
+    await background.idle();
+    const lockCalls = calls.filter((call) => call.includes('inbound-lock:'));
+    expect(lockCalls.map((call) => call.split(' ')[0])).toEqual(['claim', 'deleteIf']);
+    expect(await store.get(lockCalls[0]?.split(' ')[1] as string)).toBeUndefined();
     await store.close();
   });
 

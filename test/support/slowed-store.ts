@@ -21,6 +21,7 @@ export function slowed(store: Store, pause: () => Promise<void>): Store {
     get: (key) => later(() => store.get(key)),
     set: (key, value, ttlMs) => later(() => store.set(key, value, ttlMs)),
     delete: (key) => later(() => store.delete(key)),
+    deleteIf: (key, value) => later(() => store.deleteIf(key, value)),
     claim: (key, value, ttlMs) => later(() => store.claim(key, value, ttlMs)),
     update: (key, change, ttlMs) => later(() => store.update(key, change, ttlMs)),
     claimAll: (claims, pending) => later(() => store.claimAll(claims, pending)),

@@ -12,27 +12,14 @@ import {
   StoreUnavailableError,
 } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import type { ClaimRow, ConditionalDeletes, TransactionalClaims } from './keyv-backend.js';
 import { MemoryPendingSets, type PendingSets } from './pending-sets.js';
-
-/** A row as `claimAll` hands it to a backend: Keyv's serialised text, and when it expires (ms since epoch). */
-export interface ClaimRow {
-  key: string;
-  text: string;
-  expires: number | null;
-}
-
-/**
- * A backend that claims rows and adds pending ids in one transaction of its own (the SQLite file). Returns
- * undefined when it wrote them all, else the stored text of each key (undefined where absent) and wrote nothing.
- */
-export interface TransactionalClaims {
-  claimAll(rows: ClaimRow[], pending: CheckedClaims['pending']): Promise<(string | undefined)[] | undefined>;
-}
 
 /**
  * A Store over any Keyv instance whose backend lives in this process (Keyv's in-memory Map, the embedded
- * SQLite file). `claim` and `update` are atomic through an in-process per-key mutex, which is enough only
- * because no other process writes the same backend; several replicas need RedisStore.
+ * SQLite file). `claim`, `update` and `deleteIf` are atomic through an in-process per-key mutex, which is enough
+ * only because no other process writes the same backend; several replicas need RedisStore. (The file's `claimAll`
+ * and `deleteIf` hold even against a second handle: one transaction, and a DELETE of the exact row text compared.)
  *
  * `update` without a ttl keeps the remaining life of the value it replaces, as Redis's KEEPTTL does.
  *
@@ -43,6 +30,7 @@ export class KeyvStore implements Store {
   readonly #keyv: Keyv;
   readonly #pending: PendingSets;
   readonly #transactional: TransactionalClaims | undefined;
+  readonly #conditional: ConditionalDeletes | undefined;
   readonly #locks = new KeyedMutex();
   #closed = false;
 
@@ -52,13 +40,14 @@ export class KeyvStore implements Store {
     keyv.throwOnErrors = true;
     this.#keyv = keyv;
     // A backend with pending lists of its own (the SQLite file) keeps them durable beside its keys.
-    const backend = keyv.store as Partial<TransactionalClaims> & { pendingSets?: PendingSets };
+    const backend = keyv.store as Partial<TransactionalClaims & ConditionalDeletes> & { pendingSets?: PendingSets };
     this.#pending = pending ?? backend.pendingSets ?? new MemoryPendingSets();
     // One transaction can hold the claims and the pending ids only when both live in the backend's file.
     this.#transactional =
       typeof backend.claimAll === 'function' && this.#pending === backend.pendingSets
         ? (backend as TransactionalClaims)
         : undefined;
+    this.#conditional = typeof backend.deleteIfText === 'function' ? (backend as ConditionalDeletes) : undefined;
   }
 
   /** Keys currently locked or waited on; zero when idle. For diagnostics and tests. */
@@ -86,6 +75,26 @@ export class KeyvStore implements Store {
         const existed = await this.#keyv.has(key);
         await this.#keyv.delete(key);
         return existed;
+      }),
+    );
+  }
+
+  async deleteIf<T>(key: string, value: T): Promise<boolean> {
+    this.#assertOpen();
+    assertStorable(key, value);
+    const expected = JSON.stringify(value);
+    const conditional = this.#conditional;
+    // The key's lock keeps this process's own writes out between the comparison and the removal.
+    return this.#locks.run(key, () =>
+      this.#backend(async () => {
+        if (!conditional) return JSON.stringify(await this.#keyv.get(key)) === expected && this.#keyv.delete(key);
+        // A second handle on the file may write in between: the row goes only if it still holds the text compared.
+        for (;;) {
+          const text = await conditional.get(key);
+          if (typeof text !== 'string') return false;
+          if (JSON.stringify((await this.#keyv.deserializeData(text))?.value) !== expected) return false;
+          if (await conditional.deleteIfText(key, text)) return true;
+        }
       }),
     );
   }

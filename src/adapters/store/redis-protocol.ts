@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@keyv/redis';
 import type { Claims, Logger } from '../../core/ports.js';
+import { withDeadline } from '../../deadline.js';
 import { type CheckedClaims, StoreError, StoreUnavailableError } from './errors.js';
 
 /*
- * How RedisStore talks to Redis: the Lua scripts behind `claim` and `update`, how Redis's answers and failures
- * become the store's errors, and the client's reconnect policy.
+ * How RedisStore talks to Redis: the Lua scripts behind `claim`, `update`, `deleteIf` and `claimAll`, how Redis's
+ * answers and failures become the store's errors, and the client's reconnect policy.
  */
 
 export interface RedisStoreOptions {
@@ -60,6 +62,12 @@ end
 return 1
 `);
 
+/** DEL only while the key holds exactly ARGV[1]; 1 when it deleted, else 0. */
+export const DELETE_IF = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
 /**
  * `claimAll` in one step: KEYS are the n keys to claim (ARGV[1] = n), then one sorted set per pending id.
  * ARGV then holds value and ttl ('' for none) per key, then id and score per pending id. If any key exists,
@@ -98,6 +106,12 @@ export function claimAllCall(
   return { keys, args };
 }
 
+/** What each key of a CLAIM_ALL call holds after `reply`: the text it wrote, or the one the reply says was there. */
+export function textsAfterClaimAll(args: readonly string[], reply: unknown): (string | null)[] {
+  const texts = Array.from({ length: Number(args[0]) }, (_, i) => args[2 * i + 1] as string);
+  return Array.isArray(reply) ? (reply as (string | null)[]) : texts;
+}
+
 /** CLAIM_ALL's reply as Claims: 1 when claimed, else each key's JSON text or nil. */
 export function claimsFromReply(reply: unknown): Claims {
   if (!Array.isArray(reply)) return { claimed: true };
@@ -113,6 +127,25 @@ export async function runScript(client: RedisClient, lua: Script, keys: string[]
     if (!(isServerReply(error) && error.message.startsWith('NOSCRIPT'))) throw error;
     return await client.eval(lua.source, options);
   }
+}
+
+/** Connects `client`; rejects with StoreUnavailableError naming the host (never the URL's credentials). */
+export async function connectClient(client: RedisClient, address: string): Promise<void> {
+  try {
+    await client.connect();
+  } catch (error) {
+    const cause = (error as { socketError?: unknown }).socketError ?? error;
+    throw new StoreUnavailableError(`Cannot connect to Redis at ${address}: ${(cause as Error)?.message ?? cause}`, {
+      cause,
+    });
+  }
+}
+
+/** Closes `client`, waiting at most `timeoutMs` for the replies still owed: a server dying then must not hold shutdown up. */
+export async function closeClient(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (!client.isOpen) return;
+  if (!client.isReady) return client.destroy();
+  await Promise.race([client.close(), sleep(timeoutMs, undefined, { ref: false })]);
 }
 
 /** Server replies that mean "not now" rather than "never": the caller should treat them as an outage. */
@@ -136,6 +169,21 @@ export function isServerReply(error: unknown): error is Error {
   return false;
 }
 
+/** One call to Redis, bounded by `timeoutMs`, with its failure told as a StoreError (see `redisStoreError`). */
+export async function boundedCall<T>(
+  address: string,
+  command: string,
+  timeoutMs: number,
+  call: () => Promise<T>,
+): Promise<T> {
+  const late = `Redis at ${address} did not answer ${command} within ${timeoutMs} ms`;
+  try {
+    return await withDeadline(call(), timeoutMs, () => new StoreUnavailableError(late));
+  } catch (error) {
+    throw redisStoreError(address, command, error);
+  }
+}
+
 /** A failed Redis call as a StoreError: a refusal by the server is final, anything else an outage. */
 export function redisStoreError(address: string, command: string, error: unknown): StoreError {
   if (error instanceof StoreError) return error;
@@ -150,23 +198,39 @@ export type RedisClient = ReturnType<typeof createClient>;
 
 /**
  * A node-redis client that fails fast while disconnected and reconnects in the background. Until the first
- * connection it gives up after `connectTimeoutMs`, so a start fails clearly; after it (`everReady()`), it never
- * gives up: a node-redis client whose strategy says "stop" closes for good.
+ * connection it gives up after `connectTimeoutMs`, so a start fails clearly; after it, it never gives up: a
+ * node-redis client whose strategy says "stop" closes for good. It logs when the connection is lost and back.
  */
-export function reconnectingClient(url: string, connectTimeoutMs: number, everReady: () => boolean): RedisClient {
+export function reconnectingClient(url: string, connectTimeoutMs: number, logger: Logger | undefined): RedisClient {
   const startedAt = Date.now();
-  return createClient({
+  const redis = redisAddress(url);
+  let everReady = false;
+  let connected = false;
+  const client: RedisClient = createClient({
     url,
     // Commands sent while disconnected fail at once instead of waiting, unbounded, for a reconnect.
     disableOfflineQueue: true,
     socket: {
       connectTimeout: Math.min(connectTimeoutMs, 2_000),
       reconnectStrategy: (retries) => {
-        if (!everReady() && Date.now() - startedAt >= connectTimeoutMs) {
+        if (!everReady && Date.now() - startedAt >= connectTimeoutMs) {
           return new Error(`gave up connecting after ${connectTimeoutMs} ms`);
         }
         return Math.min(50 * 2 ** retries, 1_000) + Math.floor(Math.random() * 100);
       },
     },
   });
+  // An EventEmitter 'error' with no listener would crash the process; connection errors are expected
+  // while Redis is away, and operations report them to their callers.
+  client.on('error', (error: Error) => {
+    if (connected) logger?.warn({ redis, error: error.message }, 'Lost the connection to Redis; reconnecting');
+    else logger?.debug({ redis, error: error.message }, 'Redis connection attempt failed');
+    connected = false;
+  });
+  client.on('ready', () => {
+    if (everReady) logger?.info({ redis }, 'Reconnected to Redis');
+    everReady = true;
+    connected = true;
+  });
+  return client;
 }

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import KeyvRedis from '@keyv/redis';
-import type { Claim, ClaimRequest, Claims, Logger, PendingAdd, PendingEntry, Store } from '../../core/ports.js';
-import { withDeadline } from '../../deadline.js';
+import type { Claim, ClaimRequest, Claims, PendingAdd, PendingEntry, Store } from '../../core/ports.js';
 import {
   assertStorable,
   checkedClaims,
@@ -11,30 +10,40 @@ import {
   checkedTtl,
   StoreClosedError,
   StoreConflictError,
-  StoreUnavailableError,
 } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { KnownTexts } from './known-texts.js';
 import {
+  boundedCall,
   CLAIM,
   CLAIM_ALL,
   COMPARE_AND_SET,
   claimAllCall,
   claimsFromReply,
+  closeClient,
+  connectClient,
+  DELETE_IF,
   type RedisClient,
   type RedisStoreOptions,
   reconnectingClient,
   redisAddress,
-  redisStoreError,
   runScript,
   type Script,
+  textsAfterClaimAll,
 } from './redis-protocol.js';
 
 export type { RedisStoreOptions } from './redis-protocol.js';
 
 /**
  * A Store shared by every replica through one Redis. Atomic across processes: `claim` and `claimAll` are one Lua
- * script each (SET NX, else GET), `increment` INCR, `update` an optimistic compare-and-set loop. Within one process, updates of a key also
- * queue behind a local mutex, so replicas contend with each other rather than with their own requests.
+ * script each (SET NX, else GET), `deleteIf` one (GET, compare, DEL), `increment` INCR, `update` an optimistic
+ * compare-and-set loop. Within one process, updates of a key also queue behind a local mutex, so replicas contend
+ * with each other rather than with their own requests.
+ *
+ * `update` first offers the compare-and-set the text this process last read or wrote for the key (`KnownTexts`),
+ * saving the GET when no other replica wrote since; when one did, or the key expired, the script refuses on the
+ * exact bytes and the loop reads and tries again: a stale text costs a round trip (and a call of `change`), never a
+ * lost write. `get` always reads Redis.
  *
  * Built on @keyv/redis: its KeyvRedis adapter does the plain get/set/delete (values are our own JSON text,
  * keys `<namespace>:<key>`), and its node-redis client runs the scripts under the same key names.
@@ -50,25 +59,19 @@ export class RedisStore implements Store {
   readonly #adapter: KeyvRedis<string>;
   readonly #namespace: string;
   readonly #address: string;
-  readonly #logger: Logger | undefined;
   readonly #operationTimeoutMs: number;
   readonly #maxUpdateAttempts: number;
   readonly #updates = new KeyedMutex();
-  #everReady = false;
-  #connected = false;
+  /** By full key, the text this process last read or wrote: `update`'s first guess at what the key holds. */
+  readonly #known = new KnownTexts();
   #closed = false;
 
   private constructor(options: RedisStoreOptions) {
     this.#namespace = options.namespace ?? 'waping-bot';
     this.#address = redisAddress(options.url);
-    this.#logger = options.logger;
     this.#operationTimeoutMs = options.operationTimeoutMs ?? 2_000;
     this.#maxUpdateAttempts = options.maxUpdateAttempts ?? 50;
-    this.#client = reconnectingClient(options.url, options.connectTimeoutMs ?? 5_000, () => this.#everReady);
-    // An EventEmitter 'error' with no listener would crash the process; connection errors are expected
-    // while Redis is away, and operations report them to their callers.
-    this.#client.on('error', (error: Error) => this.#onConnectionError(error));
-    this.#client.on('ready', () => this.#onReady());
+    this.#client = reconnectingClient(options.url, options.connectTimeoutMs ?? 5_000, options.logger);
     this.#adapter = new KeyvRedis<string>(this.#client, {
       namespace: this.#namespace,
       keyPrefixSeparator: ':',
@@ -80,21 +83,13 @@ export class RedisStore implements Store {
   /** Connects and resolves once Redis answers; rejects with StoreUnavailableError naming the host. */
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
     const store = new RedisStore(options);
-    try {
-      await store.#client.connect();
-    } catch (error) {
-      const cause = (error as { socketError?: unknown }).socketError ?? error;
-      throw new StoreUnavailableError(
-        `Cannot connect to Redis at ${store.#address}: ${(cause as Error)?.message ?? cause}`,
-        { cause },
-      );
-    }
+    await connectClient(store.#client, store.#address);
     return store;
   }
 
   async get<T>(key: string): Promise<T | undefined> {
-    const raw = await this.#redis('GET', () => this.#adapter.get(key));
-    return raw === undefined || raw === null ? undefined : (JSON.parse(raw) as T);
+    const raw = await this.#read(this.#key(key));
+    return raw === null ? undefined : (JSON.parse(raw) as T);
   }
 
   async set<T>(key: string, value: T, ttlMs?: number): Promise<void> {
@@ -102,18 +97,30 @@ export class RedisStore implements Store {
     assertStorable(key, value);
     const text = JSON.stringify(value);
     await this.#redis('SET', () => this.#adapter.set(key, text, ttl));
+    this.#known.note(this.#key(key), text);
   }
 
   async delete(key: string): Promise<boolean> {
+    this.#known.forget(this.#key(key));
     return this.#redis('DELETE', () => this.#adapter.delete(key));
+  }
+
+  async deleteIf<T>(key: string, value: T): Promise<boolean> {
+    assertStorable(key, value);
+    const fullKey = this.#key(key);
+    this.#known.forget(fullKey);
+    return (await this.#run(DELETE_IF, fullKey, [JSON.stringify(value)])) === 1;
   }
 
   async claim<T>(key: string, value: T, ttlMs?: number): Promise<Claim<T>> {
     const ttl = checkedTtl(ttlMs);
     assertStorable(key, value);
-    const existing = await this.#run(CLAIM, this.#key(key), [JSON.stringify(value), ttl?.toString() ?? '']);
+    const fullKey = this.#key(key);
+    const text = JSON.stringify(value);
+    const existing = (await this.#run(CLAIM, fullKey, [text, ttl?.toString() ?? ''])) as string | null;
+    this.#known.note(fullKey, existing ?? text);
     if (existing === null) return { claimed: true, value };
-    return { claimed: false, value: JSON.parse(existing as string) as T };
+    return { claimed: false, value: JSON.parse(existing) as T };
   }
 
   async update<T>(
@@ -124,21 +131,28 @@ export class RedisStore implements Store {
     const ttl = checkedTtl(ttlMs)?.toString() ?? '';
     const fullKey = this.#key(key);
     return this.#updates.run(key, async () => {
-      for (let attempt = 1; attempt <= this.#maxUpdateAttempts; attempt++) {
-        const raw = await this.#redis('GET', () => this.#client.get(fullKey));
+      // The text this process last saw is tried without a GET; if it is stale, the compare-and-set says so.
+      let guess = this.#known.get(fullKey);
+      for (let attempt = 1; attempt <= this.#maxUpdateAttempts; ) {
+        const raw = guess ?? (await this.#read(fullKey));
         const current = raw === null ? undefined : (JSON.parse(raw) as T);
         const next = change(current);
-        if (next === undefined) return current;
-        assertStorable(key, next);
-        const written = await this.#run(COMPARE_AND_SET, fullKey, [
-          raw === null ? '0' : '1',
-          raw ?? '',
-          JSON.stringify(next),
-          ttl,
-        ]);
-        if (written === 1) return next;
+        // Leaving the key alone is decided on what Redis holds, never on a guess.
+        if (next === undefined && guess === undefined) return current;
+        if (next !== undefined) {
+          assertStorable(key, next);
+          const text = JSON.stringify(next);
+          const written = await this.#run(COMPARE_AND_SET, fullKey, [raw === null ? '0' : '1', raw ?? '', text, ttl]);
+          this.#known.note(fullKey, written === 1 ? text : null);
+          if (written === 1) return next;
+        }
+        if (guess !== undefined) {
+          guess = undefined; // stale (another replica wrote, or it expired) or declined: read Redis, costing no attempt
+          continue;
+        }
         // Another replica wrote in between: back off a little, with jitter so the losers spread out.
         await sleep(Math.random() * Math.min(2 ** attempt, 50));
+        attempt++;
       }
       throw new StoreConflictError(key, this.#maxUpdateAttempts);
     });
@@ -151,12 +165,16 @@ export class RedisStore implements Store {
       (key) => this.#key(key),
       (list) => this.#pendingKey(list),
     );
-    return claimsFromReply(await this.#run(CLAIM_ALL, keys, args));
+    const reply = await this.#run(CLAIM_ALL, keys, args);
+    for (const [i, text] of textsAfterClaimAll(args, reply).entries()) this.#known.note(keys[i] as string, text);
+    return claimsFromReply(reply);
   }
 
   async increment(key: string): Promise<number> {
     const fullKey = this.#key(key);
-    return this.#redis('INCR', () => this.#client.incr(fullKey));
+    const count = await this.#redis('INCR', () => this.#client.incr(fullKey));
+    this.#known.note(fullKey, String(count));
+    return count;
   }
 
   async pendingAdd(list: string, id: string, score?: number): Promise<boolean> {
@@ -200,13 +218,7 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (!this.#client.isOpen) return;
-    if (this.#client.isReady) {
-      // close() waits for replies still owed; a server dying at this moment must not hold shutdown up.
-      await Promise.race([this.#client.close(), sleep(this.#operationTimeoutMs, undefined, { ref: false })]);
-    } else {
-      this.#client.destroy();
-    }
+    await closeClient(this.#client, this.#operationTimeoutMs);
   }
 
   #key(key: string): string {
@@ -217,33 +229,19 @@ export class RedisStore implements Store {
     return this.#key(`pending:${list}`);
   }
 
+  /** GET of a full key, noting the text for `update` (or forgetting it, when absent). */
+  async #read(fullKey: string): Promise<string | null> {
+    const raw = await this.#redis('GET', () => this.#client.get(fullKey));
+    this.#known.note(fullKey, raw);
+    return raw;
+  }
+
   async #run(lua: Script, keys: string | string[], args: string[]): Promise<unknown> {
     return this.#redis('EVAL', () => runScript(this.#client, lua, typeof keys === 'string' ? [keys] : keys, args));
   }
 
-  /** One call to Redis, bounded by the operation deadline, with its failure told as a StoreError. */
   async #redis<T>(command: string, call: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new StoreClosedError();
-    const late = `Redis at ${this.#address} did not answer ${command} within ${this.#operationTimeoutMs} ms`;
-    try {
-      return await withDeadline(call(), this.#operationTimeoutMs, () => new StoreUnavailableError(late));
-    } catch (error) {
-      throw redisStoreError(this.#address, command, error);
-    }
-  }
-
-  #onConnectionError(error: Error): void {
-    if (this.#connected) {
-      this.#connected = false;
-      this.#logger?.warn({ redis: this.#address, error: error.message }, 'Lost the connection to Redis; reconnecting');
-    } else {
-      this.#logger?.debug({ redis: this.#address, error: error.message }, 'Redis connection attempt failed');
-    }
-  }
-
-  #onReady(): void {
-    if (this.#everReady) this.#logger?.info({ redis: this.#address }, 'Reconnected to Redis');
-    this.#everReady = true;
-    this.#connected = true;
+    return boundedCall(this.#address, command, this.#operationTimeoutMs, call);
   }
 }

@@ -17,7 +17,7 @@ import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import type { PendingEntry } from '../../core/ports.js';
 import type { CheckedClaims } from './errors.js';
 import { GroupCommit } from './group-commit.js';
-import type { ClaimRow, TransactionalClaims } from './keyv-store.js';
+import type { ClaimRow, ConditionalDeletes, TransactionalClaims } from './keyv-backend.js';
 import type { PendingSets } from './pending-sets.js';
 
 export interface SqliteAdapterOptions {
@@ -31,7 +31,7 @@ interface Row {
   value: string;
 }
 
-export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter, TransactionalClaims {
+export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter, TransactionalClaims, ConditionalDeletes {
   /** Set by Keyv; used only to scope clear(). */
   namespace?: string | undefined;
   readonly opts: { path: string; dialect: 'sqlite' };
@@ -44,6 +44,7 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter, Tra
     get: Database.Statement<[string, number], Row>;
     upsert: Database.Statement<[string, string, number | null]>;
     delete: Database.Statement<[string]>;
+    deleteIfText: Database.Statement<[string, string, number]>;
     deleteExpired: Database.Statement<[number]>;
     clearAll: Database.Statement<[]>;
     clearPrefix: Database.Statement<[{ prefix: string }]>;
@@ -68,6 +69,9 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter, Tra
           'ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires',
       ),
       delete: this.#db.prepare('DELETE FROM keyv WHERE key = ?'),
+      deleteIfText: this.#db.prepare(
+        'DELETE FROM keyv WHERE key = ? AND value = ? AND (expires IS NULL OR expires > ?)',
+      ),
       deleteExpired: this.#db.prepare('DELETE FROM keyv WHERE expires IS NOT NULL AND expires <= ?'),
       clearAll: this.#db.prepare('DELETE FROM keyv'),
       clearPrefix: this.#db.prepare('DELETE FROM keyv WHERE substr(key, 1, length(@prefix)) = @prefix'),
@@ -121,6 +125,11 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter, Tra
   /** True when a row was removed, even an expired one that reads no longer saw. */
   async delete(key: string): Promise<boolean> {
     return this.#writes.run(() => this.#statements.delete.run(key).changes > 0);
+  }
+
+  /** Removes the row only while it is live and holds exactly `text`, in one statement (see KeyvStore.deleteIf). */
+  async deleteIfText(key: string, text: string): Promise<boolean> {
+    return this.#writes.run(() => this.#statements.deleteIfText.run(key, text, Date.now()).changes > 0);
   }
 
   async deleteMany(keys: string[]): Promise<boolean> {

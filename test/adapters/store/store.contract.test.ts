@@ -128,6 +128,48 @@ describe.each(backends)('the $name store', ({ open }) => {
     expect(await store.delete('key')).toBe(false);
   });
 
+  it('deletes a value with deleteIf only while it equals the value given', async () => {
+    const lock = { holder: 'bot-1', token: 'a1', at: [1, 2] };
+    await store.set('lock', lock);
+    expect(await store.deleteIf('lock', { ...lock, token: 'b2' })).toBe(false);
+    expect(await store.deleteIf('lock', 'bot-1')).toBe(false);
+    expect(await store.get('lock')).toEqual(lock);
+    expect(await store.deleteIf('lock', { holder: 'bot-1', token: 'a1', at: [1, 2] })).toBe(true);
+    expect(await store.get('lock')).toBeUndefined();
+    expect(await store.deleteIf('lock', lock)).toBe(false);
+    expect(await store.deleteIf('never', lock)).toBe(false);
+  });
+
+  it('deletes with deleteIf what claim, claimAll, update and increment wrote, telling a number from its text', async () => {
+    await store.claim('claimed', ':colon');
+    expect(await store.deleteIf('claimed', ':colon')).toBe(true);
+    await store.claimAll([{ key: 'all', value: { n: 1 } }]);
+    expect(await store.deleteIf('all', { n: 1 })).toBe(true);
+    await store.update('updated', increment);
+    expect(await store.deleteIf('updated', '1')).toBe(false);
+    expect(await store.deleteIf('updated', 1)).toBe(true);
+    await store.increment('counted');
+    expect(await store.deleteIf('counted', 1)).toBe(true);
+    for (const key of ['claimed', 'all', 'updated', 'counted']) expect(await store.get(key)).toBeUndefined();
+  });
+
+  it('does not delete with deleteIf a value that expired, and refuses a value JSON cannot carry', async () => {
+    await store.set('lock', 'token', 30);
+    await sleep(80);
+    expect(await store.deleteIf('lock', 'token')).toBe(false);
+    await expect(store.deleteIf('lock', undefined)).rejects.toMatchObject({ code: 'STORE_INVALID_INPUT' });
+  });
+
+  it('deletes with exactly one of 20 concurrent deleteIfs of the same value, racing writes of others', async () => {
+    await store.set('lock', 'mine');
+    const outcomes = await Promise.all([
+      ...Array.from({ length: 20 }, () => store.deleteIf('lock', 'mine')),
+      store.claim('lock', 'theirs').then(() => false),
+    ]);
+    expect(outcomes.filter(Boolean)).toHaveLength(1);
+    expect(await store.get('lock')).toBe('theirs');
+  });
+
   it('claims a free key once, then returns the original value to later claims', async () => {
     expect(await store.claim('key', { by: 'first' })).toEqual({ claimed: true, value: { by: 'first' } });
     expect(await store.claim('key', { by: 'second' })).toEqual({ claimed: false, value: { by: 'first' } });
@@ -487,6 +529,32 @@ describe.each(backends)('two handles on one $name store', ({ openPair }) => {
     }
   });
 
+  it('let only the holder of a lock free it with deleteIf, while a former holder tries at the same time', async () => {
+    const [a, b] = stores;
+    for (let round = 0; round < 20; round++) {
+      const [holder, former] = round % 2 === 0 ? [a, b] : [b, a];
+      expect((await holder.claim('lock', `token-${round}`, 60_000)).claimed).toBe(true);
+      const freed = await Promise.all([
+        former.deleteIf('lock', `token-${round - 1}`),
+        holder.deleteIf('lock', `token-${round}`),
+        former.deleteIf('lock', `token-${round - 1}`),
+      ]);
+      expect(freed).toEqual([false, true, false]);
+    }
+    expect(await a.get('lock')).toBeUndefined();
+  });
+
+  it('leave a lock taken over after its lease alone when its former holder frees it with deleteIf', async () => {
+    const [a, b] = stores;
+    await a.claim('lock', 'a-token', 50);
+    await sleep(120);
+    expect(await b.claim('lock', 'b-token', 60_000)).toEqual({ claimed: true, value: 'b-token' });
+    expect(await a.deleteIf('lock', 'a-token')).toBe(false);
+    expect(await a.get('lock')).toBe('b-token');
+    expect(await b.deleteIf('lock', 'b-token')).toBe(true);
+    expect(await a.get('lock')).toBeUndefined();
+  });
+
   it('see the score of the first add when both add the same ids at once', async () => {
     const [a, b] = stores;
     const added = await Promise.all(
@@ -515,6 +583,7 @@ describe('a PendingIndex', () => {
         get: (key) => call('get', key, store.get(key)),
         set: (key, value, ttlMs) => call('set', value, store.set(key, value, ttlMs)),
         delete: (key) => call('delete', key, store.delete(key)),
+        deleteIf: (key, value) => call('deleteIf', value, store.deleteIf(key, value)),
         claim: (key, value, ttlMs) => call('claim', value, store.claim(key, value, ttlMs)),
         update: (key, change, ttlMs) =>
           call(
@@ -826,6 +895,7 @@ describe('a RedisStore whose Redis goes away', () => {
       () => store.claim('key', 1),
       () => store.update('counter', increment),
       () => store.delete('key'),
+      () => store.deleteIf('key', 1),
       () => store.ping(),
     ];
     for (const operation of operations) {
