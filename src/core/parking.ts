@@ -52,9 +52,18 @@ export class ParkingLot {
         PARK_MS,
       );
       if (after?.state !== 'parked') return false;
-      if (after.parked?.ticket === ticket) await this.takePlace({ ticket, webhookId: id, messageId });
+      // The place in the ring and the message's list are independent: written side by side (one round trip).
+      const place = after.parked?.ticket === ticket ? this.takePlace({ ticket, webhookId: id, messageId }) : undefined;
+      await Promise.all([place, this.list(id, messageId)]);
+      return true;
     }
-    // Most messages are parked for once: creating the list is one claim; a list that exists is changed.
+    await this.list(id, messageId);
+    return true;
+  }
+
+  /** List `id` under `messageId`. Most messages get one event parked: a new list is one claim; one that exists changes. */
+  private async list(id: string, messageId: string): Promise<void> {
+    const { store } = this.deps;
     const list = await store.claim(parkedKey(messageId), [id], PARK_MS);
     if (!list.claimed && !list.value.includes(id))
       await store.update<string[]>(
@@ -62,7 +71,6 @@ export class ParkingLot {
         (ids = []) => (ids.includes(id) ? undefined : [...ids, id]),
         PARK_MS,
       );
-    return true;
   }
 
   /** The events parked for `messageId`, in the order they were parked. */

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Logger as Pino } from 'pino';
+import { exactRoutes } from '../adapters/http/exact-routes.js';
 import {
   answerUnreadableEvents,
   limitServer,
@@ -89,12 +90,14 @@ export function createSlackApp(parts: {
       bodyLimit: SLACK_BODY_LIMIT_BYTES,
       processEventErrorHandler: answerUnreadableEvents(logger),
     });
-    httpReceiver.requestListener = slackRequestGuard({
+    // Fixed-path routes are served by a look-up before Bolt (see exactRoutes); Slack's endpoint passes the guard.
+    const guarded = slackRequestGuard({
       next: httpReceiver.requestListener,
       signingSecret: config.slack.signingSecret as string,
       clock,
       logger,
     });
+    httpReceiver.requestListener = exactRoutes(routes, guarded);
     receiver = httpReceiver;
   }
   const app = new App({
