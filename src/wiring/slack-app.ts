@@ -39,12 +39,16 @@ export function slackWebApi(config: Readonly<Config>, metrics: PrometheusMetrics
     slackApiUrl: config.slack.apiUrl,
     logger: boltLogger(logger),
     logLevel: LogLevel.INFO,
-    timeout: 10_000,
+    // Each call is bounded to 10 s by bufferedFetch below (the WebClient's own `timeout` costs a timer per call).
+    timeout: 0,
     retryConfig: { retries: 4, factor: 2, minTimeout: 500, maxTimeout: 8_000, maxRetryTime: 45_000 },
     // Bolt's respond() shares this fetch: a response_url outside Slack is never followed; a failed call's error
     // names its method and host; failed Web API calls are counted by method for /metrics. Answers are read whole
     // (bufferedFetch: Slack's are small JSON), without the global fetch's stream machinery.
-    fetch: fetchReportingSlackErrors(metrics, fetchNamingFailedCalls(slackOnlyFetch(isSlackUrl, bufferedFetch()))),
+    fetch: fetchReportingSlackErrors(
+      metrics,
+      fetchNamingFailedCalls(slackOnlyFetch(isSlackUrl, bufferedFetch({ timeoutMs: 10_000 }))),
+    ),
   };
   return { clientOptions, client: new WebClient(config.slack.botToken, clientOptions), isSlackUrl };
 }

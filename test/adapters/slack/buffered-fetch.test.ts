@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type FetchFunction, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchReportingSlackErrors } from '../../../src/adapters/slack/api-errors.js';
 import { bufferedFetch } from '../../../src/adapters/slack/buffered-fetch.js';
 import { fetchNamingFailedCalls } from '../../../src/adapters/slack/fetch-naming-calls.js';
 
@@ -21,7 +22,7 @@ describe('bufferedFetch', () => {
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         received.push({ method: req.method, url: req.url, type: req.headers['content-type'], body });
-        if (req.url === '/never') return; // never answers
+        if (req.url?.startsWith('/never')) return; // never answers
         if (req.url === '/moved') {
           res.writeHead(302, { location: '/elsewhere' });
           res.end();
@@ -96,6 +97,17 @@ describe('bufferedFetch', () => {
     expect((failure as Error).name).toBe('TimeoutError');
   });
 
+  it('bounds a call by timeoutMs, rejecting with a TimeoutError that the Slack metrics count as a timeout', async () => {
+    const errors: string[] = [];
+    const telemetry = { chatApiError: (method: string, error: string) => errors.push(`${method} ${error}`) };
+    const bounded = fetchReportingSlackErrors(telemetry, bufferedFetch({ timeoutMs: 150 }));
+    const started = performance.now();
+    const failure = await bounded(`${base}/never/api/chat.update`, { method: 'POST', body: 'x' }).catch((e) => e);
+    expect((failure as Error).name).toBe('TimeoutError');
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(errors).toEqual(['chat.update timeout']);
+  });
+
   it('never follows a redirect, and rejects one when told redirect: "error" (as the WebClient does)', async () => {
     const moved = await bufferedFetch()(`${base}/moved`, { method: 'POST', body: 'x' });
     expect([moved.status, moved.ok, moved.headers.get('location')]).toEqual([302, false, '/elsewhere']);
@@ -113,7 +125,7 @@ describe('bufferedFetch', () => {
     const form = new FormData();
     form.set('file', new Blob(['bytes']), 'a.txt');
     const before = received.length;
-    await bufferedFetch(undefined, fallback)(`${base}/api/files.upload`, { method: 'POST', body: form });
+    await bufferedFetch({ fallback })(`${base}/api/files.upload`, { method: 'POST', body: form });
     expect(handed).toEqual([`${base}/api/files.upload`]);
     expect(received.length).toBe(before);
   });
