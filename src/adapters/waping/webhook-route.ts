@@ -40,6 +40,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     if (Number.isFinite(declared) && declared > limit) return reject(new BodyTooLarge());
     const chunks: Buffer[] = [];
     let size = 0;
+    let ended = false;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) return void chunks.push(chunk);
@@ -47,10 +48,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       reject(new BodyTooLarge());
     };
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('end', () => {
+      ended = true;
+      resolve(Buffer.concat(chunks, size));
+    });
     req.once('error', reject);
-    // A client gone before the end: the body can never be read whole.
-    req.once('close', () => reject(new Error('connection closed before the body ended')));
+    // A client gone before the end: the body can never be read whole. ('close' follows every request: the error
+    // is made only when it is needed.)
+    req.once('close', () => {
+      if (!ended) reject(new Error('connection closed before the body ended'));
+    });
   });
 }
 
