@@ -103,7 +103,7 @@ export class DeliveryService {
     await this.applyParked(event.messageId, webhookId);
     const send = await this.applyToSend(key, webhookId, event);
     await this.settle(entry);
-    if (send) await this.deps.sync.sync(syncTargetOf(send));
+    if (send) await this.deps.sync.sync(syncTargetOf(send), { marked: true }); // applyToSend marked it
   }
 
   /** Apply the events parked before WAPing's message id was saved, in the order they were parked. */
@@ -155,7 +155,10 @@ export class DeliveryService {
   }
 
   private async settle(entry: InboxEntry): Promise<void> {
-    await this.deps.store.set(webhookKey(entry.id), { ...entry, state: 'applied' }, WEBHOOK_ID_TTL_MS);
-    await this.inbox.remove(entry.id);
+    // Independent writes, side by side: an applied entry left in the inbox (a crash) is taken off by the sweep.
+    await Promise.all([
+      this.deps.store.set(webhookKey(entry.id), { ...entry, state: 'applied' }, WEBHOOK_ID_TTL_MS),
+      this.inbox.remove(entry.id),
+    ]);
   }
 }

@@ -74,7 +74,7 @@ export class HomeFeed {
    * request to its approvers) in the Homes open now. Never throws: the Home is a view, and a claim that succeeded
    * must not look failed because of it.
    */
-  async remember(userId: string, target: string, at: number): Promise<void> {
+  async remember(userId: string, target: string, at: number, record?: SendRecord | SendGroup): Promise<void> {
     const { store, logger } = this.deps;
     try {
       await store.pendingAdd(homeSendsKey(userId), target, at);
@@ -82,7 +82,7 @@ export class HomeFeed {
     } catch (error) {
       logger.warn({ err: error, target }, 'could not list a send in its Home');
     }
-    this.changed(target); // after the list is written, so the Homes shown again list the new claim
+    this.changed(target, record); // after the list is written, so the Homes shown again list the new claim
   }
 
   /**

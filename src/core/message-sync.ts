@@ -51,10 +51,13 @@ export class MessageSync {
     this.deps.background.run(() => this.sync(target), { target }, 'message sync failed; the sweep will retry');
   }
 
-  /** Make the Slack message of `target` show its records; returns once it does or another replica has taken over. */
-  async sync(target: string): Promise<void> {
+  /**
+   * Make the Slack message of `target` show its records; returns once it does or another replica has taken over.
+   * `marked`: the caller has just marked it behind (changeVisibly does), so it is not marked again first.
+   */
+  async sync(target: string, options: { marked?: boolean } = {}): Promise<void> {
     const { store } = this.deps;
-    await this.markBehind(target);
+    if (!options.marked) await this.markBehind(target);
     for (;;) {
       const lock = `sync-lock:${target}`;
       const token = `${this.deps.instanceId}:${Math.random()}`;

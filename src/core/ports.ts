@@ -226,5 +226,6 @@ export interface Logger {
  * Told when something was claimed for `requestedBy`: a send outside any group (`target`: its key), or a group
  * (`group:<id>`), at `at`, without waiting for it: the Homes list the person's claims, after the answer. Groups call
  * it from SendGroups.create; single sends reach it through SendDelivery's `onSendClaimed` (wired in wireServices).
+ * `record` is what was claimed, so that nobody reads it back.
  */
-export type ClaimListener = (requestedBy: string, target: string, at: number) => void;
+export type ClaimListener = (requestedBy: string, target: string, at: number, record: SendRecord | SendGroup) => void;

@@ -231,9 +231,13 @@ export class SendDelivery {
     });
     if (settledHere)
       (this.deps.telemetry ?? noTelemetry).sendSettled(outcome.state === 'accepted' ? 'accepted' : 'failed');
-    await this.outbox.remove(key);
-    if (outcome.messageId && settled) await this.deps.onMessageKnown?.(outcome.messageId, settled);
-    if (settled) await this.deps.sync.sync(syncTargetOf(settled));
+    // Leaving the outbox and telling of the message id do not depend on each other: side by side, one round trip.
+    await Promise.all([
+      this.outbox.remove(key),
+      outcome.messageId && settled ? this.deps.onMessageKnown?.(outcome.messageId, settled) : undefined,
+    ]);
+    // changeVisibly has just marked the message behind: the sync need not mark it again.
+    if (settled) await this.deps.sync.sync(syncTargetOf(settled), { marked: true });
     if (settled) await this.deps.onSettled?.(settled);
     return settled;
   }

@@ -106,8 +106,12 @@ export function wireServices(parts: ServiceParts): Services {
     admins: config.file.admins,
   });
   // The Home is a view: listing a claim there runs after the answer, never between the claim and the ack.
-  const onClaimed: ClaimListener = (requestedBy, target, at) =>
-    background.run(() => home.remember(requestedBy, target, at), { target }, 'could not list a claim in its Home');
+  const onClaimed: ClaimListener = (requestedBy, target, at, record) =>
+    background.run(
+      () => home.remember(requestedBy, target, at, record),
+      { target },
+      'could not list a claim in its Home',
+    );
   const sync = new MessageSync({
     store,
     notifier,
@@ -184,7 +188,7 @@ export function wireServices(parts: ServiceParts): Services {
     },
     onSendClaimed: (send) => {
       background.run(() => recent.record(send), { sendKey: send.key }, 'could not note a send for the same-text check');
-      if (!send.groupId) onClaimed(send.requestedBy, send.key, send.createdAt); // a group's sends show under it
+      if (!send.groupId) onClaimed(send.requestedBy, send.key, send.createdAt, send); // a group's sends show under it
     },
     onSettled: (send) => stepCompletions.onSendSettled(send),
     telemetry,
