@@ -8,7 +8,7 @@ import { sendKey } from '../../src/core/send-record.js';
 import { sendDraft } from '../../src/core/send-records.js';
 import { webhookKey } from '../../src/core/store-keys.js';
 import { FakeWaping } from '../support/fake-waping.js';
-import { ManualClock, RecordingNotifier, SHORT_SEND_POLICY } from '../support/fakes.js';
+import { ManualClock, RecordingNotifier, SHORT_SEND_POLICY, sendGroupFixture } from '../support/fakes.js';
 import { wireTestServices } from '../support/services.js';
 import { notingCalls } from '../support/store-calls.js';
 
@@ -36,15 +36,8 @@ describe('store round trips', () => {
 
   it('a send, from its claim to its message showing WAPing’s answer, reads its record twice at most', async () => {
     const { backend, calls, services } = await wired();
-    const request = {
-      teamId: 'T0TEAM',
-      requestedBy: 'U0ALICE',
-      channelId: 'C0SUPPORT',
-      deviceId: 'dev_support',
-      deviceName: 'Support line',
-      text: 'Your order is ready',
-    };
-    const draft = sendDraft(request, '+14155550123', {
+    // The request of the usual fixture's group, sent to one of its recipients as a send of its own.
+    const draft = sendDraft(sendGroupFixture(), '+14155550123', {
       key: 'k-round-trips',
       origin: { kind: 'view', viewId: 'V0RT' },
     });
