@@ -96,13 +96,13 @@ export class SendDelivery {
     return { accepted, send: send as SendRecord };
   }
 
-  /** Run `deliver` in the background, tracked so that shutdown can wait for it. */
-  start(key: string): void {
-    this.deps.background.run(
-      () => this.deliver(key),
-      { sendKey: key },
-      'send delivery crashed; the sweep will resume it',
-    );
+  /**
+   * Run `deliver` in the background, tracked so that shutdown can wait for it. `claimed`: the record this process
+   * has just claimed for `key`, when it has, which holds the lease already (see `deliver`).
+   */
+  start(key: string, claimed?: SendRecord): void {
+    const crashed = 'send delivery crashed; the sweep will resume it';
+    this.deps.background.run(() => this.deliver(key, claimed), { sendKey: key }, crashed);
   }
 
   /**
@@ -110,22 +110,23 @@ export class SendDelivery {
    * attempts of this run are spent. Safe to call for any key at any time: it does nothing to a send
    * that is finished or owned by a live replica.
    */
-  async deliver(key: string): Promise<SendRecord | undefined> {
+  async deliver(key: string, claimed?: SendRecord): Promise<SendRecord | undefined> {
     // This process may already be working on the key (its sweep found the lease run out while a slow
     // Slack call held it up): one delivery per process at a time, replicas are kept apart by the lease.
     if (this.delivering.has(key)) return this.records.get(key);
     this.delivering.add(key);
     try {
-      return await this.run(key);
+      return await this.run(key, claimed);
     } finally {
       this.delivering.delete(key);
     }
   }
 
   /** Deliver a send this process may own; `deliver` keeps one run per key. */
-  private async run(key: string): Promise<SendRecord | undefined> {
+  private async run(key: string, claimed?: SendRecord): Promise<SendRecord | undefined> {
     const { notifier, waping, clock, policy, logger } = this.deps;
-    let send = await this.records.takeLease(key);
+    // A send this process has just claimed holds its lease already (the claim wrote it): it is not taken again.
+    let send = claimed && this.records.leasedHere(claimed) ? claimed : await this.records.takeLease(key);
     if (!send) return this.records.get(key);
 
     if (!send.parent && !send.groupId) {
@@ -151,8 +152,12 @@ export class SendDelivery {
     for (let attempt = 1; attempt <= policy.attemptsPerRun; attempt++) {
       const result = await waping.sendMessage(send.key, send.body);
       if (result.ok) {
-        await this.deps.onDeviceSession?.(send.deviceId, true);
-        send = await this.finish(send, { state: 'accepted', messageId: result.messageId, status: 'queued' });
+        // What the send proved about its device, and settling it, do not depend on each other: side by side.
+        const [, settled] = await Promise.all([
+          this.deps.onDeviceSession?.(send.deviceId, true),
+          this.finish(send, { state: 'accepted', messageId: result.messageId, status: 'queued' }),
+        ]);
+        send = settled;
         logger.info(
           { sendKey: key, messageId: result.messageId, attempts: send?.attempts },
           'WAPing accepted the send',

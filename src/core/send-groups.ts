@@ -119,7 +119,7 @@ export class SendGroups {
           parent: group.parent,
         }),
       );
-      if (outcome.accepted) this.deps.sends.deliverInBackground(outcome.send.key);
+      if (outcome.accepted) this.deps.sends.deliverInBackground(outcome.send.key, outcome.send);
     }
     await this.change(id, (g) => (g.launched ? undefined : { ...g, launched: true }));
     await this.done(id);

@@ -117,6 +117,12 @@ export class SendRecords {
     return after && after.state === 'pending' && after.owner === instanceId ? after : undefined;
   }
 
+  /** Whether `send`, as this process last saw it, is pending under this process's lease for a while yet. */
+  leasedHere(send: SendRecord): boolean {
+    const { instanceId, clock, policy } = this.deps;
+    return send.state === 'pending' && send.owner === instanceId && send.leaseUntil - clock.now() > policy.leaseMs / 2;
+  }
+
   /**
    * A change people should see in Slack: bumps the version that MessageSync catches up with. `send` names the send
    * (any copy of its record: the message that shows it, its group's or its own, never changes).

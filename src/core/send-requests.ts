@@ -171,7 +171,7 @@ export class SendRequests {
 
   /** After the platform was answered: deliver a claimed send, or announce a claimed group, in the background. */
   carryOn(outcome: SendRequestOutcome): void {
-    if (outcome.kind === 'sending') this.deps.delivery.start(outcome.send.key);
+    if (outcome.kind === 'sending') this.deps.delivery.start(outcome.send.key, outcome.send);
     if (outcome.kind === 'group' && outcome.accepted) this.deps.sendGroups.startInBackground(outcome.group.id);
   }
 }

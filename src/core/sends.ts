@@ -36,9 +36,9 @@ export class SendService {
     return this.delivery.claim(draft);
   }
 
-  /** Deliver in the background, tracked so that shutdown can wait for it. */
-  deliverInBackground(key: string): void {
-    this.delivery.start(key);
+  /** Deliver in the background, tracked so that shutdown can wait for it (`claimed`: see SendDelivery.start). */
+  deliverInBackground(key: string, claimed?: SendRecord): void {
+    this.delivery.start(key, claimed);
   }
 
   /** A Retry took over `key`'s Slack message: the old send stops rendering it. */

@@ -43,17 +43,20 @@ describe('store round trips', () => {
     });
     const claim = await services.sends.request(draft);
     expect(claim.accepted).toBe(true);
-    services.sends.deliverInBackground(draft.key);
+    services.sends.deliverInBackground(draft.key, claim.send);
     await services.idle();
     const made = [...calls];
     expect((await services.sends.get(draft.key))?.state).toBe('accepted');
     // Before: eight reads of the record besides its changes (the settle's look-up of its message, the settled record
     // read back, the conversation's look-up through the message id, the catch-up's re-read, the Home's after the
-    // render, the Home's when it was claimed). Now: the message sync reads it once to render it and once after its lock
-    // is released, to see whether anything changed meanwhile.
+    // render, the Home's when it was claimed). Now: the message sync reads it once to render it (never a copy: another
+    // sync may have shown newer news meanwhile) and once after its lock is released, to see whether anything changed.
     const reads = made.filter((call) => call === `get ${sendKey(draft.key)}`);
     expect(reads.length).toBeLessThanOrEqual(2);
     expect(made.filter((call) => call.startsWith('get message:'))).toEqual([]);
+    // Its changes: the parent message saved (with the lease renewed), settled, rendered. The claim wrote the lease,
+    // so the delivery does not take it again first.
+    expect(made.filter((call) => call === `update ${sendKey(draft.key)}`)).toHaveLength(3);
     // The message is marked behind once per change, not again by the sync that follows the change.
     expect(made.filter((call) => call === 'pendingAdd sync:behind')).toHaveLength(1);
     // A send from a form has no workflow step waiting for it: none is looked up.

@@ -63,7 +63,7 @@ export function retrySendAction(deps: SlackDeps) {
     );
     if (outcome.accepted) {
       await deps.sends.supersede(failed.key, outcome.send.key);
-      deps.sends.deliverInBackground(outcome.send.key);
+      deps.sends.deliverInBackground(outcome.send.key, outcome.send);
     } else {
       await respond({
         response_type: 'ephemeral',
