@@ -12,7 +12,11 @@
  *   connected device, answers 200 `{"id","status":"queued"}` to sends), the same ones for the bot and the floor, and
  *   the load: signed Slack requests and signed webhooks over undici keep-alive pools, BENCH_CONCURRENCY in flight.
  *
- * Metrics (BENCH_REQUESTS of each kind, 2,000 by default, 16 in flight, after BENCH_WARMUP of each kind unmeasured):
+ * The bot and its baselines take turns (BENCH_ROUNDS, 2 by default): bot then baselines, baselines then bot, and so on,
+ * each side's rounds pooled (latencies together, requests over their time together, costs averaged), so that the
+ * machine's drift during a run weighs on both sides alike.
+ *
+ * Metrics (BENCH_REQUESTS of each kind per round, 2,000 by default, 16 in flight, after BENCH_WARMUP unmeasured):
  * - ack p50/p99: client-side time to the HTTP answer of `/whatsapp send` and of a send-modal view_submission (each
  *   with a fresh view id, so each is a distinct send);
  * - end-to-end sends/s: from the first measured submission to the N-th send the fake WAPing accepted;
@@ -49,6 +53,8 @@ import { signSlackRequest, slashCommandBody, viewSubmissionPayload } from '../te
 const REQUESTS = positive('BENCH_REQUESTS', 2_000);
 const CONCURRENCY = positive('BENCH_CONCURRENCY', 16);
 const WARMUP = positive('BENCH_WARMUP', 100);
+/** Turns each of the bot and its baselines takes, alternating (see measureStore). */
+const ROUNDS = positive('BENCH_ROUNDS', 2);
 const PENDING = positive('BENCH_PENDING', 10_000);
 const STORES = (process.env.BENCH_STORES ?? 'redis,embedded').split(',').filter(Boolean);
 /** Stores the 0 vs BENCH_PENDING comparison runs on: Redis only by default (seeding the embedded store takes minutes). */
@@ -196,7 +202,35 @@ interface LoadResult {
   /** The statuses answered other than 2xx, and how often. */
   statuses: Record<string, number>;
   startedAt: number;
+  /** Every answer's latency, sorted, and how long the load took: what `pooled` combines rounds from. */
+  latencies: number[];
+  seconds: number;
 }
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))] ?? Number.NaN;
+}
+
+/** Several rounds of one load as one: latencies pooled, requests over the time they took together. */
+function pooled(results: LoadResult[]): LoadResult {
+  const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seconds = results.reduce((sum, r) => sum + r.seconds, 0);
+  const statuses: Record<string, number> = {};
+  for (const [status, count] of results.flatMap((r) => Object.entries(r.statuses)))
+    statuses[status] = (statuses[status] ?? 0) + count;
+  return {
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    perSecond: results.reduce((sum, r) => sum + r.perSecond * r.seconds, 0) / seconds,
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    statuses,
+    startedAt: results[0]?.startedAt ?? Number.NaN,
+    latencies,
+    seconds,
+  };
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 type RequestSpec = { path: string; headers: Record<string, string>; body: string };
 
@@ -229,8 +263,8 @@ async function load(pool: Pool, count: number, make: (i: number) => RequestSpec)
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, worker));
   const seconds = (performance.now() - startedAt) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * (latencies.length - 1)))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), perSecond: count / seconds, errors, statuses, startedAt };
+  const [p50, p99] = [quantile(latencies, 0.5), quantile(latencies, 0.99)];
+  return { p50, p99, perSecond: count / seconds, errors, statuses, startedAt, latencies, seconds };
 }
 
 function slackSpec(body: string): RequestSpec {
@@ -372,6 +406,8 @@ interface SlackFigures {
   command: LoadResult;
   submission: LoadResult;
   sendsPerSecond: number;
+  /** From the first measured submission to the last send at WAPing. */
+  sendSeconds: number;
   /** What the measured submissions cost, per send, once the Slack side was quiet: Slack calls and store commands. */
   perSend: { slack: Record<string, number>; store: Record<string, number> };
   /** CPU time of the target process per command and per send (ms), background work included; and of its Redis. */
@@ -441,6 +477,7 @@ async function slackLoad(
   await waitUntil(() => viewsOpened >= REQUESTS, 60_000, `${REQUESTS} views.open calls`);
   await cpuQuiet(target.pid);
   const commandCpuMs = (cpuMsOf(target.pid) - commandCpu) / REQUESTS;
+  waping.reset(); // the previous round's sends are all in
   await load(target.pool, WARMUP, () => submissionSpec(RECIPIENT));
   await waitUntil(() => waping.accepted.length >= WARMUP, 60_000, 'the warm-up sends');
   await waitForSlackQuiet();
@@ -453,7 +490,8 @@ async function slackLoad(
   const submission = await load(target.pool, REQUESTS, () => submissionSpec(RECIPIENT));
   await waitUntil(() => waping.accepted.length >= REQUESTS, 120_000, `${REQUESTS} sends at WAPing`);
   const last = waping.accepted[REQUESTS - 1] as number;
-  const sendsPerSecond = REQUESTS / ((last - submission.startedAt) / 1000);
+  const sendSeconds = (last - submission.startedAt) / 1000;
+  const sendsPerSecond = REQUESTS / sendSeconds;
   await waitForSlackQuiet();
   await cpuQuiet(target.pid);
   const sendCpuMs = (cpuMsOf(target.pid) - sendCpu) / REQUESTS;
@@ -463,7 +501,41 @@ async function slackLoad(
     command,
     submission,
     sendsPerSecond,
+    sendSeconds,
     perSend: { slack: perSend({}, slackCalls), store: perSend(storeBefore, storeCommands()) },
+  };
+}
+
+/** The rounds of a Slack load as one: latencies pooled, sends over their time together, costs averaged. */
+function pooledSlack(rounds: SlackFigures[]): SlackFigures {
+  const sendSeconds = rounds.reduce((sum, r) => sum + r.sendSeconds, 0);
+  const averaged = (pick: (r: SlackFigures) => Record<string, number>) => {
+    const result: Record<string, number> = {};
+    for (const name of new Set(rounds.flatMap((r) => Object.keys(pick(r)))))
+      result[name] = Math.round(mean(rounds.map((r) => pick(r)[name] ?? 0)) * 10) / 10;
+    return result;
+  };
+  return {
+    command: pooled(rounds.map((r) => r.command)),
+    submission: pooled(rounds.map((r) => r.submission)),
+    sendsPerSecond: (rounds.length * REQUESTS) / sendSeconds,
+    sendSeconds,
+    perSend: { slack: averaged((r) => r.perSend.slack), store: averaged((r) => r.perSend.store) },
+    cpuMs: {
+      command: mean(rounds.map((r) => r.cpuMs.command)),
+      send: mean(rounds.map((r) => r.cpuMs.send)),
+      storeSend: mean(rounds.map((r) => r.cpuMs.storeSend)),
+    },
+  };
+}
+
+type HookFigures = LoadResult & { cpuMs: number; storeCpuMs: number };
+
+function pooledHooks(rounds: HookFigures[]): HookFigures {
+  return {
+    ...pooled(rounds),
+    cpuMs: mean(rounds.map((r) => r.cpuMs)),
+    storeCpuMs: mean(rounds.map((r) => r.storeCpuMs)),
   };
 }
 
@@ -473,10 +545,7 @@ async function waitForSlackQuiet(): Promise<void> {
 }
 
 /** Webhook ingest, and the CPU time (ms) the target used per webhook, its work after the 2xx included. */
-async function webhookLoad(
-  target: Target,
-  storePid?: number,
-): Promise<LoadResult & { cpuMs: number; storeCpuMs: number }> {
+async function webhookLoad(target: Target, storePid?: number): Promise<HookFigures> {
   const storeCpu = () => (storePid ? cpuMsOf(storePid) : 0);
   // The sends before have reached WAPing, but the bot may still be updating their Slack messages: ingest is measured
   // once the Slack side has been quiet for a second, so it is not charged for the previous phase's work.
@@ -554,15 +623,31 @@ async function measureStore(
   waping.reset();
   const url = storeUrl(1);
   const storePid = url ? redisPid(url) : undefined;
-  const botSlack = await slackLoad(bot, waping, url ? redisCommands(url) : () => ({}), storePid);
-  const botHooks = await webhookLoad(bot, storePid);
+  // The bot and its baselines take turns, bot first, then baselines first, and so on (ABBA): a machine getting
+  // faster or slower during the run weighs on both sides alike. Each side's rounds are then pooled.
+  const rounds = { botSlack: [] as SlackFigures[], floorSlack: [] as SlackFigures[], botHooks: [] as HookFigures[] };
+  const ceilingRounds: HookFigures[] = [];
+  const botTurn = async () => {
+    rounds.botSlack.push(await slackLoad(bot, waping, url ? redisCommands(url) : () => ({}), storePid));
+    rounds.botHooks.push(await webhookLoad(bot, storePid));
+  };
+  const baselineTurn = async () => {
+    rounds.floorSlack.push(await slackLoad(floor, waping, () => ({})));
+    ceilingRounds.push(await webhookLoad(ceiling));
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const turn of round % 2 === 0 ? [botTurn, baselineTurn] : [baselineTurn, botTurn]) await turn();
+  }
+  const botSlack = pooledSlack(rounds.botSlack);
+  const botHooks = pooledHooks(rounds.botHooks);
+  const floorSlack = pooledSlack(rounds.floorSlack);
+  const ceilingHooks = pooledHooks(ceilingRounds);
+  // After every round: each side has taken the same load.
   const botRss = rssMb(bot.pid);
-  const floorSlack = await slackLoad(floor, waping, () => ({}));
   const floorRss = rssMb(floor.pid);
-  const ceilingHooks = await webhookLoad(ceiling);
 
   printRows(
-    `${kind} store: bot vs baselines (${REQUESTS} requests, ${CONCURRENCY} in flight)`,
+    `${kind} store: bot vs baselines (${ROUNDS} rounds of ${REQUESTS} requests each, ${CONCURRENCY} in flight, taking turns)`,
     [
       {
         metric: 'slash command ack p50',
