@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { type Bot, startBot } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger, scrub } from './logger.js';
@@ -8,6 +9,16 @@ import { classifyStartFailure, EXIT } from './start-failure.js';
 const START_DEADLINE_MS = 15_000;
 /** On SIGTERM, in-flight work gets this long to finish; what is left is resumed by the sweep of the next start. */
 const DRAIN_MS = 10_000;
+
+/**
+ * After each full collection V8 lets the heap grow up to four times what survived before collecting again: under a
+ * burst of sends, about 250 MB for some 35 MB alive. Growing by half at most keeps it nearer what is alive (`npm run
+ * bench`: RSS after 4,000 sends 243 -> 176 MB, for about 5% more CPU per send). `node --heap-growing-percent=N` wins.
+ */
+const HEAP_GROWING_PERCENT = 50;
+if (!process.execArgv.some((arg) => arg.startsWith('--heap-growing-percent'))) {
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
 
 // The one place that reads the environment. A .env file beside the code is loaded when present.
 if (existsSync('.env')) process.loadEnvFile('.env');
