@@ -37,7 +37,8 @@
  * (BENCH_PENDING_STORES=redis,embedded adds the embedded store: seeding it 20,000 times takes several minutes).
  *
  * Quick run: BENCH_REQUESTS=300 BENCH_PENDING=1000 BENCH_WARMUP=20 npm run bench. BENCH_STORES=redis or embedded.
- * BENCH_CPU_PROF=<dir> runs the (first) bot with `--cpu-prof`, writing its CPU profile there when it stops.
+ * BENCH_CPU_PROF=<dir> runs the (first) bot with `--cpu-prof`, writing its CPU profile there when it stops;
+ * BENCH_NODE_FLAGS adds node flags to that bot's command line (e.g. `--heap-growing-percent=0`, V8's own heap growth).
  */
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -613,6 +614,7 @@ async function measureStore(
     [
       process.execPath,
       ...(process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       COMPILED_MAIN,
     ],
     botEnv(env, { url: storeUrl(1), dataDir: join(dataDir, 'a') }, configFile),

@@ -14,7 +14,7 @@ export interface RecentSend {
 }
 
 /** What is stored per number and text: no number, no text (the key is a hash of both). */
-interface RecentEntry {
+export interface RecentEntry {
   at: number;
   by: string;
   /** The send's key: a failed send is no reason to warn, and a form never warns about its own send. */
@@ -42,19 +42,27 @@ export class RecentSends {
     await this.store.set(entryKey(send.teamId, send.to, send.text), entry, this.windowMs);
   }
 
+  /** What is noted for `text` to each of `recipients`, read side by side: `find` reads these, or is handed them. */
+  entries(teamId: string, recipients: string[], text: string): Promise<Array<RecentEntry | undefined>> {
+    return Promise.all(recipients.map((to) => this.store.get<RecentEntry>(entryKey(teamId, to, text))));
+  }
+
   /**
    * The recipients `text` went to in the window, each with when and by whom; `ownKey` names the key this request
    * would send to a recipient under, so a form submitted again (a double click) is not warned about itself.
+   * `read`: `entries` of the same recipients and text, when the caller has read them already.
    */
   async find(
     teamId: string,
     recipients: string[],
     text: string,
     ownKey: (to: string) => string,
+    read?: Promise<Array<RecentEntry | undefined>>,
   ): Promise<RecentSend[]> {
+    const entries = await (read ?? this.entries(teamId, recipients, text));
     const found: RecentSend[] = [];
-    for (const to of recipients) {
-      const entry = await this.store.get<RecentEntry>(entryKey(teamId, to, text));
+    for (const [i, to] of recipients.entries()) {
+      const entry = entries[i];
       if (!entry || entry.key === ownKey(to) || this.clock.now() - entry.at >= this.windowMs) continue;
       const send = await this.store.get<SendRecord>(sendKey(entry.key));
       if (send && hasFailed(send)) continue;

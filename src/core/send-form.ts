@@ -47,7 +47,7 @@ export type CheckedSend =
   | { ok: false; errors: SendFormErrors };
 
 /** Normalise every recipient line; duplicates (after normalising) are sent once. */
-function checkRecipients(
+export function checkRecipients(
   typed: string,
   maxRecipients: number,
   defaultCountry?: CountryCode,

@@ -4,9 +4,9 @@ import { type ApprovalPolicy, approvalNeeded } from './approval-policy.js';
 import type { DeviceDirectory } from './devices.js';
 import { keyForOrigin, keyForWorkflowStep } from './idempotency.js';
 import type { Store } from './ports.js';
-import type { RecentSend, RecentSends } from './recent-sends.js';
+import type { RecentEntry, RecentSend, RecentSends } from './recent-sends.js';
 import type { SendDelivery } from './send-delivery.js';
-import { checkSendForm, type SendForm, type SendFormErrors } from './send-form.js';
+import { checkRecipients, checkSendForm, type SendForm, type SendFormErrors } from './send-form.js';
 import type { ApprovalRule, SendGroup } from './send-group.js';
 import { type GroupDraft, groupIdForOrigin, idempotencyKeyForGroupRecipient, type SendGroups } from './send-groups.js';
 import type { SendOrigin, SendRecord } from './send-record.js';
@@ -60,7 +60,7 @@ export type CannotShowInFull = (group: SendGroup) => string | undefined;
 export interface SendRequestDeps {
   store: Pick<Store, 'claim'>;
   /** The sends of the last minutes by number and text, for the same-text warning. */
-  recent: Pick<RecentSends, 'find'>;
+  recent: Pick<RecentSends, 'find' | 'entries'>;
   /** The delivery engine: claims a send, then delivers it. */
   delivery: Pick<SendDelivery, 'claim' | 'start'>;
   /** Claims and starts send groups (several recipients, or a send awaiting approval). */
@@ -85,8 +85,24 @@ export interface SendRequestDeps {
 export class SendRequests {
   constructor(private readonly deps: SendRequestDeps) {}
 
+  /**
+   * The same-text look-up reads the store, as the device list does (each device's reported state): started before
+   * that read, side by side with it, for the recipients and text the form check will find. Undefined when no
+   * look-up will be made; a failure is left for `find` to throw, should the form get that far.
+   */
+  private readSameText(input: SendRequestInput): Promise<Array<RecentEntry | undefined>> | undefined {
+    const { deps } = this;
+    if (input.sendAgain || input.form.media) return undefined;
+    const typed = checkRecipients(input.form.recipient, deps.approvalPolicy.maxRecipients, deps.defaultCountry);
+    if (!typed.ok) return undefined;
+    const read = deps.recent.entries(input.teamId, typed.to, input.form.text);
+    read.catch(() => {}); // not awaited when the form is refused
+    return read;
+  }
+
   async submit(input: SendRequestInput): Promise<SendRequestOutcome> {
     const { deps } = this;
+    const sameText = this.readSameText(input);
     const checked = checkSendForm(
       input.form,
       await deps.devices.list(),
@@ -133,7 +149,7 @@ export class SendRequests {
       grouped ? idempotencyKeyForGroupRecipient(input.teamId, group.id, to) : key(input.teamId, input.originId);
     // The same-text warning is about texts: a media send skips it, since the form shown again could not keep the file.
     if (!input.sendAgain && !checked.media) {
-      const sends = await deps.recent.find(input.teamId, checked.to, checked.text, ownKey);
+      const sends = await deps.recent.find(input.teamId, checked.to, checked.text, ownKey, sameText);
       if (sends.length > 0) return { kind: 'recently-sent', sends };
     }
     const media = checked.media && (checked.media.source === 'file' ? checked.media.file.fileId : checked.media.url);

@@ -327,6 +327,31 @@ describe('SendRequests, the send use case', () => {
       expect(outcome.kind === 'recently-sent' && outcome.sends).toHaveLength(1);
     });
 
+    it('reads what was sent lately while the device list is still being read, side by side', async () => {
+      const use = requests();
+      use.carryOn(await use.submit(input()));
+      await services.idle();
+      // The device list (each device's reported state is a store read) answers only when told to.
+      let answerDevices: () => void = () => {};
+      const listed = new Promise<void>((resolve) => {
+        answerDevices = resolve;
+      });
+      const devices = {
+        list: async () => {
+          await listed;
+          return [{ id: 'dev_support', name: 'Support line', connected: true }];
+        },
+      };
+      const asked = storeCalls.length;
+      const submitted = requests({ devices }).submit(input());
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(storeCalls.slice(asked).filter((call) => call.startsWith('get recent:'))).toHaveLength(1);
+      answerDevices();
+      expect(await submitted).toMatchObject({ kind: 'recently-sent', sends: [{ to: NUMBERS[0] }] });
+      // Read once: the check uses what was read beside the device list.
+      expect(storeCalls.slice(asked).filter((call) => call.startsWith('get recent:'))).toHaveLength(1);
+    });
+
     it('does not ask after ten minutes, for another text, or about a send that failed for good', async () => {
       const use = requests();
       use.carryOn(await use.submit(input()));
