@@ -46,12 +46,10 @@ export type CheckedSend =
   | { ok: true; to: string[]; device: Device; text: string; media?: SendMedia }
   | { ok: false; errors: SendFormErrors };
 
+export type CheckedRecipients = { ok: true; to: string[] } | { ok: false; error: RecipientError };
+
 /** Normalise every recipient line; duplicates (after normalising) are sent once. */
-export function checkRecipients(
-  typed: string,
-  maxRecipients: number,
-  defaultCountry?: CountryCode,
-): { ok: true; to: string[] } | { ok: false; error: RecipientError } {
+export function checkRecipients(typed: string, maxRecipients: number, defaultCountry?: CountryCode): CheckedRecipients {
   const lines = typed
     .split(/[\n,;]+/)
     .map((line) => line.trim())
@@ -96,8 +94,9 @@ export function checkSendForm(
   maxRecipients = 50,
   /** Whether the bot can serve attached files to WAPing (it has a public address). */
   filesServed = false,
+  /** `checkRecipients` of the form, when the caller has it already (numbers are not parsed twice). */
+  recipient = checkRecipients(form.recipient, maxRecipients, defaultCountry),
 ): CheckedSend {
-  const recipient = checkRecipients(form.recipient, maxRecipients, defaultCountry);
   const device = checkDevice(devices, form.deviceId);
   const message = checkText(form.text, form.media !== undefined);
   const checked = form.media && checkMedia(form.media, filesServed);

@@ -6,7 +6,13 @@ import { keyForOrigin, keyForWorkflowStep } from './idempotency.js';
 import type { Store } from './ports.js';
 import type { RecentEntry, RecentSend, RecentSends } from './recent-sends.js';
 import type { SendDelivery } from './send-delivery.js';
-import { checkRecipients, checkSendForm, type SendForm, type SendFormErrors } from './send-form.js';
+import {
+  type CheckedRecipients,
+  checkRecipients,
+  checkSendForm,
+  type SendForm,
+  type SendFormErrors,
+} from './send-form.js';
 import type { ApprovalRule, SendGroup } from './send-group.js';
 import { type GroupDraft, groupIdForOrigin, idempotencyKeyForGroupRecipient, type SendGroups } from './send-groups.js';
 import type { SendOrigin, SendRecord } from './send-record.js';
@@ -90,11 +96,12 @@ export class SendRequests {
    * that read, side by side with it, for the recipients and text the form check will find. Undefined when no
    * look-up will be made; a failure is left for `find` to throw, should the form get that far.
    */
-  private readSameText(input: SendRequestInput): Promise<Array<RecentEntry | undefined>> | undefined {
+  private readSameText(
+    input: SendRequestInput,
+    typed: CheckedRecipients,
+  ): Promise<Array<RecentEntry | undefined>> | undefined {
     const { deps } = this;
-    if (input.sendAgain || input.form.media) return undefined;
-    const typed = checkRecipients(input.form.recipient, deps.approvalPolicy.maxRecipients, deps.defaultCountry);
-    if (!typed.ok) return undefined;
+    if (input.sendAgain || input.form.media || !typed.ok) return undefined;
     const read = deps.recent.entries(input.teamId, typed.to, input.form.text);
     read.catch(() => {}); // not awaited when the form is refused
     return read;
@@ -102,14 +109,11 @@ export class SendRequests {
 
   async submit(input: SendRequestInput): Promise<SendRequestOutcome> {
     const { deps } = this;
-    const sameText = this.readSameText(input);
-    const checked = checkSendForm(
-      input.form,
-      await deps.devices.list(),
-      deps.defaultCountry,
-      deps.approvalPolicy.maxRecipients,
-      deps.filesServed,
-    );
+    const { maxRecipients } = deps.approvalPolicy;
+    const typed = checkRecipients(input.form.recipient, maxRecipients, deps.defaultCountry);
+    const sameText = this.readSameText(input, typed);
+    const devices = await deps.devices.list();
+    const checked = checkSendForm(input.form, devices, deps.defaultCountry, maxRecipients, deps.filesServed, typed);
     if (!checked.ok) return { kind: 'invalid', errors: checked.errors };
     if (!(await maySend(deps.access, deps.userGroups, input.requestedBy, input.channelId))) return { kind: 'refused' };
     const approval = approvalNeeded(deps.approvalPolicy, {
