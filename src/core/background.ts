@@ -21,11 +21,13 @@ export class BackgroundWork {
   /**
    * As `run`, unless work under the same `name` is still running here: a sweep that finds an id still in its list
    * while this process works on it must not start it again, or a backlog would be worked on twice per sweep.
+   * Returns whether it was started.
    */
-  runOnce(name: string, work: () => Promise<unknown>, fields: object, message: string): void {
-    if (this.named.has(name)) return;
+  runOnce(name: string, work: () => Promise<unknown>, fields: object, message: string): boolean {
+    if (this.named.has(name)) return false;
     this.named.add(name);
     this.run(() => work().finally(() => this.named.delete(name)), fields, message);
+    return true;
   }
 
   /** Resolves once nothing is running, including work started meanwhile. */

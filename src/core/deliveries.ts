@@ -73,7 +73,9 @@ export class DeliveryService {
   /** Apply a recorded event in the background, tracked for shutdown. */
   applyInBackground(webhookId: string): void {
     const apply = () => this.apply(webhookId);
-    this.deps.background.runOnce(webhookId, apply, { webhookId }, 'applying a webhook failed; the sweep will retry');
+    const failed = 'applying a webhook failed; the sweep will retry';
+    // Already being applied here (a sweep got to it first): that run read it from the store, so forget our copy.
+    if (!this.deps.background.runOnce(webhookId, apply, { webhookId }, failed)) this.recorded.delete(webhookId);
   }
 
   /** Apply one recorded event; safe to repeat. */
