@@ -223,9 +223,9 @@ export interface Logger {
 }
 
 /**
- * Told when something was claimed for `requestedBy`: a send outside any group (`target`: its key), or a group
- * (`group:<id>`), at `at`, without waiting for it: the Homes list the person's claims, after the answer. Groups call
- * it from SendGroups.create; single sends reach it through SendDelivery's `onSendClaimed` (wired in wireServices).
- * `record` is what was claimed, so that nobody reads it back.
+ * Told when `record` was claimed (for its `requestedBy`, at its `createdAt`): a send outside any group (`target`: its
+ * key), or a group (`group:<id>`), without waiting for it: the Homes list the person's claims, after the answer, from
+ * the record as claimed (nobody reads it back). Groups call it from SendGroups.create; single sends reach it through
+ * SendDelivery's `onSendClaimed` (wired in wireServices).
  */
-export type ClaimListener = (requestedBy: string, target: string, at: number, record: SendRecord | SendGroup) => void;
+export type ClaimListener = (target: string, record: SendRecord | SendGroup) => void;

@@ -74,7 +74,7 @@ export class SendGroups {
     ]);
     if (!claims.claimed) return { accepted: false, group: claims.values[0] as SendGroup };
     if (rule) this.telemetry.approvalRequested();
-    this.deps.onClaimed?.(group.requestedBy, groupKey(group.id), now, group);
+    this.deps.onClaimed?.(groupKey(group.id), group);
     return { accepted: true, group };
   }
 

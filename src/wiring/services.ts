@@ -106,9 +106,9 @@ export function wireServices(parts: ServiceParts): Services {
     admins: config.file.admins,
   });
   // The Home is a view: listing a claim there runs after the answer, never between the claim and the ack.
-  const onClaimed: ClaimListener = (requestedBy, target, at, record) =>
+  const onClaimed: ClaimListener = (target, record) =>
     background.run(
-      () => home.remember(requestedBy, target, at, record),
+      () => home.remember(record.requestedBy, target, record.createdAt, record),
       { target },
       'could not list a claim in its Home',
     );
@@ -188,7 +188,7 @@ export function wireServices(parts: ServiceParts): Services {
     },
     onSendClaimed: (send) => {
       background.run(() => recent.record(send), { sendKey: send.key }, 'could not note a send for the same-text check');
-      if (!send.groupId) onClaimed(send.requestedBy, send.key, send.createdAt, send); // a group's sends show under it
+      if (!send.groupId) onClaimed(send.key, send); // a group's sends show under it
     },
     onSettled: (send) => stepCompletions.onSendSettled(send),
     telemetry,

@@ -58,15 +58,11 @@ export function bufferedFetch(options: BufferedFetchOptions = {}): FetchFunction
     } catch (error) {
       throw failed(error, init);
     }
-    if (answer.statusCode >= 300 && answer.statusCode < 400 && redirectRefused(init)) {
+    if (answer.statusCode >= 300 && answer.statusCode < 400 && init?.redirect === 'error') {
       throw new TypeError('fetch failed', { cause: new Error(`unexpected redirect (${answer.statusCode})`) });
     }
     return new BufferedResponse(href, answer.statusCode, answer.headers, body);
   };
-}
-
-function redirectRefused(init: FetchInit): boolean {
-  return init?.redirect === 'error';
 }
 
 /** A whole answer in memory, read as many times as asked. */
